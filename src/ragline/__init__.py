@@ -1,0 +1,10 @@
+"""ragline: local-first retrieval-augmented generation."""
+
+from __future__ import annotations
+
+from ragline.config import Config
+from ragline.documents import Chunk, Document, Hit
+
+__version__ = "0.1.0"
+
+__all__ = ["Chunk", "Config", "Document", "Hit", "__version__"]

@@ -1,0 +1,149 @@
+"""Typed configuration: one frozen dataclass per concern, saved with the knowledge base.
+
+Build-time choices (chunker, embedder, index structure) are fixed when a knowledge base is
+created and re-read from its ``ragline.toml``; query-time knobs (``k``, ``nprobe``,
+``ef_search``, fusion) are defaults that every search call may override.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from ragline.errors import RaglineError
+
+ChunkMethod = Literal["fixed", "recursive", "semantic"]
+SearchMode = Literal["hybrid", "dense", "bm25"]
+Fusion = Literal["rrf", "score"]
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """How files become documents."""
+
+    max_file_bytes: int = 50_000_000
+    jsonl_id_field: str = "id"
+    jsonl_text_field: str = "text"
+    jsonl_title_field: str = "title"
+
+
+@dataclass(frozen=True)
+class ChunkConfig:
+    """How documents are cut into passages; sizes count the embedder's tokens."""
+
+    method: ChunkMethod = "recursive"
+    size: int = 200
+    overlap: int = 32
+    semantic_percentile: float = 90.0
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    """Which bi-encoder embeds chunks and queries.
+
+    ``model`` is ``"minilm"`` (the packaged all-MiniLM-L6-v2) or a path to a
+    sentence-transformers model directory.
+    """
+
+    model: str = "minilm"
+    query_prefix: str = ""
+    document_prefix: str = ""
+    batch_size: int = 64
+    vector_dtype: Literal["float32", "float16"] = "float32"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Structure of the derived indexes.
+
+    ``factory`` is a FAISS index-factory string (``"Flat"``, ``"HNSW32"``,
+    ``"IVF1024,Flat"``) or ``"auto"``: exact search for small corpora, HNSW beyond.
+    """
+
+    factory: str = "auto"
+    bm25_k1: float = 0.9
+    bm25_b: float = 0.4
+    bm25_stemmer: str = "english"
+    bm25_stopwords: str = "en"
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Query-time defaults; every search call may override them."""
+
+    k: int = 10
+    mode: SearchMode = "hybrid"
+    fusion: Fusion = "rrf"
+    rrf_k: int = 60
+    alpha: float = 0.5
+    depth: int = 100
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    nprobe: int = 16
+    ef_search: int = 64
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a knowledge base is built and queried with."""
+
+    load: LoadConfig = field(default_factory=LoadConfig)
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    embed: EmbedConfig = field(default_factory=EmbedConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        """Build a config from nested dicts, refusing unknown sections and keys."""
+        parts: dict[str, Any] = {}
+        for f in fields(cls):
+            section = data.get(f.name, {})
+            kind = type(getattr(cls(), f.name))
+            known = {k.name for k in fields(kind)}
+            unknown = set(section) - known
+            if unknown:
+                raise RaglineError(f"config [{f.name}]: unknown keys {sorted(unknown)}")
+            parts[f.name] = kind(**section)
+        unknown_sections = set(data) - {f.name for f in fields(cls)}
+        if unknown_sections:
+            raise RaglineError(f"config: unknown sections {sorted(unknown_sections)}")
+        return cls(**parts)
+
+    def with_overrides(self, section: str, **values: Any) -> Config:
+        """A copy with some keys of one section replaced (None values are ignored)."""
+        values = {k: v for k, v in values.items() if v is not None}
+        return replace(self, **{section: replace(getattr(self, section), **values)})
+
+    def save(self, path: Path) -> None:
+        lines: list[str] = []
+        for section, values in self.to_dict().items():
+            lines.append(f"[{section}]")
+            lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
+            lines.append("")
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Config:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise RaglineError(f"{path}: cannot read config: {e}") from e
+        return cls.from_dict(data)
+
+
+def _toml_value(value: Any) -> str:
+    # Config values are TOML basic types only, so a few lines replace a TOML writer dependency.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    raise TypeError(f"config value {value!r} is not a TOML basic type")

@@ -1,0 +1,102 @@
+"""Plain records shared by every stage: a loaded Document, a Chunk of it, a search Hit."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def content_hash(text: str) -> str:
+    """The sha256 of ``text``; a document whose hash is unchanged is not re-indexed."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Document:
+    """A unit of source content with a stable id.
+
+    ``page_starts`` holds the character offset at which each page begins, for paged
+    formats (PDF); chunks use it to record the page they start on.
+
+    >>> doc = Document("notes.txt", "Hello world.", {"title": "notes"})
+    >>> doc.hash == content_hash("Hello world.")
+    True
+    """
+
+    id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    page_starts: tuple[int, ...] = ()
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.text)
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page number that holds character ``offset``, or None if unpaged."""
+        if not self.page_starts:
+            return None
+        page = 0
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i
+            else:
+                break
+        return page + 1
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: ``text == document.text[start:end]``.
+
+    The id is stable across re-runs (document id and ordinal), so citations and
+    evaluation runs can refer to it.
+    """
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return (self.start, self.end)
+
+
+def chunk_id(doc_id: str, ordinal: int) -> str:
+    """The id of the ``ordinal``-th chunk of document ``doc_id``."""
+    return f"{doc_id}#{ordinal}"
+
+
+@dataclass
+class Hit:
+    """One search result: a chunk, its final score and rank, and what led to it.
+
+    ``scores`` and ``ranks`` hold each retriever's own score and 1-based rank
+    (``{"bm25": ..., "dense": ...}``); ``source`` names the retriever that produced it.
+    """
+
+    chunk: Chunk
+    score: float
+    rank: int
+    source: str
+    scores: dict[str, float] = field(default_factory=dict)
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a hit in ``ragline search --json``."""
+        return {
+            "rank": self.rank,
+            "score": self.score,
+            "doc_id": self.chunk.doc_id,
+            "chunk_id": self.chunk.id,
+            "text": self.chunk.text,
+            "span": [self.chunk.start, self.chunk.end],
+            "metadata": self.chunk.metadata,
+            "source": self.source,
+            "scores": self.scores,
+            "ranks": self.ranks,
+        }
