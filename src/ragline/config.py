@@ -120,7 +120,7 @@ class Config:
         values = {k: v for k, v in values.items() if v is not None}
         return replace(self, **{section: replace(getattr(self, section), **values)})
 
-    def save(self, path: Path) -> None:
+    def write(self, path: Path) -> None:
         lines: list[str] = []
         for section, values in self.to_dict().items():
             lines.append(f"[{section}]")
@@ -129,7 +129,7 @@ class Config:
         path.write_text("\n".join(lines), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> Config:
+    def read(cls, path: Path) -> Config:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as e:

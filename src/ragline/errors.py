@@ -26,3 +26,7 @@ class LoadError(RaglineError):
 
 class KnowledgeBaseLockedError(RaglineError):
     """Another process is writing to the knowledge base; only one writer at a time is allowed."""
+
+
+class ConfigError(RaglineError, ValueError):
+    """A setting has a value that cannot work (for example overlap ≥ chunk size)."""

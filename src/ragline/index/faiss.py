@@ -1,0 +1,203 @@
+"""Dense index on FAISS, its structure given by an index-factory string ("Flat", "HNSW32", ...)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ragline.errors import RaglineError
+from ragline.index.base import SearchParams
+from ragline.store.files import atomic_write
+
+log = logging.getLogger(__name__)
+
+AUTO_HNSW_THRESHOLD = 200_000
+
+
+def resolve_factory(factory: str, n_vectors: int) -> str:
+    """The factory string to build: ``"auto"`` is exact search below 200k vectors, HNSW above."""
+    if factory != "auto":
+        return factory
+    return "Flat" if n_vectors < AUTO_HNSW_THRESHOLD else "HNSW32"
+
+
+class FaissIndex:
+    """A FAISS index over unit vectors with inner product, addressed by int64 ids.
+
+    Deletion works for every structure: ``remove_ids`` where FAISS supports it (Flat, IVF),
+    otherwise tombstones excluded through an ID selector at search time (HNSW), which a
+    rebuild from the catalog compacts. Indexes that need training (IVF, PQ) are trained
+    with ``train``; until then vectors go to an exact index so nothing is ever unsearchable.
+
+    >>> index = FaissIndex(dim=2, factory="HNSW32")
+    >>> index.add(np.array([7, 9]), np.array([[1, 0], [0, 1]], dtype=np.float32))
+    >>> index.remove(np.array([9]))
+    >>> scores, ids = index.search(np.array([[0.6, 0.8]], dtype=np.float32), 2)
+    >>> ids.tolist()
+    [[7, -1]]
+    """
+
+    def __init__(self, dim: int, factory: str = "Flat") -> None:
+        self.dim = dim
+        self.factory = factory
+        self.generation = 0
+        self.max_rowid = 0
+        self._tombstones = np.zeros(0, dtype=np.int64)
+        self._index = self._new(factory)
+        if not self._index.is_trained:
+            self._pending_factory: str | None = factory
+            self._index = self._new("Flat")
+        else:
+            self._pending_factory = None
+
+    @property
+    def effective_factory(self) -> str:
+        """What is built now: the factory, or "Flat" while a trainable index awaits training."""
+        return "Flat" if self._pending_factory else self.factory
+
+    @property
+    def needs_training(self) -> bool:
+        return self._pending_factory is not None
+
+    def _new(self, factory: str) -> Any:
+        import faiss
+
+        try:
+            index = faiss.index_factory(self.dim, factory, faiss.METRIC_INNER_PRODUCT)
+        except RuntimeError as e:
+            raise RaglineError(f"index factory {factory!r}: {e}".splitlines()[0]) from e
+        if faiss.try_extract_index_ivf(index) is None:
+            index = faiss.IndexIDMap2(index)
+        return index
+
+    def train(self, vectors: NDArray[np.float32]) -> bool:
+        """Train a trainable structure on sample vectors; False when they are too few."""
+        if self._pending_factory is None:
+            return True
+        index = self._new(self._pending_factory)
+        try:
+            index.train(np.ascontiguousarray(vectors, dtype=np.float32))
+        except RuntimeError as e:
+            log.warning("cannot train %s on %d vectors yet: %s", self.factory, len(vectors), e)
+            return False
+        if len(self) and not index.is_trained:
+            return False
+        self._index = index
+        self._pending_factory = None
+        self._tombstones = np.zeros(0, dtype=np.int64)
+        return True
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal) - len(self._tombstones)
+
+    @property
+    def tombstone_fraction(self) -> float:
+        total = int(self._index.ntotal)
+        return len(self._tombstones) / total if total else 0.0
+
+    def add(self, ids: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
+        if len(ids) == 0:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape[1] != self.dim:
+            raise RaglineError(f"vectors have dimension {vectors.shape[1]}, index has {self.dim}")
+        self._index.add_with_ids(vectors, np.ascontiguousarray(ids, dtype=np.int64))
+        self.max_rowid = max(self.max_rowid, int(np.max(ids)))
+
+    def remove(self, ids: NDArray[np.int64]) -> None:
+        import faiss
+
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        try:
+            self._index.remove_ids(faiss.IDSelectorBatch(ids))
+        except RuntimeError:
+            self._tombstones = np.union1d(self._tombstones, ids)
+
+    def search(
+        self, queries: NDArray[np.float32], k: int, *, params: SearchParams | None = None
+    ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        import faiss
+
+        params = params or SearchParams()
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if queries.ndim == 1:
+            queries = queries[None, :]
+        selector = None
+        if params.allowed is not None:
+            allowed = np.setdiff1d(params.allowed, self._tombstones, assume_unique=True)
+            if len(allowed) == 0:
+                return _empty(len(queries), k)
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        elif len(self._tombstones):
+            inner = faiss.IDSelectorBatch(self._tombstones)
+            selector = faiss.IDSelectorNot(inner)
+        search_params = self._search_params(params, selector)
+        if self._index.ntotal == 0:
+            return _empty(len(queries), k)
+        scores, ids = self._index.search(queries, k, params=search_params)
+        return scores, ids
+
+    def _search_params(self, params: SearchParams, selector: Any) -> Any:
+        import faiss
+
+        ivf = faiss.try_extract_index_ivf(self._index)
+        if ivf is not None:
+            return faiss.SearchParametersIVF(sel=selector, nprobe=params.nprobe or 16)
+        inner = faiss.downcast_index(self._index.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=params.ef_search or 64)
+        return faiss.SearchParameters(sel=selector)
+
+    @property
+    def exact(self) -> bool:
+        """Whether search is exhaustive (a filter can never starve its results)."""
+        import faiss
+
+        if faiss.try_extract_index_ivf(self._index) is not None:
+            return False
+        return isinstance(faiss.downcast_index(self._index.index), faiss.IndexFlat)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        meta = {
+            "dim": self.dim,
+            "factory": self.factory,
+            "pending_factory": self._pending_factory,
+            "generation": self.generation,
+            "max_rowid": self.max_rowid,
+        }
+        blob = faiss.serialize_index(self._index)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, index=blob, tombstones=self._tombstones, meta=np.array(json.dumps(meta)))
+
+        atomic_write(path, write)
+
+    @classmethod
+    def load(cls, path: Path) -> FaissIndex:
+        import faiss
+
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            self = cls.__new__(cls)
+            self.dim = meta["dim"]
+            self.factory = meta["factory"]
+            self._pending_factory = meta["pending_factory"]
+            self.generation = meta["generation"]
+            self.max_rowid = meta["max_rowid"]
+            self._tombstones = data["tombstones"].astype(np.int64)
+            self._index = faiss.deserialize_index(data["index"])
+        return self
+
+
+def _empty(n: int, k: int) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    return np.full((n, k), -np.inf, dtype=np.float32), np.full((n, k), -1, dtype=np.int64)

@@ -1,0 +1,127 @@
+"""The ingest pipeline: documents stream through chunking and embedding into the catalog in
+bounded batches, so memory does not grow with the corpus and an interrupted run resumes where
+its last committed batch ended (unchanged documents are skipped by content hash)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ragline.chunk.base import Chunker
+from ragline.documents import Chunk, Document
+from ragline.embed.base import Encoder
+from ragline.errors import LoadError
+from ragline.store.catalog import Catalog
+
+BATCH_CHUNKS = 2048
+STAGES = ("load", "chunk", "embed", "store", "index")
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: counts, failures with their reasons, and time per stage."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    characters: int = 0
+    errors: list[LoadError] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    @property
+    def indexed(self) -> int:
+        return self.added + self.updated
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "chunks": self.chunks,
+            "characters": self.characters,
+            "errors": [{"source": e.source, "reason": e.reason} for e in self.errors],
+            "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+        }
+
+
+class _Timer:
+    def __init__(self, report: IngestReport, stage: str) -> None:
+        self.report, self.stage = report, stage
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.report.seconds[self.stage] += time.perf_counter() - self.start
+
+
+def ingest(
+    stream: Iterable[Document | LoadError],
+    *,
+    catalog: Catalog,
+    chunker: Chunker,
+    encoder: Encoder,
+    batch_size: int,
+    on_commit: Callable[[list[str], IngestReport], None],
+    batch_chunks: int = BATCH_CHUNKS,
+) -> IngestReport:
+    """Chunk, embed and commit ``stream`` batch by batch; ``on_commit`` runs after each commit
+    (the knowledge base updates its indexes there) with the ids just committed."""
+    report = IngestReport()
+    pending: list[tuple[Document, list[Chunk], bool]] = []
+    pending_chunks = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_chunks
+        if not pending:
+            return
+        texts = [c.text for _, chunks, _ in pending for c in chunks]
+        with _Timer(report, "embed"):
+            vectors = (
+                encoder.encode_documents(texts, batch_size=batch_size)
+                if texts
+                else np.zeros((0, encoder.dim), dtype=np.float32)
+            )
+        items, offset = [], 0
+        for document, chunks, _ in pending:
+            items.append((document, chunks, vectors[offset : offset + len(chunks)]))
+            offset += len(chunks)
+        with _Timer(report, "store"):
+            catalog.write(items)
+        for document, chunks, replaced in pending:
+            report.updated += replaced
+            report.added += not replaced
+            report.chunks += len(chunks)
+            report.characters += len(document.text)
+        with _Timer(report, "index"):
+            on_commit([d.id for d, _, _ in pending], report)
+        pending, pending_chunks = [], 0
+
+    iterator = iter(stream)
+    while True:
+        with _Timer(report, "load"):
+            item = next(iterator, None)
+        if item is None:
+            break
+        if isinstance(item, LoadError):
+            report.errors.append(item)
+            continue
+        if any(d.id == item.id for d, _, _ in pending):
+            flush()  # the same id twice in one batch: commit the first before replacing it
+        stored = catalog.document_hashes([item.id]).get(item.id)
+        if stored == item.hash:
+            report.unchanged += 1
+            continue
+        with _Timer(report, "chunk"):
+            chunks = chunker.chunk(item)
+        pending.append((item, chunks, stored is not None))
+        pending_chunks += len(chunks)
+        if pending_chunks >= batch_chunks:
+            flush()
+    flush()
+    return report
