@@ -15,3 +15,13 @@ class Loader(Protocol):
     """Reads one file into zero or more documents, or errors naming the file and the reason."""
 
     def load(self, path: str) -> Iterator[LoadResult]: ...
+
+
+class FileLoader(Loader, Protocol):
+    """A Loader that can be told the document id to give a file (the walker derives it).
+
+    Without ``doc_id`` a loader names a document after the file. Loaders whose records carry
+    their own ids use it only for records without one (JSONL) or ignore it (BEIR).
+    """
+
+    def load(self, path: str, *, doc_id: str | None = None) -> Iterator[LoadResult]: ...
