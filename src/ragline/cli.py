@@ -238,10 +238,235 @@ def info(kb: KbOption, as_json: JsonOption = False) -> None:
         console.print(f"{key:>10}: {facts[key]}", markup=False)
 
 
+eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality.")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("beir")
+def eval_beir(
+    dataset: Annotated[Path, typer.Argument(help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/).")],
+    split: Annotated[str, typer.Option(help="Qrels split to evaluate.")] = "test",
+    mode: Annotated[str, typer.Option(help="Comma-separated: bm25,dense,hybrid or all.")] = "all",
+    chunker: Annotated[str | None, typer.Option(help="fixed | recursive | semantic.")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Chunk size in embedder tokens.")] = None,
+    overlap: Annotated[int | None, typer.Option(help="Overlap in embedder tokens.")] = None,
+    embedder: Annotated[str | None, typer.Option(help="minilm or a model directory.")] = None,
+    index_factory: Annotated[str | None, typer.Option("--index", help="FAISS factory string.")] = None,
+    fusion: Annotated[str | None, typer.Option(help="Hybrid fusion: rrf | score.")] = None,
+    depth: Annotated[int | None, typer.Option(help="Hybrid candidates per side.")] = None,
+    max_queries: Annotated[int | None, typer.Option(help="Evaluate only the first N queries.")] = None,
+    run_file: Annotated[
+        Path | None, typer.Option(help="Write TREC runs to PREFIX.<mode>.trec.")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a bar chart (PNG).")] = None,
+    cache: Annotated[bool, typer.Option(help="Reuse the knowledge base built for this corpus.")] = True,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """nDCG@10, Recall@10/100, MRR@10 and MAP@100 on a BEIR data set, per search mode."""
+    from ragline.evaluate.beir import MODES, evaluate_modes, load_beir, open_beir_kb
+    from ragline.evaluate.metrics import write_trec_run
+    from ragline.evaluate.report import bar_chart, results_table
+
+    _setup_logging(verbose)
+    modes = list(MODES) if mode == "all" else [m.strip() for m in mode.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise RaglineError(f"--mode {','.join(unknown)}: use {', '.join(MODES)} or all")
+    data = load_beir(dataset, split)
+    if max_queries:
+        data = type(data)(data.name, data.path, data.split,
+                          dict(list(data.queries.items())[:max_queries]), data.qrels)
+    config = (
+        Config()
+        .with_overrides("chunk", method=chunker, size=chunk_size, overlap=overlap)
+        .with_overrides("embed", model=embedder)
+        .with_overrides("index", factory=index_factory)
+    )
+    console = _console()
+    from rich.progress import (
+        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=as_json or not console.is_terminal,
+    ) as progress:
+        build = progress.add_task(f"indexing {data.name}", total=None)
+        kb = open_beir_kb(
+            data, config, use_cache=cache,
+            on_commit=lambda ids, report: progress.update(build, completed=report.indexed),
+        )
+        with kb:
+            task = progress.add_task("querying", total=len(data.queries) * len(modes))
+            results, runs = evaluate_modes(
+                kb, data, modes, fusion=fusion, depth=depth,
+                on_batch=lambda n: progress.advance(task, n),
+            )
+    if run_file:
+        for name, run in runs.items():
+            write_trec_run(run, Path(f"{run_file}.{name}.trec"), tag=f"ragline-{name}")
+    if plot:
+        bar_chart(f"{data.name} ({split})", results, plot)
+    payload = {"dataset": data.name, "split": split, "queries": len(data.queries),
+               "results": results}
+    if as_json:
+        _emit_json(payload)
+    else:
+        console.print(results_table(f"{data.name} {split}: {len(data.queries)} queries", results))
+
+
+@eval_app.command("compare")
+def eval_compare(
+    run_a: Annotated[Path, typer.Argument(help="TREC run file A.")],
+    run_b: Annotated[Path, typer.Argument(help="TREC run file B.")],
+    qrels: Annotated[Path, typer.Option(help="Qrels file (BEIR TSV or TREC).")],
+    metric: Annotated[str, typer.Option(help="Per-query metric to compare.")] = "ndcg@10",
+    as_json: JsonOption = False,
+) -> None:
+    """Compare two runs query by query: mean difference and paired significance tests."""
+    from ragline.evaluate.metrics import per_query, read_qrels, read_trec_run
+    from ragline.evaluate.significance import paired_test
+
+    judgements = read_qrels(qrels)
+    scores = []
+    for path in (run_a, run_b):
+        if not path.is_file():
+            raise RaglineError(f"{path}: no such run file")
+        per = per_query(judgements, read_trec_run(path), [metric])
+        scores.append({q: values[metric] for q, values in per.items()})
+    test = paired_test(scores[0], scores[1])
+    payload = {"metric": metric, "a": str(run_a), "b": str(run_b), **test}
+    if as_json:
+        _emit_json(payload)
+        return
+    console = _console()
+    console.print(
+        f"{metric} over {test['n']} queries: A {test['mean_a']:.4f}, B {test['mean_b']:.4f}, "
+        f"B-A {test['mean_diff']:+.4f}; paired t-test p={test['t_pvalue']:.4g}, "
+        f"randomization p={test['perm_pvalue']:.4g}",
+        markup=False,
+    )
+
+
+bench_app = typer.Typer(no_args_is_help=True, help="Measure speed and memory.")
+app.add_typer(bench_app, name="bench")
+
+
+def _read_queries(path: Path, limit: int | None) -> list[str]:
+    """Queries from a BEIR folder or queries.jsonl (field ``text``), or a text file (a line each)."""
+    if path.is_dir():
+        path = path / "queries.jsonl"
+    if not path.is_file():
+        raise RaglineError(f"{path}: no such queries file")
+    queries: list[str] = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            if path.suffix == ".jsonl":
+                try:
+                    queries.append(json.loads(line)["text"])
+                except (json.JSONDecodeError, KeyError, TypeError) as e:
+                    raise RaglineError(f"{path}:{number}: expected a JSON object with text") from e
+            else:
+                queries.append(line.strip())
+    return queries[:limit] if limit else queries
+
+
+@bench_app.command("ingest")
+def bench_ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Corpus files or directories.")],
+    kb: Annotated[
+        Path | None, typer.Option("--kb", help="Where to build (default: a temporary directory).")
+    ] = None,
+    embedder: Annotated[str | None, typer.Option(help="minilm or a model directory.")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Chunk size in embedder tokens.")] = None,
+    raw: Annotated[bool, typer.Option(help="Also time the raw encoder on the same texts.")] = True,
+    plot: Annotated[Path | None, typer.Option(help="Write a chart (PNG).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest throughput (docs/s, chunks/s, MB/s), stage breakdown, peak RSS, ingest/raw ratio."""
+    import tempfile
+
+    from ragline.bench.ingest import bench_ingest
+    from ragline.bench.plots import ingest_chart
+
+    config = (
+        Config().with_overrides("embed", model=embedder).with_overrides("chunk", size=chunk_size)
+    )
+    with tempfile.TemporaryDirectory(prefix="ragline-bench-") as tmp:
+        result = bench_ingest(paths, kb or Path(tmp) / "kb", config, raw_baseline=raw)
+    if plot:
+        ingest_chart(result, plot)
+    if as_json:
+        _emit_json(result)
+        return
+    console = _console()
+    console.print(
+        f"{result['documents']} documents, {result['chunks']} chunks, "
+        f"{result['megabytes']:.1f} MB in {result['seconds']:.1f} s: "
+        f"{result['docs_per_s']:.1f} docs/s, {result['chunks_per_s']:.1f} chunks/s, "
+        f"{result['mb_per_s']:.3f} MB/s; peak RSS {result['peak_rss_mb']:.0f} MB",
+        markup=False,
+    )
+    console.print(
+        "stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result["stages"].items()),
+        markup=False,
+    )
+    if "raw_encode" in result:
+        console.print(
+            f"raw encoder: {result['raw_encode']['chunks_per_s']:.1f} chunks/s; "
+            f"ingest/raw = {result['ingest_vs_raw']:.3f}",
+            markup=False,
+        )
+
+
+@bench_app.command("query")
+def bench_query_command(
+    kb: KbOption,
+    queries: Annotated[
+        Path, typer.Option(help="BEIR folder, queries.jsonl, or a text file with a query a line.")
+    ],
+    mode: Annotated[str, typer.Option(help="Comma-separated modes.")] = "bm25,dense,hybrid",
+    k: Annotated[int, typer.Option("-k", "--k", help="Hits per query.")] = 10,
+    limit: Annotated[int | None, typer.Option(help="Use the first N queries.")] = None,
+    threads: Annotated[int, typer.Option(help="Concurrent clients for the QPS run.")] = 2,
+    plot: Annotated[Path | None, typer.Option(help="Write a chart (PNG).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Latency p50/p95/p99 and queries/s per mode (warm), single and multi-threaded."""
+    from ragline.bench.plots import query_chart
+    from ragline.bench.query import bench_query
+    from ragline.kb import KnowledgeBase
+
+    modes = [m.strip() for m in mode.split(",") if m.strip()]
+    texts = _read_queries(queries, limit)
+    with KnowledgeBase.open(kb) as knowledge_base:
+        result = bench_query(knowledge_base, texts, modes, k=k, threads=threads)
+    if plot:
+        query_chart(result, plot)
+    if as_json:
+        _emit_json(result)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(texts)} queries over {result['chunks']} chunks, k={k}")
+    for column in ("mode", "p50 ms", "p95 ms", "p99 ms", "qps", f"qps x{threads}"):
+        table.add_column(column, justify="right")
+    for name, row in result["results"].items():
+        table.add_row(name, *(f"{v:.1f}" for v in row.values()))
+    _console().print(table)
+
+
 def main() -> None:
     """Entry point: run the app, mapping errors to exit codes 1 (user) and 2 (internal)."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click *returns* the code of a `typer.Exit(n)` raised by a
+        # command instead of raising it, so it has to be passed on here.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except RaglineError as e:
         print(f"ragline: error: {e}", file=sys.stderr)
         sys.exit(1)

@@ -415,32 +415,34 @@ class KnowledgeBase:
         if fusion not in ("rrf", "score"):
             raise RaglineError(f"fusion {fusion!r}: use rrf or score")
         depth = max(depth or cfg.depth, k) if mode == "hybrid" else k
+        # Encoding and result assembly run outside the lock so concurrent searches overlap;
+        # only the index lookups, which a concurrent write could change, hold it.
+        vectors = self.encoder.encode_queries(list(queries)) if mode != "bm25" else None
+        sides: dict[str, list[Ranking]] = {}
         with self._lock:
             dense, bm25 = self._ensure_indexes()
             allowed = self.catalog.rowids_where(filters) if filters else None
             params = SearchParams(
                 nprobe=nprobe or cfg.nprobe, ef_search=ef_search or cfg.ef_search, allowed=allowed
             )
-            sides: dict[str, list[Ranking]] = {}
-            if mode in ("hybrid", "dense"):
-                vectors = self.encoder.encode_queries(list(queries))
+            if vectors is not None:
                 sides["dense"] = dense_rankings(dense, self.catalog, vectors, depth, params)
-            if mode in ("hybrid", "bm25"):
+            if mode != "dense":
                 sides["bm25"] = to_rankings(*bm25.search(list(queries), depth, params=params))
-            results: list[list[Hit]] = []
-            for qi in range(len(queries)):
-                per_side = {name: rankings[qi] for name, rankings in sides.items()}
-                if mode == "hybrid":
-                    weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
-                    fused = (
-                        reciprocal_rank_fusion(per_side, k=rrf_k or cfg.rrf_k, weights=weights)
-                        if fusion == "rrf"
-                        else score_fusion(per_side, alpha=cfg.alpha if alpha is None else alpha)
-                    )
-                else:
-                    fused = per_side[mode]
-                results.append(self._hits(fused[:k], per_side, mode))
-            return results
+        results: list[list[Hit]] = []
+        for qi in range(len(queries)):
+            per_side = {name: rankings[qi] for name, rankings in sides.items()}
+            if mode == "hybrid":
+                weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
+                fused = (
+                    reciprocal_rank_fusion(per_side, k=rrf_k or cfg.rrf_k, weights=weights)
+                    if fusion == "rrf"
+                    else score_fusion(per_side, alpha=cfg.alpha if alpha is None else alpha)
+                )
+            else:
+                fused = per_side[mode]
+            results.append(self._hits(fused[:k], per_side, mode))
+        return results
 
     def _hits(self, fused: Ranking, per_side: dict[str, Ranking], source: str) -> list[Hit]:
         chunks = self.catalog.chunks([i for i, _ in fused])

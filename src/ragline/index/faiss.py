@@ -87,6 +87,11 @@ class FaissIndex:
             return False
         if len(self) and not index.is_trained:
             return False
+        if self._index.ntotal:  # move what the interim exact index holds into the trained one
+            import faiss
+
+            held = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+            index.add_with_ids(self._index.index.reconstruct_n(0, self._index.ntotal), held)
         self._index = index
         self._pending_factory = None
         self._tombstones = np.zeros(0, dtype=np.int64)

@@ -1,0 +1,3 @@
+"""Benchmarks as commands: ingest throughput, query latency, ANN recall vs speed."""
+
+from __future__ import annotations

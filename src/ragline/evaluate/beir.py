@@ -1,0 +1,152 @@
+"""BEIR evaluation: index a BEIR folder (cached), run its queries, score chunk hits per document.
+
+A knowledge base returns chunks; BEIR judges documents. A document's score is the best score
+of its chunks, and its rank the rank of that chunk, as in MaxP passage aggregation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragline.config import Config
+from ragline.errors import RaglineError
+from ragline.evaluate.metrics import DEFAULT_METRICS, Qrels, Run, evaluate_run, read_qrels
+
+log = logging.getLogger(__name__)
+
+MODES = ("bm25", "dense", "hybrid")
+COMPLETE_MARKER = "beir-complete.json"
+
+
+@dataclass(frozen=True)
+class BeirDataset:
+    """The parts of a BEIR folder needed to evaluate one split."""
+
+    name: str
+    path: Path
+    split: str
+    queries: dict[str, str]
+    qrels: Qrels
+
+
+def load_beir(path: str | Path, split: str = "test") -> BeirDataset:
+    """Read queries and qrels of ``split``; only queries that have judgements are kept."""
+    path = Path(path)
+    qrels_file = path / "qrels" / f"{split}.tsv"
+    for needed in (path / "corpus.jsonl", path / "queries.jsonl", qrels_file):
+        if not needed.is_file():
+            raise RaglineError(f"{path}: not a BEIR folder for split {split!r} (no {needed.name})")
+    qrels = read_qrels(qrels_file)
+    queries: dict[str, str] = {}
+    with open(path / "queries.jsonl", encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise RaglineError(f"{path / 'queries.jsonl'}:{number}: invalid JSON: {e}") from e
+            if str(record["_id"]) in qrels:
+                queries[str(record["_id"])] = record["text"]
+    return BeirDataset(path.name, path, split, queries, qrels)
+
+
+def cache_key(dataset: BeirDataset, config: Config) -> str:
+    """Changes when the corpus or any build-time setting changes."""
+    digest = hashlib.sha256()
+    with open(dataset.path / "corpus.jsonl", "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    build = {s: config.to_dict()[s] for s in ("load", "chunk", "embed", "index")}
+    digest.update(json.dumps(build, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("RAGLINE_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    return Path(root or Path.home() / ".cache") / "ragline"
+
+
+def open_beir_kb(
+    dataset: BeirDataset,
+    config: Config,
+    *,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    on_commit: Callable[..., None] | None = None,
+) -> Any:
+    """A knowledge base over the data set's corpus, built once per corpus and configuration."""
+    import shutil
+
+    from ragline.kb import KnowledgeBase
+
+    directory = (cache_dir or default_cache_dir()) / "beir" / (
+        f"{dataset.name}-{cache_key(dataset, config)}"
+    )
+    if use_cache and (directory / COMPLETE_MARKER).is_file():
+        return KnowledgeBase.open(directory, config=config)
+    if directory.exists():
+        shutil.rmtree(directory)
+    kb = KnowledgeBase.create(directory, config)
+    report = kb.add([dataset.path], on_commit=on_commit)
+    if report.errors:
+        log.warning("%d corpus records could not be loaded, e.g. %s", len(report.errors),
+                    report.errors[0])
+    kb.save()
+    (directory / COMPLETE_MARKER).write_text(json.dumps(report.to_dict()))
+    return kb
+
+
+def run_queries(
+    kb: Any,
+    queries: dict[str, str],
+    mode: str,
+    *,
+    top: int = 100,
+    batch: int = 64,
+    on_batch: Callable[[int], None] | None = None,
+    **options: Any,
+) -> Run:
+    """Top-``top`` documents per query: each document scored by its best chunk."""
+    ids = list(queries)
+    run: Run = {}
+    for start in range(0, len(ids), batch):
+        part = ids[start : start + batch]
+        results = kb.search_many(
+            [queries[q] for q in part], k=top * 3, mode=mode, **options
+        )
+        for query_id, hits in zip(part, results, strict=True):
+            ranked: dict[str, float] = {}
+            for hit in hits:
+                ranked.setdefault(hit.chunk.doc_id, hit.score)
+                if len(ranked) == top:
+                    break
+            run[query_id] = ranked
+        if on_batch:
+            on_batch(len(part))
+    return run
+
+
+def evaluate_modes(
+    kb: Any,
+    dataset: BeirDataset,
+    modes: Sequence[str],
+    *,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    on_batch: Callable[[int], None] | None = None,
+    **options: Any,
+) -> tuple[dict[str, dict[str, float]], dict[str, Run]]:
+    """Metrics per mode, and the runs they were computed from."""
+    results: dict[str, dict[str, float]] = {}
+    runs: dict[str, Run] = {}
+    for mode in modes:
+        runs[mode] = run_queries(kb, dataset.queries, mode, on_batch=on_batch, **options)
+        results[mode] = evaluate_run(dataset.qrels, runs[mode], metrics)
+    return results, runs
