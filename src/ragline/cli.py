@@ -260,6 +260,9 @@ def eval_beir(
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a bar chart (PNG).")] = None,
     cache: Annotated[bool, typer.Option(help="Reuse the knowledge base built for this corpus.")] = True,
+    kb: Annotated[
+        Path | None, typer.Option("--kb", help="Evaluate this knowledge base (built over the corpus).")
+    ] = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -292,15 +295,20 @@ def eval_beir(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, disable=as_json or not console.is_terminal,
     ) as progress:
-        build = progress.add_task(f"indexing {data.name}", total=None)
-        kb = open_beir_kb(
-            data, config, use_cache=cache,
-            on_commit=lambda ids, report: progress.update(build, completed=report.indexed),
-        )
-        with kb:
+        if kb is not None:
+            from ragline.kb import KnowledgeBase
+
+            knowledge_base = KnowledgeBase.open(kb)
+        else:
+            build = progress.add_task(f"indexing {data.name}", total=None)
+            knowledge_base = open_beir_kb(
+                data, config, use_cache=cache,
+                on_commit=lambda ids, report: progress.update(build, completed=report.indexed),
+            )
+        with knowledge_base:
             task = progress.add_task("querying", total=len(data.queries) * len(modes))
             results, runs = evaluate_modes(
-                kb, data, modes, fusion=fusion, depth=depth,
+                knowledge_base, data, modes, fusion=fusion, depth=depth,
                 on_batch=lambda n: progress.advance(task, n),
             )
     if run_file:
@@ -457,6 +465,39 @@ def bench_query_command(
     for name, row in result["results"].items():
         table.add_row(name, *(f"{v:.1f}" for v in row.values()))
     _console().print(table)
+
+
+@bench_app.command("update")
+def bench_update_command(
+    chunks: Annotated[int, typer.Option(help="Size of the knowledge base, in chunks.")] = 100_000,
+    embedder: Annotated[
+        str, typer.Option(help="Embedder for the synthetic corpus (hash-N needs no model).")
+    ] = "hash-384",
+    index_factory: Annotated[str, typer.Option("--index", help="FAISS factory string.")] = "auto",
+    repeats: Annotated[int, typer.Option(help="Documents added, replaced and deleted.")] = 5,
+    kb: Annotated[Path | None, typer.Option("--kb", help="Where to build (default: temp).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Time to add, replace and delete one document in a large knowledge base."""
+    import tempfile
+
+    from ragline.bench.update import bench_update
+
+    config = (
+        Config().with_overrides("embed", model=embedder).with_overrides("index", factory=index_factory)
+    )
+    with tempfile.TemporaryDirectory(prefix="ragline-bench-") as tmp:
+        result = bench_update(kb or Path(tmp) / "kb", config, chunks=chunks, repeats=repeats)
+    if as_json:
+        _emit_json(result)
+        return
+    _console().print(
+        f"{result['chunks']} chunks ({result['index']}, {result['embedder']}): built in "
+        f"{result['build_seconds']:.1f} s, opened in {result['open_and_first_search_seconds']:.2f} s; "
+        + ", ".join(f"{op} {ms:.1f} ms" for op, ms in result["median_ms"].items())
+        + " (median)",
+        markup=False,
+    )
 
 
 def main() -> None:

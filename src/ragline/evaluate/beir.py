@@ -70,8 +70,10 @@ def cache_key(dataset: BeirDataset, config: Config) -> str:
 
 
 def default_cache_dir() -> Path:
-    root = os.environ.get("RAGLINE_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    return Path(root or Path.home() / ".cache") / "ragline"
+    """``$RAGLINE_CACHE``, else ``$XDG_CACHE_HOME/ragline``, else ``~/.cache/ragline``."""
+    if os.environ.get("RAGLINE_CACHE"):
+        return Path(os.environ["RAGLINE_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragline"
 
 
 def open_beir_kb(

@@ -1,0 +1,40 @@
+# ragline — `make demo` builds a knowledge base over the Python standard library's docs and
+# searches it; `make test` runs the default test suite. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := build/demo
+
+.PHONY: help install demo test test-all clean
+
+help:
+	@echo "make demo      build a knowledge base over the stdlib docs and search it"
+	@echo "make test      run the default test suite (fast; no slow tests)"
+	@echo "make test-all  run every test, slow ones included"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/python -m ragline.demo_corpus $(DEMO)/stdlib-docs
+	$(BIN)/ragline index $(DEMO)/stdlib-docs --kb $(DEMO)/kb
+	$(BIN)/ragline info --kb $(DEMO)/kb
+	$(BIN)/ragline search "parse command line options and arguments" --kb $(DEMO)/kb -k 3
+	$(BIN)/ragline search "compute the SHA-256 digest of bytes" --kb $(DEMO)/kb -k 3
+	$(BIN)/ragline search "run tasks concurrently with a pool of threads" --kb $(DEMO)/kb -k 3 --mode dense
+
+test: install
+	$(BIN)/python -m pytest
+
+test-all: install
+	$(BIN)/python -m pytest -m ''
+
+clean:
+	rm -rf build .pytest_cache
