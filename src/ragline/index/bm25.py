@@ -13,14 +13,16 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ragline.index.base import SearchParams
 from ragline.store.files import atomic_write
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 MERGE_MIN_ROWS = 2048
 MERGE_FRACTION = 0.1
@@ -48,8 +50,10 @@ class BM25Index:
         self.stopwords = stopwords
         self.generation = 0
         self.max_rowid = 0
+        import scipy.sparse as sp
+
         self._tokenizer = self._new_tokenizer()
-        self._main = sp.csc_matrix((0, 0), dtype=np.float32)
+        self._main: sp.csc_matrix = sp.csc_matrix((0, 0), dtype=np.float32)
         self._delta_rows: list[tuple[NDArray[np.int32], NDArray[np.float32]]] = []
         self._delta: sp.csc_matrix | None = None
         self._ids = np.zeros(0, dtype=np.int64)
@@ -114,6 +118,8 @@ class BM25Index:
         return len(self._tokenizer.stem_to_sid or self._tokenizer.word_to_id)
 
     def _delta_matrix(self) -> sp.csc_matrix:
+        import scipy.sparse as sp
+
         if self._delta is None:
             rows = [np.full(len(t), i, dtype=np.int32) for i, (t, _) in enumerate(self._delta_rows)]
             terms = [t for t, _ in self._delta_rows]
@@ -134,6 +140,8 @@ class BM25Index:
 
     def _merge(self) -> None:
         """Fold the delta segment into the main one, dropping deleted rows."""
+        import scipy.sparse as sp
+
         width = self._vocab_size()
         main = self._main
         main.resize((main.shape[0], width))
@@ -241,6 +249,8 @@ class BM25Index:
 
     @classmethod
     def load(cls, path: Path) -> BM25Index:
+        import scipy.sparse as sp
+
         with np.load(path, allow_pickle=False) as data:
             params = json.loads(str(data["params"]))
             self = cls(
