@@ -6,16 +6,14 @@ Queries and qrels in the same folder are for evaluation and are not loaded here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ragline.config import LoadConfig
 from ragline.documents import Document
 from ragline.errors import LoadError
-from ragline.load.base import LoadResult
-from ragline.load.files import document_metadata, stat_file
-from ragline.load.jsonl import iter_records, record_metadata, record_text
+from ragline.load.files import document_metadata
+from ragline.load.jsonl import JsonlLoader, record_metadata, record_text
 
 CORPUS = "corpus.jsonl"
 
@@ -25,7 +23,7 @@ def is_beir_folder(path: Path) -> bool:
     return (path / CORPUS).is_file()
 
 
-class BeirLoader:
+class BeirLoader(JsonlLoader):
     """Loads the corpus of a BEIR folder; text is title, blank line, text (title if non-empty).
 
     >>> import json, pathlib, tempfile
@@ -37,36 +35,18 @@ class BeirLoader:
     ('d1', 'Aspirin\\n\\nIt thins blood.', 'Aspirin')
     """
 
-    def __init__(
-        self, config: LoadConfig | None = None, metadata: Mapping[str, Any] | None = None
-    ) -> None:
-        self.config = config or LoadConfig()
-        self.metadata = metadata
+    def documents(
+        self, file: Path, source: str, doc_id: str | None
+    ) -> Iterator[Document | LoadError]:
+        """One document or LoadError per record of ``file``/corpus.jsonl; BEIR documents
+        keep their own ids, so ``doc_id`` is ignored."""
+        corpus = file / CORPUS
+        return super().documents(corpus, str(corpus), None)
 
-    def load(self, path: str, *, doc_id: str | None = None) -> Iterator[LoadResult]:
-        """Yield one document or LoadError per corpus record; ``path`` is the folder.
-
-        ``doc_id`` is accepted for symmetry with the other loaders and ignored: BEIR
-        documents keep their own ids.
-        """
-        corpus = Path(path) / CORPUS
-        source = str(corpus)
-        try:
-            mtime = stat_file(corpus, source).st_mtime
-        except LoadError as e:
-            yield e
-            return
-        for item in iter_records(corpus, source, self.config.max_file_bytes):
-            if isinstance(item, LoadError):
-                yield item
-                continue
-            lineno, record = item
-            try:
-                yield self._document(corpus, mtime, f"{source}:{lineno}", record)
-            except LoadError as e:
-                yield e
-
-    def _document(self, corpus: Path, mtime: float, where: str, record: dict[str, Any]) -> Document:
+    def record_document(
+        self, corpus: Path, file_id: str, mtime: float, lineno: int, record: dict[str, Any]
+    ) -> Document:
+        where = f"{corpus}:{lineno}"
         doc_id = record.get("_id")
         if not isinstance(doc_id, str | int) or isinstance(doc_id, bool) or doc_id == "":
             raise LoadError(where, "no '_id' field")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ragline.config import LoadConfig
+from ragline.documents import Document
 from ragline.errors import LoadError
 
 
@@ -82,3 +84,30 @@ def document_metadata(
     {'lang': 'en', 'title': 'a', 'path': '/tmp/a.txt', 'mtime': 1.0}
     """
     return {**(user or {}), "path": os.path.abspath(path), "title": title, "mtime": mtime}
+
+
+class FileLoaderBase:
+    """What every loader shares: its settings, and reporting instead of raising.
+
+    A subclass fills one hook, ``documents(file, source, doc_id)``, which yields documents
+    (or LoadErrors for single bad records) and raises LoadError when the whole file is
+    unusable; ``load`` turns that into a yielded LoadError naming the file.
+    """
+
+    def __init__(
+        self, config: LoadConfig | None = None, metadata: Mapping[str, Any] | None = None
+    ) -> None:
+        self.config = config or LoadConfig()
+        self.metadata = metadata
+
+    def load(self, path: str, *, doc_id: str | None = None) -> Iterator[Document | LoadError]:
+        """Yield the documents of ``path``, or LoadErrors naming it and the reason."""
+        try:
+            yield from self.documents(Path(path), path, doc_id)
+        except LoadError as e:
+            yield e
+
+    def documents(
+        self, file: Path, source: str, doc_id: str | None
+    ) -> Iterator[Document | LoadError]:
+        raise NotImplementedError

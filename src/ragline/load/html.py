@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragline.config import LoadConfig
-from ragline.documents import Document
 from ragline.errors import LoadError
-from ragline.load.base import LoadResult
-from ragline.load.files import document_metadata
-from ragline.load.text import read_text
+from ragline.load.text import TextLoader
 
 if TYPE_CHECKING:
     from bs4 import Tag
@@ -90,25 +84,11 @@ def _hidden(tag: Tag) -> bool:
     )
 
 
-class HtmlLoader:
+class HtmlLoader(TextLoader):
     """Loads a ``.html``/``.htm`` file as one document of its visible text."""
 
-    def __init__(
-        self, config: LoadConfig | None = None, metadata: Mapping[str, Any] | None = None
-    ) -> None:
-        self.config = config or LoadConfig()
-        self.metadata = metadata
-
-    def load(self, path: str, *, doc_id: str | None = None) -> Iterator[LoadResult]:
-        """Yield the document, or a LoadError naming ``path``."""
-        file = Path(path)
-        try:
-            markup, mtime = read_text(file, path, self.config)
-            title, text = html_to_text(markup)
-            if not text:
-                raise LoadError(path, "no visible text")
-        except LoadError as e:
-            yield e
-            return
-        meta = document_metadata(file, title or file.stem, mtime, self.metadata)
-        yield Document(doc_id or file.name, text, meta)
+    def parse(self, text: str, source: str) -> tuple[str | None, str]:
+        title, visible = html_to_text(text)
+        if not visible:
+            raise LoadError(source, "no visible text")
+        return title, visible

@@ -8,15 +8,13 @@ named ``file:line`` while the other lines still load.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ragline.config import LoadConfig
 from ragline.documents import Document
 from ragline.errors import LoadError
-from ragline.load.base import LoadResult
-from ragline.load.files import document_metadata, os_reason, stat_file
+from ragline.load.files import FileLoaderBase, document_metadata, os_reason, stat_file
 from ragline.load.text import normalize_newlines
 
 Record = tuple[int, dict[str, Any]]
@@ -93,7 +91,7 @@ def record_metadata(record: dict[str, Any]) -> dict[str, Any]:
     return dict(meta) if isinstance(meta, dict) else {}
 
 
-class JsonlLoader:
+class JsonlLoader(FileLoaderBase):
     """Loads each record of a ``.jsonl`` file as a document.
 
     Field names come from LoadConfig (``id``, ``text``, ``title``); ``_id`` is accepted when
@@ -108,33 +106,26 @@ class JsonlLoader:
     [('q1', 'Yes.'), ('faq.jsonl:2', 'No.')]
     """
 
-    def __init__(
-        self, config: LoadConfig | None = None, metadata: Mapping[str, Any] | None = None
-    ) -> None:
-        self.config = config or LoadConfig()
-        self.metadata = metadata
-
-    def load(self, path: str, *, doc_id: str | None = None) -> Iterator[LoadResult]:
-        """Yield one document or LoadError per record; ``doc_id`` is the file's own id."""
-        file = Path(path)
-        try:
-            mtime = stat_file(file, path).st_mtime
-        except LoadError as e:
-            yield e
-            return
-        for item in iter_records(file, path, self.config.max_file_bytes):
+    def documents(
+        self, file: Path, source: str, doc_id: str | None
+    ) -> Iterator[Document | LoadError]:
+        """One document or LoadError per record; ``doc_id`` is the file's own id."""
+        mtime = stat_file(file, source).st_mtime
+        for item in iter_records(file, source, self.config.max_file_bytes):
             if isinstance(item, LoadError):
                 yield item
                 continue
             lineno, record = item
             try:
-                yield self._document(path, doc_id or file.name, mtime, lineno, record)
+                yield self.record_document(file, doc_id or file.name, mtime, lineno, record)
             except LoadError as e:
                 yield e
 
-    def _document(
-        self, path: str, file_id: str, mtime: float, lineno: int, record: dict[str, Any]
+    def record_document(
+        self, file: Path, file_id: str, mtime: float, lineno: int, record: dict[str, Any]
     ) -> Document:
+        """The document of one record (the hook BEIR's loader fills differently)."""
+        path = str(file)
         cfg, where = self.config, f"{path}:{lineno}"
         text = record_text(record, cfg.jsonl_text_field, where)
         raw_id = record.get(cfg.jsonl_id_field)

@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any
 
-from ragline.config import LoadConfig
-from ragline.documents import Document
-from ragline.errors import LoadError
-from ragline.load.base import LoadResult
-from ragline.load.files import document_metadata
-from ragline.load.text import read_text
+from ragline.load.text import TextLoader
 
 _HEADING = re.compile(r"^ {0,3}# +(.*?)(?: +#+)? *$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
@@ -42,23 +34,8 @@ def markdown_title(text: str) -> str | None:
     return None
 
 
-class MarkdownLoader:
+class MarkdownLoader(TextLoader):
     """Loads a ``.md``/``.markdown`` file as one document; text unchanged but for line ends."""
 
-    def __init__(
-        self, config: LoadConfig | None = None, metadata: Mapping[str, Any] | None = None
-    ) -> None:
-        self.config = config or LoadConfig()
-        self.metadata = metadata
-
-    def load(self, path: str, *, doc_id: str | None = None) -> Iterator[LoadResult]:
-        """Yield the document, or a LoadError naming ``path``."""
-        file = Path(path)
-        try:
-            text, mtime = read_text(file, path, self.config)
-        except LoadError as e:
-            yield e
-            return
-        title = markdown_title(text) or file.stem
-        meta = document_metadata(file, title, mtime, self.metadata)
-        yield Document(doc_id or file.name, text, meta)
+    def parse(self, text: str, source: str) -> tuple[str | None, str]:
+        return markdown_title(text), text

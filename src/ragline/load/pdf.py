@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ragline._optional import require
-from ragline.config import LoadConfig
 from ragline.documents import Document
 from ragline.errors import LoadError
-from ragline.load.base import LoadResult
-from ragline.load.files import document_metadata, read_file
+from ragline.load.files import FileLoaderBase, document_metadata, read_file
 from ragline.load.text import normalize_newlines
 
 PAGE_SEPARATOR = "\n\n"
@@ -52,30 +49,18 @@ def _extract(data: bytes, source: str) -> tuple[str | None, list[str]]:
     return (title.strip() if isinstance(title, str) else None) or None, pages
 
 
-class PdfLoader:
-    """Loads a ``.pdf`` file as one document whose ``page_starts`` mark each page."""
+class PdfLoader(FileLoaderBase):
+    """Loads a ``.pdf`` file as one document whose ``page_starts`` mark each page.
 
-    def __init__(
-        self, config: LoadConfig | None = None, metadata: Mapping[str, Any] | None = None
-    ) -> None:
-        self.config = config or LoadConfig()
-        self.metadata = metadata
+    Raises MissingDependencyError when pypdf is not installed: that is a setup problem to fix
+    once, not a property of this one file.
+    """
 
-    def load(self, path: str, *, doc_id: str | None = None) -> Iterator[LoadResult]:
-        """Yield the document, or a LoadError naming ``path``.
-
-        Raises MissingDependencyError when pypdf is not installed: that is a setup problem
-        to fix once, not a property of this one file.
-        """
-        file = Path(path)
-        try:
-            raw = read_file(file, path, self.config.max_file_bytes)
-            title, pages = _extract(raw.data, path)
-            if not any(pages):
-                raise LoadError(path, "no extractable text (a scanned or image-only PDF?)")
-        except LoadError as e:
-            yield e
-            return
+    def documents(self, file: Path, source: str, doc_id: str | None) -> Iterator[Document]:
+        raw = read_file(file, source, self.config.max_file_bytes)
+        title, pages = _extract(raw.data, source)
+        if not any(pages):
+            raise LoadError(source, "no extractable text (a scanned or image-only PDF?)")
         text, starts = join_pages(pages)
         meta = document_metadata(file, title or file.stem, raw.mtime, self.metadata)
         yield Document(doc_id or file.name, text, meta, page_starts=starts)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ragline.config import LoadConfig
 from ragline.documents import Document
 from ragline.errors import LoadError
-from ragline.load.base import LoadResult
-from ragline.load.files import document_metadata, read_file
+from ragline.load.files import FileLoaderBase, document_metadata, read_file
 
 # Longest first: the UTF-32-LE mark begins with the UTF-16-LE one.
 _BOMS = (
@@ -104,7 +102,7 @@ def read_text(path: Path, source: str, config: LoadConfig) -> tuple[str, float]:
     return text, file.mtime
 
 
-class TextLoader:
+class TextLoader(FileLoaderBase):
     r"""Loads a ``.txt`` file as one document titled by its file stem.
 
     >>> import pathlib, tempfile
@@ -116,19 +114,12 @@ class TextLoader:
     ('notes.txt', 'Hello\nworld\n', 'notes')
     """
 
-    def __init__(
-        self, config: LoadConfig | None = None, metadata: Mapping[str, Any] | None = None
-    ) -> None:
-        self.config = config or LoadConfig()
-        self.metadata = metadata
-
-    def load(self, path: str, *, doc_id: str | None = None) -> Iterator[LoadResult]:
-        """Yield the document, or a LoadError naming ``path``."""
-        file = Path(path)
-        try:
-            text, mtime = read_text(file, path, self.config)
-        except LoadError as e:
-            yield e
-            return
-        meta = document_metadata(file, file.stem, mtime, self.metadata)
+    def documents(self, file: Path, source: str, doc_id: str | None) -> Iterator[Document]:
+        text, mtime = read_text(file, source, self.config)
+        title, text = self.parse(text, source)
+        meta = document_metadata(file, title or file.stem, mtime, self.metadata)
         yield Document(doc_id or file.name, text, meta)
+
+    def parse(self, text: str, source: str) -> tuple[str | None, str]:
+        """The title (None: use the file stem) and the text to index, from the decoded file."""
+        return None, text
