@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ragline.errors import ConfigError
 from ragline.chunk.base import Chunker, TokenOffsets
 from ragline.chunk.fixed import FixedTokenChunker
 from ragline.chunk.recursive import RecursiveChunker
 from ragline.chunk.semantic import SemanticChunker
 from ragline.config import ChunkConfig
 from ragline.embed.base import Encoder
+from ragline.errors import ConfigError
 
 
 def make_chunker(config: ChunkConfig, encoder: Encoder) -> Chunker:

@@ -10,8 +10,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
-from ragline.errors import ConfigError
 from ragline.documents import Chunk, Document, chunk_id
+from ragline.errors import ConfigError
 
 
 @runtime_checkable
@@ -104,3 +104,24 @@ def check_size(size: int, overlap: int, *, size_name: str = "size") -> None:
         raise ConfigError(
             f"chunk overlap ({overlap}) must be smaller than the chunk {size_name} ({size})"
         )
+
+
+class TokenSpanChunker:
+    """What the token-counted chunkers share: sizes, one tokenization per document, and
+    spans turned into chunks. A subclass fills one hook, ``spans``."""
+
+    def __init__(self, size: int, overlap: int, tokens: TokenOffsets) -> None:
+        check_size(size, overlap)
+        self.size = size
+        self.overlap = overlap
+        self.tokens = tokens
+
+    def chunk(self, document: Document) -> list[Chunk]:
+        text = document.text
+        if not text.strip():
+            return []
+        return spans_to_chunks(document, self.spans(text, TokenCounter.of(text, self.tokens)))
+
+    def spans(self, text: str, counter: TokenCounter) -> list[tuple[int, int]]:
+        """Character spans of the chunks of ``text``, in order."""
+        raise NotImplementedError

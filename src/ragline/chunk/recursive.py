@@ -11,8 +11,7 @@ import re
 from collections import deque
 from itertools import pairwise
 
-from ragline.chunk.base import TokenCounter, TokenOffsets, check_size, spans_to_chunks
-from ragline.documents import Chunk, Document
+from ragline.chunk.base import TokenCounter, TokenSpanChunker
 
 Span = tuple[int, int]
 
@@ -25,7 +24,7 @@ SEPARATORS: tuple[re.Pattern[str], ...] = (
 )
 
 
-class RecursiveChunker:
+class RecursiveChunker(TokenSpanChunker):
     """Chunks of at most ``size`` tokens that end at paragraph, line, sentence or word breaks.
 
     A span too big for one chunk is split at blank lines; pieces still too big are split at
@@ -33,6 +32,7 @@ class RecursiveChunker:
     are merged greedily up to ``size`` tokens, and up to ``overlap`` tokens of whole trailing
     pieces are repeated at the start of the next chunk.
 
+    >>> from ragline.documents import Document
     >>> from ragline.embed.fake import HashEncoder
     >>> chunker = RecursiveChunker(size=5, overlap=0, tokens=HashEncoder())
     >>> doc = Document("d", "First paragraph here.\\n\\nA second one. It is a bit longer.")
@@ -40,19 +40,8 @@ class RecursiveChunker:
     ['First paragraph here.', 'A second one.', 'It is a bit longer.']
     """
 
-    def __init__(self, size: int, overlap: int, tokens: TokenOffsets) -> None:
-        check_size(size, overlap)
-        self.size = size
-        self.overlap = overlap
-        self.tokens = tokens
-
-    def chunk(self, document: Document) -> list[Chunk]:
-        text = document.text
-        if not text.strip():
-            return []
-        counter = TokenCounter.of(text, self.tokens)
-        spans = recursive_spans(text, 0, len(text), counter, self.size, self.overlap)
-        return spans_to_chunks(document, spans)
+    def spans(self, text: str, counter: TokenCounter) -> list[tuple[int, int]]:
+        return recursive_spans(text, 0, len(text), counter, self.size, self.overlap)
 
 
 def recursive_spans(

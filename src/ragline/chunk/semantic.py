@@ -7,7 +7,6 @@ from itertools import pairwise
 
 import numpy as np
 
-from ragline.errors import ConfigError
 from ragline.chunk.base import (
     TokenCounter,
     TokenOffsets,
@@ -18,6 +17,7 @@ from ragline.chunk.base import (
 from ragline.chunk.recursive import Span, recursive_spans
 from ragline.documents import Chunk, Document
 from ragline.embed.base import Encoder
+from ragline.errors import ConfigError
 
 # A regex, not a sentence tokenizer: end punctuation (and closing quotes or brackets) followed
 # by whitespace, or a line break. Abbreviations ("e.g. this") split too; a break between
