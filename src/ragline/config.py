@@ -71,7 +71,12 @@ class IndexConfig:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Query-time defaults; every search call may override them."""
+    """Query-time defaults; every search call may override them.
+
+    In hybrid mode each side contributes its top ``depth`` candidates (``dense_depth`` /
+    ``bm25_depth`` override it per side when non-zero), fused by ``fusion``: reciprocal rank
+    (``rrf_k``, side weights) or min-max normalised scores (``alpha`` on dense).
+    """
 
     k: int = 10
     mode: SearchMode = "hybrid"
@@ -79,6 +84,8 @@ class SearchConfig:
     rrf_k: int = 60
     alpha: float = 0.5
     depth: int = 100
+    dense_depth: int = 0
+    bm25_depth: int = 0
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     nprobe: int = 16

@@ -367,6 +367,7 @@ class KnowledgeBase:
         generation = min(dense.generation, bm25.generation)
         self.catalog.prune_tombstones(generation)
         self.catalog.set_meta("pruned_through", str(generation))
+        self.catalog.set_meta("dense_index", dense.effective_factory)
         self._unsaved = 0
 
     def save(self) -> None:
@@ -414,7 +415,9 @@ class KnowledgeBase:
             raise RaglineError(f"search mode {mode!r}: use hybrid, dense or bm25")
         if fusion not in ("rrf", "score"):
             raise RaglineError(f"fusion {fusion!r}: use rrf or score")
-        depth = max(depth or cfg.depth, k) if mode == "hybrid" else k
+        depth = depth or cfg.depth
+        dense_depth = max(cfg.dense_depth or depth, k) if mode == "hybrid" else k
+        bm25_depth = max(cfg.bm25_depth or depth, k) if mode == "hybrid" else k
         # Encoding and result assembly run outside the lock so concurrent searches overlap;
         # only the index lookups, which a concurrent write could change, hold it.
         vectors = self.encoder.encode_queries(list(queries)) if mode != "bm25" else None
@@ -426,9 +429,9 @@ class KnowledgeBase:
                 nprobe=nprobe or cfg.nprobe, ef_search=ef_search or cfg.ef_search, allowed=allowed
             )
             if vectors is not None:
-                sides["dense"] = dense_rankings(dense, self.catalog, vectors, depth, params)
+                sides["dense"] = dense_rankings(dense, self.catalog, vectors, dense_depth, params)
             if mode != "dense":
-                sides["bm25"] = to_rankings(*bm25.search(list(queries), depth, params=params))
+                sides["bm25"] = to_rankings(*bm25.search(list(queries), bm25_depth, params=params))
         results: list[list[Hit]] = []
         for qi in range(len(queries)):
             per_side = {name: rankings[qi] for name, rankings in sides.items()}
@@ -469,13 +472,7 @@ class KnowledgeBase:
     def info(self) -> dict[str, Any]:
         """Counts, embedder and index facts, as ``ragline info --json`` prints them."""
         documents, chunks = self.catalog.counts()
-        dense_file = self.path / DENSE_FILE
-        index = self.config.index.factory
-        if dense_file.is_file():
-            try:
-                index = FaissIndex.load(dense_file).effective_factory
-            except (OSError, ValueError, KeyError, RuntimeError):
-                pass
+        index = self.catalog.get_meta("dense_index") or self.config.index.factory
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return {
             "path": str(self.path),

@@ -39,7 +39,7 @@ def bench_query(
         start = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             chunks = [queries[i::threads] for i in range(threads)]
-            list(pool.map(lambda part: _latencies(kb, part, mode, k), chunks))
+            list(pool.map(_latencies, [kb] * threads, chunks, [mode] * threads, [k] * threads))
         concurrent = time.perf_counter() - start
         results[mode] = {
             "p50_ms": float(np.percentile(single, 50)),

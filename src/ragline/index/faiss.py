@@ -183,7 +183,9 @@ class FaissIndex:
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
-                np.savez(f, index=blob, tombstones=self._tombstones, meta=np.array(json.dumps(meta)))
+                np.savez(
+                    f, index=blob, tombstones=self._tombstones, meta=np.array(json.dumps(meta))
+                )
 
         atomic_write(path, write)
 

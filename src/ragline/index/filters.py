@@ -59,8 +59,11 @@ def parse_filters(expressions: list[str]) -> Filters:
 def to_sql(filters: Filters) -> tuple[str, list[Any]]:
     """A SQL condition over table ``chunks`` (columns ``doc_id``, ``metadata``) and its params.
 
-    >>> to_sql({"lang": "en", "year": {"gte": 2020}})
-    ('json_extract(metadata, ?) = ? AND json_extract(metadata, ?) >= ?', ['$."lang"', 'en', '$."year"', 2020])
+    >>> condition, params = to_sql({"lang": "en", "year": {"gte": 2020}})
+    >>> condition
+    'json_extract(metadata, ?) = ? AND json_extract(metadata, ?) >= ?'
+    >>> params
+    ['$."lang"', 'en', '$."year"', 2020]
     """
     clauses: list[str] = []
     params: list[Any] = []
