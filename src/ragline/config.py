@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ragline.errors import RaglineError
+from ragline.store.files import atomic_write
 
 ChunkMethod = Literal["fixed", "recursive", "semantic"]
 SearchMode = Literal["hybrid", "dense", "bm25"]
@@ -133,7 +134,8 @@ class Config:
             lines.append(f"[{section}]")
             lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
             lines.append("")
-        path.write_text("\n".join(lines), encoding="utf-8")
+        text = "\n".join(lines)
+        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     @classmethod
     def read(cls, path: Path) -> Config:

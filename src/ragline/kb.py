@@ -334,11 +334,11 @@ class KnowledgeBase:
             self._unsaved += len(ids)
         for ids, texts in self.catalog.iter_rows(after=bm25.max_rowid, columns="text"):
             bm25.add(ids, texts)
-        for index in (dense, bm25):
-            removed = self.catalog.tombstones_after(index.generation)
-            index.remove(removed)
-            index.generation = generation
-        self._unsaved += len(self.catalog.tombstones_after(min(dense.generation, bm25.generation)))
+        removed = self.catalog.tombstones_after(dense.generation)
+        self._unsaved += len(removed)
+        dense.remove(removed)
+        bm25.remove(self.catalog.tombstones_after(bm25.generation))
+        dense.generation = bm25.generation = generation
 
     def _maintain(self) -> None:
         """Compact or retrain indexes that drifted, and save them when enough changed."""

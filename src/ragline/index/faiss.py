@@ -123,7 +123,8 @@ class FaissIndex:
         try:
             self._index.remove_ids(faiss.IDSelectorBatch(ids))
         except RuntimeError:
-            self._tombstones = np.union1d(self._tombstones, ids)
+            held = faiss.vector_to_array(self._index.id_map)
+            self._tombstones = np.union1d(self._tombstones, ids[np.isin(ids, held)])
 
     def search(
         self, queries: NDArray[np.float32], k: int, *, params: SearchParams | None = None
