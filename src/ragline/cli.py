@@ -108,13 +108,16 @@ def index(
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with KnowledgeBase.open_or_create(kb, config) as knowledge_base, Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=as_json or not console.is_terminal,
-    ) as progress:
+    with (
+        KnowledgeBase.open_or_create(kb, config) as knowledge_base,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=as_json or not console.is_terminal,
+        ) as progress,
+    ):
         task = progress.add_task("indexing", total=None)
 
         def committed(doc_ids: list[str], report: Any) -> None:
@@ -173,7 +176,12 @@ def search(
     filters = parse_filters(filter_) if filter_ else None
     with KnowledgeBase.open(kb) as knowledge_base:
         hits = knowledge_base.search(
-            query, k=k, mode=mode, fusion=fusion, filters=filters, nprobe=nprobe,
+            query,
+            k=k,
+            mode=mode,
+            fusion=fusion,
+            filters=filters,
+            nprobe=nprobe,
             ef_search=ef_search,
         )
     if as_json:
@@ -244,24 +252,33 @@ app.add_typer(eval_app, name="eval")
 
 @eval_app.command("beir")
 def eval_beir(
-    dataset: Annotated[Path, typer.Argument(help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/).")],
+    dataset: Annotated[
+        Path, typer.Argument(help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/).")
+    ],
     split: Annotated[str, typer.Option(help="Qrels split to evaluate.")] = "test",
     mode: Annotated[str, typer.Option(help="Comma-separated: bm25,dense,hybrid or all.")] = "all",
     chunker: Annotated[str | None, typer.Option(help="fixed | recursive | semantic.")] = None,
     chunk_size: Annotated[int | None, typer.Option(help="Chunk size in embedder tokens.")] = None,
     overlap: Annotated[int | None, typer.Option(help="Overlap in embedder tokens.")] = None,
     embedder: Annotated[str | None, typer.Option(help="minilm or a model directory.")] = None,
-    index_factory: Annotated[str | None, typer.Option("--index", help="FAISS factory string.")] = None,
+    index_factory: Annotated[
+        str | None, typer.Option("--index", help="FAISS factory string.")
+    ] = None,
     fusion: Annotated[str | None, typer.Option(help="Hybrid fusion: rrf | score.")] = None,
     depth: Annotated[int | None, typer.Option(help="Hybrid candidates per side.")] = None,
-    max_queries: Annotated[int | None, typer.Option(help="Evaluate only the first N queries.")] = None,
+    max_queries: Annotated[
+        int | None, typer.Option(help="Evaluate only the first N queries.")
+    ] = None,
     run_file: Annotated[
         Path | None, typer.Option(help="Write TREC runs to PREFIX.<mode>.trec.")
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a bar chart (PNG).")] = None,
-    cache: Annotated[bool, typer.Option(help="Reuse the knowledge base built for this corpus.")] = True,
+    cache: Annotated[
+        bool, typer.Option(help="Reuse the knowledge base built for this corpus.")
+    ] = True,
     kb: Annotated[
-        Path | None, typer.Option("--kb", help="Evaluate this knowledge base (built over the corpus).")
+        Path | None,
+        typer.Option("--kb", help="Evaluate this knowledge base (built over the corpus)."),
     ] = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
@@ -278,8 +295,13 @@ def eval_beir(
         raise RaglineError(f"--mode {','.join(unknown)}: use {', '.join(MODES)} or all")
     data = load_beir(dataset, split)
     if max_queries:
-        data = type(data)(data.name, data.path, data.split,
-                          dict(list(data.queries.items())[:max_queries]), data.qrels)
+        data = type(data)(
+            data.name,
+            data.path,
+            data.split,
+            dict(list(data.queries.items())[:max_queries]),
+            data.qrels,
+        )
     config = (
         Config()
         .with_overrides("chunk", method=chunker, size=chunk_size, overlap=overlap)
@@ -288,12 +310,20 @@ def eval_beir(
     )
     console = _console()
     from rich.progress import (
-        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
     )
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, disable=as_json or not console.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json or not console.is_terminal,
     ) as progress:
         if kb is not None:
             from ragline.kb import KnowledgeBase
@@ -302,13 +332,19 @@ def eval_beir(
         else:
             build = progress.add_task(f"indexing {data.name}", total=None)
             knowledge_base = open_beir_kb(
-                data, config, use_cache=cache,
+                data,
+                config,
+                use_cache=cache,
                 on_commit=lambda ids, report: progress.update(build, completed=report.indexed),
             )
         with knowledge_base:
             task = progress.add_task("querying", total=len(data.queries) * len(modes))
             results, runs = evaluate_modes(
-                knowledge_base, data, modes, fusion=fusion, depth=depth,
+                knowledge_base,
+                data,
+                modes,
+                fusion=fusion,
+                depth=depth,
                 on_batch=lambda n: progress.advance(task, n),
             )
     if run_file:
@@ -316,8 +352,12 @@ def eval_beir(
             write_trec_run(run, Path(f"{run_file}.{name}.trec"), tag=f"ragline-{name}")
     if plot:
         bar_chart(f"{data.name} ({split})", results, plot)
-    payload = {"dataset": data.name, "split": split, "queries": len(data.queries),
-               "results": results}
+    payload = {
+        "dataset": data.name,
+        "split": split,
+        "queries": len(data.queries),
+        "results": results,
+    }
     if as_json:
         _emit_json(payload)
     else:
@@ -484,7 +524,9 @@ def bench_update_command(
     from ragline.bench.update import bench_update
 
     config = (
-        Config().with_overrides("embed", model=embedder).with_overrides("index", factory=index_factory)
+        Config()
+        .with_overrides("embed", model=embedder)
+        .with_overrides("index", factory=index_factory)
     )
     with tempfile.TemporaryDirectory(prefix="ragline-bench-") as tmp:
         result = bench_update(kb or Path(tmp) / "kb", config, chunks=chunks, repeats=repeats)
@@ -496,6 +538,73 @@ def bench_update_command(
         f"{result['build_seconds']:.1f} s, opened in {result['open_and_first_search_seconds']:.2f} s; "
         + ", ".join(f"{op} {ms:.1f} ms" for op, ms in result["median_ms"].items())
         + " (median)",
+        markup=False,
+    )
+
+
+@bench_app.command("ann")
+def bench_ann_command(
+    source: Annotated[
+        str | None,
+        typer.Option(help="glove, kb or synthetic (default: kb with --kb, else glove)."),
+    ] = None,
+    kb: Annotated[
+        Path | None, typer.Option("--kb", help="Knowledge base whose stored vectors to use.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Base vectors (default: all).")] = None,
+    queries: Annotated[int, typer.Option(help="Vectors held out as queries.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed for the held-out queries and IVF sample.")] = 0,
+    threads: Annotated[
+        int | None, typer.Option(help="FAISS threads (default: the machine's cores).")
+    ] = None,
+    repeats: Annotated[int, typer.Option(help="Timed runs per point; the best counts.")] = 3,
+    plot: Annotated[Path | None, typer.Option(help="Write a chart (PNG).")] = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Recall@10 vs queries/s for Flat, HNSW (efSearch) and IVF (nprobe): ragline vs raw FAISS."""
+    from ragline.bench.ann import bench_ann
+    from ragline.bench.datasets import load_vectors
+    from ragline.bench.plots import ann_chart
+
+    _setup_logging(verbose)
+    vectors = load_vectors(
+        source or ("kb" if kb else "glove"), kb=kb, limit=limit, queries=queries, seed=seed
+    )
+    result = bench_ann(vectors, threads=threads, repeats=repeats, seed=seed)
+    if plot:
+        ann_chart(result, plot)
+    if as_json:
+        _emit_json(result)
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"{result['source']}: {result['n']} x {result['dim']}d, {result['queries']} "
+        f"queries, k={result['k']}, {result['threads']} threads"
+    )
+    table.add_column("index", no_wrap=True)
+    table.add_column("param", no_wrap=True)
+    for column in ("recall@10", "FAISS recall", "ragline QPS", "FAISS QPS", "ratio"):
+        table.add_column(column, justify="right")
+    for row in result["rows"]:
+        table.add_row(
+            row["factory"],
+            f"{row['param']}={row['value']}" if row["param"] else "-",
+            f"{row['recall']:.3f}",
+            f"{row['faiss_recall']:.3f}",
+            f"{row['ragline_qps']:.0f}",
+            f"{row['faiss_qps']:.0f}",
+            f"{row['ratio']:.3f}",
+        )
+    console = _console()
+    console.print(table)
+    console.print(
+        "build s (ragline / FAISS): "
+        + ", ".join(
+            f"{b['factory']} {b['ragline_s']:.2f} / {b['faiss_s']:.2f}"
+            for b in result["builds"].values()
+        ),
         markup=False,
     )
 

@@ -197,18 +197,32 @@ class KnowledgeBase:
             for source in sources:
                 if isinstance(source, Document | LoadError):
                     if paths:
-                        yield from load_paths(paths, include=include, exclude=exclude,
-                                              config=self.config.load, metadata=metadata)
+                        yield from load_paths(
+                            paths,
+                            include=include,
+                            exclude=exclude,
+                            config=self.config.load,
+                            metadata=metadata,
+                        )
                         paths = []
                     if isinstance(source, Document) and metadata:
-                        source = Document(source.id, source.text,
-                                          {**source.metadata, **metadata}, source.page_starts)
+                        source = Document(
+                            source.id,
+                            source.text,
+                            {**source.metadata, **metadata},
+                            source.page_starts,
+                        )
                     yield source
                 else:
                     paths.append(source)
             if paths:
-                yield from load_paths(paths, include=include, exclude=exclude,
-                                      config=self.config.load, metadata=metadata)
+                yield from load_paths(
+                    paths,
+                    include=include,
+                    exclude=exclude,
+                    config=self.config.load,
+                    metadata=metadata,
+                )
 
         with self._lock:
             self._acquire_write_lock()
@@ -280,8 +294,10 @@ class KnowledgeBase:
             try:
                 index = BM25Index.load(file)
                 same = (index.k1, index.b, index.stemmer, index.stopwords) == (
-                    index_config.bm25_k1, index_config.bm25_b,
-                    index_config.bm25_stemmer, index_config.bm25_stopwords,
+                    index_config.bm25_k1,
+                    index_config.bm25_b,
+                    index_config.bm25_stemmer,
+                    index_config.bm25_stopwords,
                 )
                 if same and self._usable(index):
                     return index
@@ -494,4 +510,3 @@ def _nlist(factory: str) -> int:
             digits = "".join(ch for ch in part[3:] if ch.isdigit())
             return int(digits or 1)
     return 1
-

@@ -52,7 +52,9 @@ def bench_ingest(
         texts = [text for _, batch in kb.catalog.iter_rows(columns="text") for text in batch]
         start = time.perf_counter()
         model.encode(
-            texts, batch_size=config.embed.batch_size, normalize_embeddings=True,
+            texts,
+            batch_size=config.embed.batch_size,
+            normalize_embeddings=True,
             show_progress_bar=False,
         )
         raw = time.perf_counter() - start

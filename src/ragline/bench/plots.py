@@ -9,7 +9,7 @@ from ragline._optional import require
 
 
 def _pyplot() -> Any:
-    matplotlib = require("matplotlib", "eval")
+    matplotlib = require("matplotlib", "bench")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -49,6 +49,52 @@ def query_chart(result: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("latency (ms)")
     ax.set_title(f"query latency, {result['chunks']} chunks, k={result['k']}")
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def ann_chart(result: dict[str, Any], path: Path) -> None:
+    """Recall@k vs queries/s per index type: ragline solid, raw FAISS dashed, log-scale QPS."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    names = list(dict.fromkeys(row["index"] for row in result["rows"]))
+    for number, name in enumerate(names):
+        rows = [row for row in result["rows"] if row["index"] == name]
+        color = f"C{number}"
+        ax.plot(
+            [row["recall"] for row in rows],
+            [row["ragline_qps"] for row in rows],
+            "o-",
+            color=color,
+            label=f"{name} ragline",
+        )
+        ax.plot(
+            [row["faiss_recall"] for row in rows],
+            [row["faiss_qps"] for row in rows],
+            "x--",
+            color=color,
+            label=f"{name} FAISS",
+        )
+        for row in rows:
+            if row["value"] is not None:
+                ax.annotate(
+                    str(row["value"]),
+                    (row["recall"], row["ragline_qps"]),
+                    textcoords="offset points",
+                    xytext=(4, 4),
+                    fontsize=7,
+                    color=color,
+                )
+    ax.set_yscale("log")
+    ax.set_xlabel(f"recall@{result['k']}")
+    ax.set_ylabel("queries / s (log)")
+    ax.set_title(
+        f"{result['source']}: {result['n']:,} x {result['dim']}d, "
+        f"{result['queries']} queries, {result['threads']} threads"
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

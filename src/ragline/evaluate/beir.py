@@ -89,8 +89,10 @@ def open_beir_kb(
 
     from ragline.kb import KnowledgeBase
 
-    directory = (cache_dir or default_cache_dir()) / "beir" / (
-        f"{dataset.name}-{cache_key(dataset, config)}"
+    directory = (
+        (cache_dir or default_cache_dir())
+        / "beir"
+        / (f"{dataset.name}-{cache_key(dataset, config)}")
     )
     if use_cache and (directory / COMPLETE_MARKER).is_file():
         return KnowledgeBase.open(directory, config=config)
@@ -99,8 +101,9 @@ def open_beir_kb(
     kb = KnowledgeBase.create(directory, config)
     report = kb.add([dataset.path], on_commit=on_commit)
     if report.errors:
-        log.warning("%d corpus records could not be loaded, e.g. %s", len(report.errors),
-                    report.errors[0])
+        log.warning(
+            "%d corpus records could not be loaded, e.g. %s", len(report.errors), report.errors[0]
+        )
     kb.save()
     (directory / COMPLETE_MARKER).write_text(json.dumps(report.to_dict()))
     return kb
@@ -121,9 +124,7 @@ def run_queries(
     run: Run = {}
     for start in range(0, len(ids), batch):
         part = ids[start : start + batch]
-        results = kb.search_many(
-            [queries[q] for q in part], k=top * 3, mode=mode, **options
-        )
+        results = kb.search_many([queries[q] for q in part], k=top * 3, mode=mode, **options)
         for query_id, hits in zip(part, results, strict=True):
             ranked: dict[str, float] = {}
             for hit in hits:
