@@ -402,7 +402,7 @@ app.add_typer(bench_app, name="bench")
 
 
 def _read_queries(path: Path, limit: int | None) -> list[str]:
-    """Queries from a BEIR folder or queries.jsonl (field ``text``), or a text file (a line each)."""
+    """Queries from a BEIR folder or queries.jsonl (field ``text``), or a text file (one a line)."""
     if path.is_dir():
         path = path / "queries.jsonl"
     if not path.is_file():
@@ -535,7 +535,8 @@ def bench_update_command(
         return
     _console().print(
         f"{result['chunks']} chunks ({result['index']}, {result['embedder']}): built in "
-        f"{result['build_seconds']:.1f} s, opened in {result['open_and_first_search_seconds']:.2f} s; "
+        f"{result['build_seconds']:.1f} s, "
+        f"opened in {result['open_and_first_search_seconds']:.2f} s; "
         + ", ".join(f"{op} {ms:.1f} ms" for op, ms in result["median_ms"].items())
         + " (median)",
         markup=False,

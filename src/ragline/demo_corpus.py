@@ -12,13 +12,57 @@ import sys
 from pathlib import Path
 
 MODULES = (
-    "argparse", "asyncio", "base64", "bisect", "calendar", "collections", "concurrent.futures",
-    "configparser", "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal", "difflib",
-    "enum", "fractions", "functools", "getpass", "glob", "gzip", "hashlib", "heapq", "hmac",
-    "http.server", "itertools", "json", "logging", "math", "os", "pathlib", "pickle", "pprint",
-    "queue", "random", "re", "secrets", "shutil", "sqlite3", "statistics", "string",
-    "subprocess", "tarfile", "tempfile", "textwrap", "threading", "time", "unittest",
-    "urllib.parse", "uuid", "zipfile",
+    "argparse",
+    "asyncio",
+    "base64",
+    "bisect",
+    "calendar",
+    "collections",
+    "concurrent.futures",
+    "configparser",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "enum",
+    "fractions",
+    "functools",
+    "getpass",
+    "glob",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "http.server",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "os",
+    "pathlib",
+    "pickle",
+    "pprint",
+    "queue",
+    "random",
+    "re",
+    "secrets",
+    "shutil",
+    "sqlite3",
+    "statistics",
+    "string",
+    "subprocess",
+    "tarfile",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "time",
+    "unittest",
+    "urllib.parse",
+    "uuid",
+    "zipfile",
 )
 
 
@@ -43,8 +87,10 @@ def main(argv: list[str]) -> int:
     modules = tuple(argv[1:]) or MODULES
     files = write_corpus(Path(argv[0]), modules)
     size = sum(f.stat().st_size for f in files)
-    print(f"wrote the docs of {len(files)} modules ({size / 1e6:.1f} MB) to {argv[0]}",
-          file=sys.stderr)
+    print(
+        f"wrote the docs of {len(files)} modules ({size / 1e6:.1f} MB) to {argv[0]}",
+        file=sys.stderr,
+    )
     return 0
 
 

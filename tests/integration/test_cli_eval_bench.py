@@ -29,7 +29,11 @@ QRELS = {"q1": "d1", "q2": "d2", "q3": "d3", "q4": "d4"}
 def _ragline(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ragline.cli", *args],
-        capture_output=True, text=True, timeout=300, cwd=cwd, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=env,
     )
 
 
@@ -56,8 +60,18 @@ def env(tmp_path: Path) -> dict[str, str]:
 def test_eval_beir_json_plot_and_runs(beir: Path, tmp_path: Path, env: dict[str, str]) -> None:
     plot = tmp_path / "eval.png"
     done = _ragline(
-        "eval", "beir", str(beir), "--embedder", "hash-64", "--json", "--plot", str(plot),
-        "--run-file", str(tmp_path / "run"), cwd=tmp_path, env=env,
+        "eval",
+        "beir",
+        str(beir),
+        "--embedder",
+        "hash-64",
+        "--json",
+        "--plot",
+        str(plot),
+        "--run-file",
+        str(tmp_path / "run"),
+        cwd=tmp_path,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
@@ -68,16 +82,33 @@ def test_eval_beir_json_plot_and_runs(beir: Path, tmp_path: Path, env: dict[str,
     assert bm25["recall@10"] == 1.0 and bm25["mrr@10"] == 1.0  # every query's words are in its doc
     assert plot.read_bytes().startswith(b"\x89PNG")
     compare = _ragline(
-        "eval", "compare", str(tmp_path / "run.bm25.trec"), str(tmp_path / "run.dense.trec"),
-        "--qrels", str(beir / "qrels" / "test.tsv"), "--json", cwd=tmp_path, env=env,
+        "eval",
+        "compare",
+        str(tmp_path / "run.bm25.trec"),
+        str(tmp_path / "run.dense.trec"),
+        "--qrels",
+        str(beir / "qrels" / "test.tsv"),
+        "--json",
+        cwd=tmp_path,
+        env=env,
     )
     assert compare.returncode == 0, compare.stderr
     test = json.loads(compare.stdout)
     assert test["n"] == 4 and test["mean_a"] == pytest.approx(bm25["ndcg@10"])
     cached = list((tmp_path / "cache" / "beir").iterdir())
     assert len(cached) == 1  # built once; a second run reuses it
-    again = _ragline("eval", "beir", str(beir), "--embedder", "hash-64", "--mode", "bm25",
-                     "--json", cwd=tmp_path, env=env)
+    again = _ragline(
+        "eval",
+        "beir",
+        str(beir),
+        "--embedder",
+        "hash-64",
+        "--mode",
+        "bm25",
+        "--json",
+        cwd=tmp_path,
+        env=env,
+    )
     assert json.loads(again.stdout)["results"]["bm25"] == bm25
     assert list((tmp_path / "cache" / "beir").iterdir()) == cached
 
@@ -91,24 +122,48 @@ def test_eval_beir_rejects_bad_input(beir: Path, tmp_path: Path, env: dict[str, 
 
 def test_bench_ingest_query_update(beir: Path, tmp_path: Path, env: dict[str, str]) -> None:
     kb = tmp_path / "kb"
-    done = _ragline("bench", "ingest", str(beir), "--kb", str(kb), "--embedder", "hash-64",
-                    "--json", "--plot", str(tmp_path / "ingest.png"), cwd=tmp_path, env=env)
+    done = _ragline(
+        "bench",
+        "ingest",
+        str(beir),
+        "--kb",
+        str(kb),
+        "--embedder",
+        "hash-64",
+        "--json",
+        "--plot",
+        str(tmp_path / "ingest.png"),
+        cwd=tmp_path,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     ingest = json.loads(done.stdout)
     assert ingest["documents"] == 5 and ingest["chunks"] == 5
     assert set(ingest["stages"]) == {"load", "chunk", "embed", "store", "index", "save"}
     assert ingest["peak_rss_mb"] > 0 and ingest["machine"]["cores"] >= 1
     assert (tmp_path / "ingest.png").read_bytes().startswith(b"\x89PNG")
-    done = _ragline("bench", "query", "--kb", str(kb), "--queries", str(beir), "--json",
-                    "--plot", str(tmp_path / "query.png"), cwd=tmp_path, env=env)
+    done = _ragline(
+        "bench",
+        "query",
+        "--kb",
+        str(kb),
+        "--queries",
+        str(beir),
+        "--json",
+        "--plot",
+        str(tmp_path / "query.png"),
+        cwd=tmp_path,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     query = json.loads(done.stdout)
     assert query["queries"] == 4 and set(query["results"]) == {"bm25", "dense", "hybrid"}
     for row in query["results"].values():
         assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"] and row["qps"] > 0
     assert (tmp_path / "query.png").read_bytes().startswith(b"\x89PNG")
-    done = _ragline("bench", "update", "--chunks", "300", "--repeats", "2", "--json",
-                    cwd=tmp_path, env=env)
+    done = _ragline(
+        "bench", "update", "--chunks", "300", "--repeats", "2", "--json", cwd=tmp_path, env=env
+    )
     assert done.returncode == 0, done.stderr
     update = json.loads(done.stdout)
     assert update["chunks"] == 300 and set(update["median_ms"]) == {"add", "replace", "delete"}

@@ -19,7 +19,9 @@ def test_scifact_quality_targets(tmp_path: Path) -> None:
         pytest.skip(f"SciFact is not at {SCIFACT} (see ../shared/data/README.md)")
     done = subprocess.run(
         [sys.executable, "-m", "ragline.cli", "eval", "beir", str(SCIFACT), "--json"],
-        capture_output=True, text=True, timeout=3600,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)["results"]

@@ -5,8 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("torch", "transformers", "sentence_transformers", "faiss", "bm25s", "scipy", "pypdf",
-         "bs4", "matplotlib", "pytrec_eval")
+HEAVY = (
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "faiss",
+    "bm25s",
+    "scipy",
+    "pypdf",
+    "bs4",
+    "matplotlib",
+    "pytrec_eval",
+)
 
 
 def test_import_ragline_loads_no_heavy_dependency() -> None:

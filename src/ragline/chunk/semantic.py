@@ -87,10 +87,7 @@ class SemanticChunker:
         distances = 1.0 - np.einsum("ij,ij->i", unit[:-1], unit[1:])
         threshold = np.percentile(distances, self.percentile)
         firsts = [0, *(np.flatnonzero(distances > threshold) + 1).tolist(), len(sentences)]
-        return [
-            (sentences[first][0], sentences[stop - 1][1])
-            for first, stop in pairwise(firsts)
-        ]
+        return [(sentences[first][0], sentences[stop - 1][1]) for first, stop in pairwise(firsts)]
 
 
 def split_sentences(text: str) -> list[Span]:

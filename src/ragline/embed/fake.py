@@ -32,7 +32,7 @@ class HashEncoder:
                 digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
                 out[row, int.from_bytes(digest, "little") % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        out[:, 0] += (norms[:, 0] == 0)  # an empty text still gets a unit vector
+        out[:, 0] += norms[:, 0] == 0  # an empty text still gets a unit vector
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
     def encode_queries(self, texts: Sequence[str], *, batch_size: int = 32) -> NDArray[np.float32]:

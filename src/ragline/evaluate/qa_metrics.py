@@ -114,9 +114,7 @@ def abstention_accuracy(predictions: Sequence[str], answerable: Sequence[bool]) 
     0.6666666666666666
     """
     if len(predictions) != len(answerable):
-        raise ValueError(
-            f"{len(predictions)} predictions but {len(answerable)} answerable flags"
-        )
+        raise ValueError(f"{len(predictions)} predictions but {len(answerable)} answerable flags")
     if not predictions:
         raise ValueError("no predictions to score")
     right = sum(is_abstention(p) == (not ok) for p, ok in zip(predictions, answerable, strict=True))

@@ -228,8 +228,13 @@ class BM25Index:
         self._merge()
         main = self._main
         params = {
-            "k1": self.k1, "b": self.b, "stemmer": self.stemmer, "stopwords": self.stopwords,
-            "generation": self.generation, "max_rowid": self.max_rowid, "shape": list(main.shape),
+            "k1": self.k1,
+            "b": self.b,
+            "stemmer": self.stemmer,
+            "stopwords": self.stopwords,
+            "generation": self.generation,
+            "max_rowid": self.max_rowid,
+            "shape": list(main.shape),
         }
         vocab = {
             "word_to_stem": self._tokenizer.word_to_stem,
@@ -240,9 +245,15 @@ class BM25Index:
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
                 np.savez(
-                    f, data=main.data, indices=main.indices, indptr=main.indptr, ids=self._ids,
-                    lengths=self._lengths, alive=self._alive,
-                    params=np.array(json.dumps(params)), vocab=np.array(json.dumps(vocab)),
+                    f,
+                    data=main.data,
+                    indices=main.indices,
+                    indptr=main.indptr,
+                    ids=self._ids,
+                    lengths=self._lengths,
+                    alive=self._alive,
+                    params=np.array(json.dumps(params)),
+                    vocab=np.array(json.dumps(vocab)),
                 )
 
         atomic_write(path, write)
@@ -254,7 +265,9 @@ class BM25Index:
         with np.load(path, allow_pickle=False) as data:
             params = json.loads(str(data["params"]))
             self = cls(
-                k1=params["k1"], b=params["b"], stemmer=params["stemmer"],
+                k1=params["k1"],
+                b=params["b"],
+                stemmer=params["stemmer"],
                 stopwords=params["stopwords"],
             )
             self.generation = params["generation"]

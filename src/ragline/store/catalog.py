@@ -93,9 +93,7 @@ class Catalog:
         return int(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
     # ---- writes -----------------------------------------------------------------------
-    def write(
-        self, items: Sequence[tuple[Document, Sequence[Chunk], NDArray[np.float32]]]
-    ) -> int:
+    def write(self, items: Sequence[tuple[Document, Sequence[Chunk], NDArray[np.float32]]]) -> int:
         """Insert or replace documents with their chunks and vectors; returns the generation.
 
         A document whose id exists is replaced: its old chunks are tombstoned.
@@ -124,8 +122,14 @@ class Catalog:
                     " vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
-                            c.id, c.doc_id, i, c.start, c.end, c.text,
-                            json.dumps(c.metadata), blobs[i].tobytes(),
+                            c.id,
+                            c.doc_id,
+                            i,
+                            c.start,
+                            c.end,
+                            c.text,
+                            json.dumps(c.metadata),
+                            blobs[i].tobytes(),
                         )
                         for i, c in enumerate(chunks)
                     ],

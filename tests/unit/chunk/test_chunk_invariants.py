@@ -23,7 +23,9 @@ from ragline.embed.fake import HashEncoder
 from ragline.embed.sentence_transformers import SentenceTransformerEncoder
 
 # Words, punctuation, and characters a tokenizer may drop (zero-width space, control).
-WORDS = "alpha beta Gamma delta epsilon zeta eta theta iota kappa lambda mu".split() + [
+WORDS = [
+    "alpha", "beta", "Gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu",
     "naïve", "δέλτα", "x1", "3.14", "don't", "e.g.", "a-b-c", "ﬁne", "🙂", "—",
     "(", ")", "'", "...", "!", "?", "\u200b", "\x07", "https://example.org/a?b=c",
 ]  # fmt: skip
