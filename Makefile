@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := build/demo
 
-.PHONY: help install demo test test-all clean
+.PHONY: help install check demo test test-all clean
 
 help:
 	@echo "make demo      build a knowledge base over the stdlib docs and search it"
 	@echo "make test      run the default test suite (fast; no slow tests)"
 	@echo "make test-all  run every test, slow ones included"
+	@echo "make check     lint and format check (ruff)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +31,11 @@ demo: install
 	$(BIN)/ragline search "compute the SHA-256 digest of bytes" --kb $(DEMO)/kb -k 3
 	$(BIN)/ragline search "run tasks concurrently with a pool of threads" --kb $(DEMO)/kb -k 3 --mode dense
 
-test: install
+check: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+test: install check
 	$(BIN)/python -m pytest
 
 test-all: install
