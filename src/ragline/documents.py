@@ -100,3 +100,76 @@ class Hit:
             "scores": self.scores,
             "ranks": self.ranks,
         }
+
+
+@dataclass
+class Citation:
+    """A ``[n]`` marker in an answer, resolved to the passage it points at.
+
+    ``supported`` says whether the cited sentence is backed by the passage (``support`` is
+    the check's score); ``page`` is set for paged documents.
+    """
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    span: tuple[int, int]
+    page: int | None = None
+    supported: bool = True
+    support: float = 1.0
+    sentence: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "span": list(self.span),
+            "page": self.page,
+            "supported": self.supported,
+            "support": self.support,
+            "sentence": self.sentence,
+        }
+
+
+@dataclass
+class Answer:
+    """A generated answer with the passages it was given and the citations it made.
+
+    ``abstained`` is True when ragline answered that the knowledge base does not say.
+    ``passage_probs`` holds p(z|q) per passage in the sequence and token modes; ``hops``
+    each multi-hop round's query and chunk ids; ``token_sources`` which passage dominated
+    each span of the answer in token mode.
+    """
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Hit] = field(default_factory=list)
+    abstained: bool = False
+    mode: str = "plain"
+    generator: str = ""
+    passage_probs: list[float] = field(default_factory=list)
+    hops: list[dict[str, Any]] = field(default_factory=list)
+    token_sources: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``ragline ask --json``."""
+        passages = []
+        for number, hit in enumerate(self.passages, start=1):
+            passage = hit.to_dict()
+            passage["n"] = number
+            if self.passage_probs:
+                passage["p"] = self.passage_probs[number - 1]
+            passages.append(passage)
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "generator": self.generator,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": passages,
+            "hops": self.hops,
+            "token_sources": self.token_sources,
+        }
