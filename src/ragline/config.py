@@ -94,6 +94,30 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class GenerateConfig:
+    """How answers are generated; every ``ask`` call may override these.
+
+    ``generator`` is ``"smollm2"`` (the packaged SmolLM2-135M-Instruct), ``"extractive"``
+    (no language model), a local model directory or GGUF file, or an ``http(s)://`` base URL
+    of an OpenAI-compatible API (``model`` names the remote model; the key is read from
+    the environment variable named by ``api_key_env``).
+    """
+
+    generator: str = "smollm2"
+    model: str = ""
+    api_key_env: str = "OPENAI_API_KEY"
+    mode: Literal["plain", "sequence", "token"] = "plain"
+    passages: int = 5
+    context_tokens: int = 1536
+    max_new_tokens: int = 128
+    temperature: float = 0.0
+    prior_temperature: float = 1.0
+    min_score: float = 0.0
+    hops: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a knowledge base is built and queried with."""
 
@@ -102,6 +126,7 @@ class Config:
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return asdict(self)
