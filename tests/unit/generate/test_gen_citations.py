@@ -1,0 +1,160 @@
+"""Citation markers: parsing every form, mapping to passages, and checking support."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragline.documents import Chunk, Hit
+from ragline.generate.citations import (
+    EmbeddingSupport,
+    LexicalSupport,
+    SupportChecker,
+    cited_numbers,
+    is_abstention_text,
+    parse_citations,
+    resolve_citations,
+    split_sentences,
+    strip_citations,
+)
+from ragline.generate.prompt import ABSTAIN_TEXT
+
+MOON = "Tides are driven by the gravity of the moon pulling on seawater."
+LAVA = "Basalt forms when lava cools quickly near the surface of a volcano."
+TRAIN = "Steam locomotives stopped at depots for coal and boiler water."
+
+
+def hit(doc: str, text: str, rank: int, *, start: int = 0, page: int | None = None) -> Hit:
+    metadata = {"page": page} if page is not None else {}
+    chunk = Chunk(f"{doc}#{rank}", doc, text, start, start + len(text), metadata)
+    return Hit(chunk, 1.0, rank, "hybrid")
+
+
+PASSAGES = [
+    hit("oceans", MOON, 1, start=40, page=2),
+    hit("volcanoes", LAVA, 2, start=0),
+    hit("trains", TRAIN, 3, start=7, page=5),
+]
+
+
+def test_every_marker_form_is_parsed_per_sentence() -> None:
+    answer = (
+        "Tides follow the moon [1]. Basalt comes from lava [1, 2]! "
+        "Coal fed the locomotives [3][1]. All three [1-3]? Two again [2; 3].\n"
+        "- A bulleted claim [2]"
+    )
+    assert parse_citations(answer) == [
+        (1, "Tides follow the moon."),
+        (1, "Basalt comes from lava!"),
+        (2, "Basalt comes from lava!"),
+        (3, "Coal fed the locomotives."),
+        (1, "Coal fed the locomotives."),
+        (1, "All three?"),
+        (2, "All three?"),
+        (3, "All three?"),
+        (2, "Two again."),
+        (3, "Two again."),
+        (2, "A bulleted claim"),
+    ]
+
+
+def test_markers_after_the_full_stop_stay_with_their_sentence() -> None:
+    answer = "Tides follow the moon. [1] Basalt comes from lava.[2][2]\nNo citation here."
+    assert split_sentences(answer) == [
+        "Tides follow the moon. [1]",
+        "Basalt comes from lava.[2][2]",
+        "No citation here.",
+    ]
+    assert parse_citations(answer) == [
+        (1, "Tides follow the moon."),
+        (2, "Basalt comes from lava."),
+    ]
+
+
+def test_decimals_and_abbreviation_like_text_do_not_split_sentences() -> None:
+    assert split_sentences("It rose 3.5 m in 2020. then fell [1].") == [
+        "It rose 3.5 m in 2020. then fell [1]."
+    ]
+
+
+def test_strip_and_list_numbers() -> None:
+    assert strip_citations("Tides [1] follow the moon [1, 2].\n[3] Coal.") == (
+        "Tides follow the moon.\nCoal."
+    )
+    assert strip_citations("no markers [here]") == "no markers [here]"
+    assert cited_numbers("a [3] b [1-2] c [3, 4] d [5-1]") == [3, 1, 2, 4, 5]
+    assert cited_numbers("[1-100000]") == [1, 100000]  # a typo, not 100000 citations
+
+
+def test_citations_map_to_chunk_doc_span_and_page() -> None:
+    answer = "Tides follow the moon's gravity [1]. Lava cools into basalt [2][3]."
+    citations, invalid = resolve_citations(answer, PASSAGES)
+    assert invalid == []
+    got = [(c.n, c.chunk_id, c.doc_id, c.span, c.page) for c in citations]
+    assert got == [
+        (1, "oceans#1", "oceans", (40, 40 + len(MOON)), 2),
+        (2, "volcanoes#2", "volcanoes", (0, len(LAVA)), None),
+        (3, "trains#3", "trains", (7, 7 + len(TRAIN)), 5),
+    ]
+    assert citations[0].sentence == "Tides follow the moon's gravity."
+    # the lava sentence is backed by passage 2, not by the train passage it also cites
+    assert [c.supported for c in citations] == [True, True, False]
+    assert citations[2].support < 0.5 <= citations[1].support
+    assert citations[0].to_dict()["span"] == [40, 40 + len(MOON)]
+
+
+def test_out_of_range_numbers_are_dropped_and_reported() -> None:
+    citations, invalid = resolve_citations("Moon [1][0]. Lava [4][2]. Again [4].", PASSAGES)
+    assert [c.n for c in citations] == [1, 2]
+    assert invalid == [0, 4]
+
+
+def test_lexical_support_accepts_supported_and_flags_unsupported() -> None:
+    check = LexicalSupport()
+    assert isinstance(check, SupportChecker) and check.threshold == 0.5
+    supported = check.support("Tides are driven by the moon's gravity [1].", MOON)
+    unsupported = check.support("Tides are caused by wind blowing over warm oceans.", MOON)
+    assert supported == 1.0  # tide, driven, moon, gravity: all found
+    assert unsupported < check.threshold
+    assert check.support("It is so.", MOON) == 1.0  # nothing to check
+    strict = LexicalSupport(threshold=0.9)
+    cites, _ = resolve_citations("The moon pulls seawater and wind [1].", PASSAGES, checker=strict)
+    assert not cites[0].supported and cites[0].support == pytest.approx(0.75)
+
+
+def test_any_object_with_support_and_threshold_plugs_in() -> None:
+    class Always:
+        threshold = 0.3
+
+        def support(self, sentence: str, passage_text: str) -> float:
+            return 0.25
+
+    cites, _ = resolve_citations("Anything [1].", PASSAGES, checker=Always())
+    assert cites[0].support == 0.25 and not cites[0].supported
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    from ragline.embed.sentence_transformers import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder()
+
+
+def test_embedding_support_with_minilm(minilm) -> None:
+    check = EmbeddingSupport(minilm)
+    assert isinstance(check, SupportChecker) and check.threshold == 0.5
+    passage = f"{TRAIN} {MOON} Coral reefs shelter clownfish."
+    paraphrase = check.support("The moon's gravitational pull causes the tides [1].", passage)
+    unrelated = check.support("Sourdough bread needs a lively starter.", passage)
+    assert paraphrase >= 0.5 > unrelated
+    cites, _ = resolve_citations(
+        "The moon's pull on seawater makes tides [1]. Sourdough needs a starter [1].",
+        [hit("oceans", passage, 1)],
+        checker=check,
+    )
+    assert [c.supported for c in cites] == [True, False]
+
+
+def test_abstention_text() -> None:
+    assert is_abstention_text(ABSTAIN_TEXT)
+    assert is_abstention_text("  the knowledge base doesn't say [1]. ")
+    assert not is_abstention_text("Tides follow the moon [1].")
