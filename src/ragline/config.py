@@ -32,12 +32,18 @@ class LoadConfig:
 
 @dataclass(frozen=True)
 class ChunkConfig:
-    """How documents are cut into passages; sizes count the embedder's tokens."""
+    """How documents are cut into passages; sizes count the embedder's tokens.
+
+    With ``title_header`` each chunk that does not begin with its document's title is
+    indexed (embedded and BM25-scored) with the title as a header line, so a passage from
+    the middle of a document still matches queries about its subject.
+    """
 
     method: ChunkMethod = "recursive"
     size: int = 200
     overlap: int = 32
     semantic_percentile: float = 90.0
+    title_header: bool = True
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,11 @@ class Chunk:
     """A passage of a document: ``text == document.text[start:end]``.
 
     The id is stable across re-runs (document id and ordinal), so citations and
-    evaluation runs can refer to it.
+    evaluation runs can refer to it. ``header`` is context indexed with the chunk but not
+    part of its span (the document's title, for chunks that do not start with it).
+
+    >>> Chunk("d#1", "d", "It thins blood.", 40, 55, header="Aspirin").indexed_text
+    'Aspirin\\nIt thins blood.'
     """
 
     id: str
@@ -60,10 +64,16 @@ class Chunk:
     start: int
     end: int
     metadata: dict[str, Any] = field(default_factory=dict)
+    header: str = ""
 
     @property
     def span(self) -> tuple[int, int]:
         return (self.start, self.end)
+
+    @property
+    def indexed_text(self) -> str:
+        """What the embedder and BM25 see: the header line, then the chunk text."""
+        return f"{self.header}\n{self.text}" if self.header else self.text
 
 
 def chunk_id(doc_id: str, ordinal: int) -> str:

@@ -80,7 +80,7 @@ def ingest(
         nonlocal pending, pending_chunks
         if not pending:
             return
-        texts = [c.text for _, chunks, _ in pending for c in chunks]
+        texts = [c.indexed_text for _, chunks, _ in pending for c in chunks]
         with _Timer(report, "embed"):
             vectors = (
                 encoder.encode_documents(texts, batch_size=batch_size)

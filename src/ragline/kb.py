@@ -38,7 +38,7 @@ from ragline.ingest import IngestReport, ingest
 from ragline.retrieve.base import Ranking, to_rankings
 from ragline.retrieve.dense import dense_rankings
 from ragline.retrieve.fusion import reciprocal_rank_fusion, score_fusion
-from ragline.store.catalog import Catalog
+from ragline.store.catalog import INDEXED_TEXT, Catalog
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ class KnowledgeBase:
         index = BM25Index(
             k1=cfg.bm25_k1, b=cfg.bm25_b, stemmer=cfg.bm25_stemmer, stopwords=cfg.bm25_stopwords
         )
-        for ids, texts in self.catalog.iter_rows(columns="text"):
+        for ids, texts in self.catalog.iter_rows(columns=INDEXED_TEXT):
             index.add(ids, texts)
         index.generation = generation
         self._unsaved += len(index)
@@ -348,7 +348,7 @@ class KnowledgeBase:
         for ids, vectors in self.catalog.iter_rows(after=dense.max_rowid, columns="vector"):
             dense.add(ids, vectors)
             self._unsaved += len(ids)
-        for ids, texts in self.catalog.iter_rows(after=bm25.max_rowid, columns="text"):
+        for ids, texts in self.catalog.iter_rows(after=bm25.max_rowid, columns=INDEXED_TEXT):
             bm25.add(ids, texts)
         removed = self.catalog.tombstones_after(dense.generation)
         self._unsaved += len(removed)

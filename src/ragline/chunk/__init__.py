@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ragline.chunk.base import Chunker, TokenOffsets
 from ragline.chunk.fixed import FixedTokenChunker
+from ragline.chunk.headers import TitleHeaderChunker
 from ragline.chunk.recursive import RecursiveChunker
 from ragline.chunk.semantic import SemanticChunker
 from ragline.config import ChunkConfig
@@ -16,20 +17,23 @@ def make_chunker(config: ChunkConfig, encoder: Encoder) -> Chunker:
 
     >>> from ragline.embed.fake import HashEncoder
     >>> chunker = make_chunker(ChunkConfig(), HashEncoder())
-    >>> type(chunker).__name__, chunker.size, chunker.overlap
-    ('RecursiveChunker', 200, 32)
+    >>> type(chunker).__name__, type(chunker.inner).__name__, chunker.inner.size
+    ('TitleHeaderChunker', 'RecursiveChunker', 200)
     """
+    chunker: Chunker
     if config.method == "fixed":
-        return FixedTokenChunker(config.size, config.overlap, encoder)
-    if config.method == "recursive":
-        return RecursiveChunker(config.size, config.overlap, encoder)
-    if config.method == "semantic":
-        return SemanticChunker(
+        chunker = FixedTokenChunker(config.size, config.overlap, encoder)
+    elif config.method == "recursive":
+        chunker = RecursiveChunker(config.size, config.overlap, encoder)
+    elif config.method == "semantic":
+        chunker = SemanticChunker(
             encoder, config.semantic_percentile, config.size, encoder, overlap=config.overlap
         )
-    raise ConfigError(
-        f"chunk method {config.method!r} is unknown; use 'fixed', 'recursive' or 'semantic'"
-    )
+    else:
+        raise ConfigError(
+            f"chunk method {config.method!r} is unknown; use 'fixed', 'recursive' or 'semantic'"
+        )
+    return TitleHeaderChunker(chunker) if config.title_header else chunker
 
 
 __all__ = [
@@ -37,6 +41,7 @@ __all__ = [
     "FixedTokenChunker",
     "RecursiveChunker",
     "SemanticChunker",
+    "TitleHeaderChunker",
     "TokenOffsets",
     "make_chunker",
 ]

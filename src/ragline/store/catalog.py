@@ -25,6 +25,9 @@ from ragline.documents import Chunk, Document
 from ragline.index.filters import Filters, to_sql
 from ragline.store.migrations import migrate
 
+INDEXED_TEXT = "CASE WHEN header = '' THEN text ELSE header || char(10) || text END"
+"""SQL for ``Chunk.indexed_text``: what BM25 and the embedder see."""
+
 
 @dataclass(frozen=True)
 class StoredDocument:
@@ -119,7 +122,7 @@ class Catalog:
                 blobs = np.ascontiguousarray(vectors, dtype=self.vector_dtype)
                 db.executemany(
                     "INSERT INTO chunks(chunk_id, doc_id, ordinal, start, end, text, metadata,"
-                    " vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " vector, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             c.id,
@@ -130,6 +133,7 @@ class Catalog:
                             c.text,
                             json.dumps(c.metadata),
                             blobs[i].tobytes(),
+                            c.header,
                         )
                         for i, c in enumerate(chunks)
                     ],
@@ -207,18 +211,19 @@ class Catalog:
             part = ids[start : start + 500]
             marks = ", ".join("?" for _ in part)
             rows = self._query(
-                "SELECT id, chunk_id, doc_id, text, start, end, metadata FROM chunks "
+                "SELECT id, chunk_id, doc_id, text, start, end, metadata, header FROM chunks "
                 f"WHERE id IN ({marks})",
                 part,
             )
-            for rowid, cid, doc_id, text, s, e, meta in rows:
-                found[rowid] = Chunk(cid, doc_id, text, s, e, json.loads(meta))
+            for rowid, cid, doc_id, text, s, e, meta, header in rows:
+                found[rowid] = Chunk(cid, doc_id, text, s, e, json.loads(meta), header)
         return found
 
     def iter_rows(
         self, *, after: int = 0, columns: str = "vector", batch: int = 4096
     ) -> Iterator[tuple[NDArray[np.int64], list[Any]]]:
-        """Row ids above ``after`` with one column (``vector`` as float32 arrays, or ``text``)."""
+        """Row ids above ``after`` with one column: ``vector`` (float32 arrays), ``text``, or
+        ``INDEXED_TEXT`` (header line and text, what BM25 indexes)."""
         last = after
         while True:
             rows = self._query(

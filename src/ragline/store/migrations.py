@@ -6,7 +6,7 @@ import sqlite3
 
 from ragline.errors import RaglineError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS = {
     1: """
@@ -34,6 +34,9 @@ _MIGRATIONS = {
     CREATE INDEX chunks_by_doc ON chunks(doc_id);
     CREATE TABLE tombstones (rowid INTEGER PRIMARY KEY, generation INTEGER NOT NULL);
     CREATE INDEX tombstones_by_generation ON tombstones(generation);
+    """,
+    2: """
+    ALTER TABLE chunks ADD COLUMN header TEXT NOT NULL DEFAULT '';
     """,
 }
 

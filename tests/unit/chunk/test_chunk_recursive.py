@@ -77,7 +77,7 @@ def test_sizes_and_overlap_are_bounded(
 
 def test_default_config_works(check_chunks) -> None:
     encoder = HashEncoder()
-    chunker = make_chunker(ChunkConfig(), encoder)
+    chunker = make_chunker(ChunkConfig(title_header=False), encoder)
     assert isinstance(chunker, RecursiveChunker)
     assert (chunker.size, chunker.overlap) == (200, 32)
     text = "\n\n".join(paragraph(n, words=40) for n in range(30))  # 1200 tokens
@@ -92,3 +92,16 @@ def test_default_config_works(check_chunks) -> None:
 def test_bad_overlap_is_refused() -> None:
     with pytest.raises(ValueError, match=r"overlap \(200\) must be smaller"):
         RecursiveChunker(200, 200, HashEncoder())
+
+
+def test_title_header_is_indexed_context_outside_the_span() -> None:
+    encoder = HashEncoder()
+    text = "Aspirin\n\n" + "\n\n".join(paragraph(n, words=40) for n in range(12))
+    doc = Document("doc", text, {"title": "Aspirin"})
+    chunks = make_chunker(ChunkConfig(), encoder).chunk(doc)
+    assert len(chunks) > 1
+    assert chunks[0].header == "" and chunks[0].text.startswith("Aspirin")
+    for chunk in chunks[1:]:
+        assert chunk.header == "Aspirin"
+        assert chunk.indexed_text == "Aspirin\n" + chunk.text
+        assert text[chunk.start : chunk.end] == chunk.text
