@@ -201,6 +201,69 @@ def search(
 
 
 @app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question to answer.")],
+    kb: KbOption,
+    generator: Annotated[
+        str | None,
+        typer.Option(help="smollm2 (packaged), extractive, a model path, or an API base URL."),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Remote model name (API generators).")] = None,
+    mode: Annotated[str | None, typer.Option(help="plain | sequence | token.")] = None,
+    hops: Annotated[int | None, typer.Option(help="Retrieval rounds (multi-hop).")] = None,
+    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages given to the model.")] = None,
+    search_mode: Annotated[
+        str | None, typer.Option(help="Retrieval: hybrid | dense | bm25.")
+    ] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="Restrict passages: key=value …")
+    ] = None,
+    max_new_tokens: Annotated[int | None, typer.Option(help="Longest answer, in tokens.")] = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Answer a question from a knowledge base, citing the passages it used."""
+    from ragline.index.filters import parse_filters
+    from ragline.kb import KnowledgeBase
+
+    _setup_logging(verbose)
+    console = _console()
+    streamed = not as_json and (mode or "plain") == "plain"
+    with KnowledgeBase.open(kb) as knowledge_base:
+        answer = knowledge_base.ask(
+            question,
+            generator=generator,
+            mode=mode,
+            k=k,
+            hops=hops,
+            filters=parse_filters(filter_) if filter_ else None,
+            search_mode=search_mode,
+            on_token=(lambda piece: console.print(piece, end="", markup=False))
+            if streamed
+            else None,
+            **({"model": model} if model else {}),
+            **({"max_new_tokens": max_new_tokens} if max_new_tokens else {}),
+        )
+    if as_json:
+        _emit_json(answer.to_dict())
+        return
+    if streamed:
+        console.print()
+        if answer.abstained:
+            console.print(answer.text, markup=False)
+    else:
+        console.print(answer.text, markup=False)
+    for citation in answer.citations:
+        state = "supported" if citation.supported else "NOT SUPPORTED"
+        page = f" p.{citation.page}" if citation.page else ""
+        console.print(
+            f"  [{citation.n}] {citation.doc_id}{page} {citation.span[0]}:{citation.span[1]} "
+            f"({state}, {citation.origin})",
+            markup=False,
+        )
+
+
+@app.command()
 def delete(
     doc_ids: Annotated[list[str] | None, typer.Argument(help="Document ids to delete.")] = None,
     kb: KbOption = Path("."),

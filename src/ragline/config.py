@@ -7,6 +7,7 @@ created and re-read from its ``ragline.toml``; query-time knobs (``k``, ``nprobe
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -107,6 +108,13 @@ class GenerateConfig:
     (no language model), a local model directory or GGUF file, or an ``http(s)://`` base URL
     of an OpenAI-compatible API (``model`` names the remote model; the key is read from
     the environment variable named by ``api_key_env``).
+
+    ``passages`` is how many retrieved passages the prompt may hold (packed by rank into
+    ``context_tokens``); ``prior_temperature`` turns passage scores (dense cosines where
+    known) into p(z|q) for the sequence and token modes; ``min_score`` is the best dense
+    cosine below which ragline answers that the knowledge base does not say; ``hops`` > 1
+    retrieves iteratively for questions that need several facts. Decoding ends at ``stop``
+    (a blank line by default: small models ramble on after answering; "" disables it).
     """
 
     generator: str = "smollm2"
@@ -116,9 +124,10 @@ class GenerateConfig:
     passages: int = 5
     context_tokens: int = 1536
     max_new_tokens: int = 128
+    stop: str = "\n\n"
     temperature: float = 0.0
-    prior_temperature: float = 1.0
-    min_score: float = 0.0
+    prior_temperature: float = 0.1
+    min_score: float = 0.2
     hops: int = 1
     seed: int = 0
 
@@ -184,6 +193,5 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
     raise TypeError(f"config value {value!r} is not a TOML basic type")

@@ -117,7 +117,9 @@ class Citation:
     """A ``[n]`` marker in an answer, resolved to the passage it points at.
 
     ``supported`` says whether the cited sentence is backed by the passage (``support`` is
-    the check's score); ``page`` is set for paged documents.
+    the check's score); ``page`` is set for paged documents. ``origin`` is ``"model"`` for a
+    marker the generator wrote, ``"attributed"`` for one ragline added to an uncited
+    sentence by finding the passage that supports it best.
     """
 
     n: int
@@ -128,6 +130,7 @@ class Citation:
     supported: bool = True
     support: float = 1.0
     sentence: str = ""
+    origin: str = "model"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +142,7 @@ class Citation:
             "supported": self.supported,
             "support": self.support,
             "sentence": self.sentence,
+            "origin": self.origin,
         }
 
 

@@ -26,10 +26,11 @@ from typing import IO, Any
 
 from ragline.chunk import make_chunker
 from ragline.config import Config
-from ragline.documents import Document, Hit
+from ragline.documents import Answer, Document, Hit
 from ragline.embed import make_encoder
 from ragline.embed.base import Encoder
 from ragline.errors import ConfigMismatchError, KnowledgeBaseLockedError, LoadError, RaglineError
+from ragline.generate.base import Generator
 from ragline.index.base import SearchParams
 from ragline.index.bm25 import BM25Index
 from ragline.index.faiss import FaissIndex, resolve_factory
@@ -76,6 +77,7 @@ class KnowledgeBase:
         self._dense: FaissIndex | None = None
         self._bm25: BM25Index | None = None
         self._unsaved = 0
+        self._generators: dict[str, Generator] = {}
 
     # ---- opening ----------------------------------------------------------------------
     @classmethod
@@ -480,6 +482,72 @@ class KnowledgeBase:
                     hit.ranks[name], hit.scores[name] = found[item]
             hits.append(hit)
         return hits
+
+    # ---- answering --------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        *,
+        generator: Generator | str | None = None,
+        mode: str | None = None,
+        k: int | None = None,
+        hops: int | None = None,
+        filters: Filters | None = None,
+        search_mode: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+        **overrides: Any,
+    ) -> Answer:
+        """Answer ``question`` from this knowledge base, citing the passages used.
+
+        ``generator`` is a Generator or a name (see ``GenerateConfig.generator``); ``mode``
+        plain, sequence or token; ``k`` passages; ``hops`` > 1 for multi-hop retrieval.
+        Other keyword arguments override ``config.generate`` for this call.
+        """
+        from ragline.generate.answer import answer, with_generation_overrides
+        from ragline.generate.citations import LexicalSupport
+        from ragline.generate.multihop import multihop_retrieve
+
+        config = with_generation_overrides(
+            self.config.generate, mode=mode, passages=k, hops=hops, **overrides
+        )
+        model = self._generator_for(generator, config)
+
+        def search(query: str) -> list[Hit]:
+            return self.search(query, k=config.passages, filters=filters, mode=search_mode)
+
+        if config.hops > 1:
+            passages, log = multihop_retrieve(
+                question, search, model, hops=config.hops, passages=config.passages
+            )
+        else:
+            passages = search(question)
+            log = [{"query": question, "chunk_ids": [hit.chunk.id for hit in passages]}]
+        encode = getattr(model, "encode", None)
+        result = answer(
+            question,
+            passages,
+            model,
+            config,
+            checker=LexicalSupport(),
+            count_tokens=(lambda text: len(encode(text))) if callable(encode) else None,
+            on_token=on_token,
+        )
+        result.hops = log
+        return result
+
+    def _generator_for(self, generator: Generator | str | None, config: Any) -> Generator:
+        """A Generator object as given, or one made (and kept) for the configured name."""
+        from dataclasses import replace
+
+        from ragline.generate.registry import make_generator
+
+        if generator is not None and not isinstance(generator, str):
+            return generator
+        name = generator or config.generator
+        cached = self._generators.get(name)
+        if cached is None:
+            cached = self._generators[name] = make_generator(replace(config, generator=name))
+        return cached
 
     # ---- reading ----------------------------------------------------------------------
     def document(self, doc_id: str) -> Document | None:
