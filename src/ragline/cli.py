@@ -427,6 +427,97 @@ def eval_beir(
         console.print(results_table(f"{data.name} {split}: {len(data.queries)} queries", results))
 
 
+@eval_app.command("qa")
+def eval_qa(
+    dataset: Annotated[
+        Path, typer.Argument(help="SQuAD json (or its folder), or a HotpotQA folder.")
+    ],
+    mode: Annotated[str, typer.Option(help="Comma-separated: plain,sequence,token.")] = "plain",
+    generator: Annotated[
+        str | None, typer.Option(help="smollm2, extractive, a model path or an API URL.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Remote model name (API generators).")] = None,
+    hops: Annotated[int | None, typer.Option(help="Retrieval rounds (multi-hop).")] = None,
+    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages per question.")] = None,
+    answerable: Annotated[int, typer.Option(help="SQuAD: answerable questions sampled.")] = 300,
+    unanswerable: Annotated[int, typer.Option(help="SQuAD: unanswerable questions sampled.")] = 100,
+    seed: Annotated[int, typer.Option(help="SQuAD: sampling seed.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="HotpotQA: first N questions.")] = None,
+    embedder: Annotated[str | None, typer.Option(help="minilm or a model directory.")] = None,
+    per_question: Annotated[
+        Path | None, typer.Option(help="Write each question's answer as JSON lines.")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a bar chart (PNG).")] = None,
+    cache: Annotated[bool, typer.Option(help="Reuse the knowledge base built before.")] = True,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """EM, F1, abstention accuracy, citation support and supporting-passage recall."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from ragline.evaluate.beir import cached_kb
+    from ragline.evaluate.qa import evaluate_answers, load_qa
+    from ragline.evaluate.report import bar_chart, results_table
+
+    _setup_logging(verbose)
+    modes = [m.strip() for m in mode.split(",") if m.strip()]
+    data = load_qa(
+        dataset, answerable=answerable, unanswerable=unanswerable, seed=seed, limit=limit
+    )
+    config = Config().with_overrides("embed", model=embedder)
+    console = _console()
+    records = open(per_question, "w", encoding="utf-8") if per_question else None  # noqa: SIM115
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json or not console.is_terminal,
+    ) as progress:
+        kb = cached_kb(data.name, data.fingerprint, config, lambda: data.documents, use_cache=cache)
+        task = progress.add_task("answering", total=len(data.questions) * len(modes))
+
+        def answered(run_mode: str, question: Any, answer: Any) -> None:
+            progress.advance(task)
+            if records:
+                record = {
+                    "mode": run_mode,
+                    "id": question.id,
+                    "question": question.text,
+                    "gold": question.answers,
+                    **answer.to_dict(),
+                }
+                records.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        with kb:
+            options = {"generator": generator, "hops": hops, "k": k}
+            if model:
+                options["model"] = model
+            results = evaluate_answers(
+                kb,
+                data,
+                modes,
+                on_answer=answered,
+                **{key: value for key, value in options.items() if value is not None},
+            )
+    if records:
+        records.close()
+    if plot:
+        bar_chart(f"{data.name}: {len(data.questions)} questions", results, plot)
+    payload = {"dataset": data.name, "questions": len(data.questions), "results": results}
+    if as_json:
+        _emit_json(payload)
+    else:
+        console.print(results_table(f"{data.name}: {len(data.questions)} questions", results))
+
+
 @eval_app.command("compare")
 def eval_compare(
     run_a: Annotated[Path, typer.Argument(help="TREC run file A.")],
@@ -691,12 +782,11 @@ def main() -> None:
         print("ragline: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as e:  # noqa: BLE001 - the last resort that turns a bug into exit code 2
-        import click
-
-        if isinstance(e, click.ClickException):
+        # typer ships its own copy of click, so usage errors are recognised by their shape.
+        if callable(getattr(e, "show", None)) and hasattr(e, "exit_code"):
             e.show()
             sys.exit(1)
-        if isinstance(e, click.exceptions.Abort):
+        if type(e).__name__ == "Abort":
             sys.exit(1)
         logging.getLogger("ragline").debug("internal error", exc_info=True)
         print(f"ragline: internal error: {type(e).__name__}: {e}", file=sys.stderr)

@@ -95,7 +95,7 @@ def test_eval_beir_json_plot_and_runs(beir: Path, tmp_path: Path, env: dict[str,
     assert compare.returncode == 0, compare.stderr
     test = json.loads(compare.stdout)
     assert test["n"] == 4 and test["mean_a"] == pytest.approx(bm25["ndcg@10"])
-    cached = list((tmp_path / "cache" / "beir").iterdir())
+    cached = list((tmp_path / "cache" / "kb").iterdir())
     assert len(cached) == 1  # built once; a second run reuses it
     again = _ragline(
         "eval",
@@ -110,7 +110,7 @@ def test_eval_beir_json_plot_and_runs(beir: Path, tmp_path: Path, env: dict[str,
         env=env,
     )
     assert json.loads(again.stdout)["results"]["bm25"] == bm25
-    assert list((tmp_path / "cache" / "beir").iterdir()) == cached
+    assert list((tmp_path / "cache" / "kb").iterdir()) == cached
 
 
 def test_eval_beir_rejects_bad_input(beir: Path, tmp_path: Path, env: dict[str, str]) -> None:
@@ -167,3 +167,77 @@ def test_bench_ingest_query_update(beir: Path, tmp_path: Path, env: dict[str, st
     assert done.returncode == 0, done.stderr
     update = json.loads(done.stdout)
     assert update["chunks"] == 300 and set(update["median_ms"]) == {"add", "replace", "delete"}
+
+
+def test_eval_qa_on_a_tiny_squad_file(tmp_path: Path, env: dict[str, str]) -> None:
+    squad = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": "Tides",
+                "paragraphs": [
+                    {
+                        "context": "Tides are caused by the Moon. Spring tides follow full moons.",
+                        "qas": [
+                            {
+                                "id": "a1",
+                                "question": "What causes tides?",
+                                "answers": [{"text": "the Moon", "answer_start": 20}],
+                                "is_impossible": False,
+                            },
+                            {
+                                "id": "u1",
+                                "question": "Who painted the tides?",
+                                "answers": [],
+                                "is_impossible": True,
+                            },
+                        ],
+                    },
+                    {
+                        "context": "Pasta boils for nine minutes in salted water.",
+                        "qas": [
+                            {
+                                "id": "a2",
+                                "question": "How long does pasta boil?",
+                                "answers": [{"text": "nine minutes", "answer_start": 17}],
+                                "is_impossible": False,
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(squad))
+    per_question = tmp_path / "answers.jsonl"
+    done = _ragline(
+        "eval",
+        "qa",
+        str(path),
+        "--generator",
+        "extractive",
+        "--embedder",
+        "hash-64",
+        "--answerable",
+        "2",
+        "--unanswerable",
+        "1",
+        "--json",
+        "--per-question",
+        str(per_question),
+        "--plot",
+        str(tmp_path / "qa.png"),
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["questions"] == 3
+    plain = out["results"]["plain"]
+    assert set(plain) == {"em", "f1", "abstain_acc", "citation_support", "supporting_recall"}
+    assert 0 < plain["f1"] <= 1 and plain["supporting_recall"] == 1.0
+    rows = [json.loads(line) for line in per_question.read_text().splitlines()]
+    assert {row["id"] for row in rows} == {"a1", "a2", "u1"}
+    assert all(row["citations"] or row["abstained"] for row in rows)
+    assert (tmp_path / "qa.png").read_bytes().startswith(b"\x89PNG")

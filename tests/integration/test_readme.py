@@ -68,3 +68,4 @@ def test_readme_python_example_runs(workdir: Path, capsys: pytest.CaptureFixture
     exec(compile(example, "README.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()
     assert printed and printed[0].split()[2] == "faq-1"
+    assert "fuses BM25 and dense" in printed[-1]

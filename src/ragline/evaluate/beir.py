@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,14 +58,12 @@ def load_beir(path: str | Path, split: str = "test") -> BeirDataset:
     return BeirDataset(path.name, path, split, queries, qrels)
 
 
-def cache_key(dataset: BeirDataset, config: Config) -> str:
-    """Changes when the corpus or any build-time setting changes."""
+def corpus_fingerprint(path: Path) -> str:
+    """A hash of a BEIR folder's corpus file."""
     digest = hashlib.sha256()
-    with open(dataset.path / "corpus.jsonl", "rb") as f:
+    with open(path / "corpus.jsonl", "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    build = {s: config.to_dict()[s] for s in ("load", "chunk", "embed", "index")}
-    digest.update(json.dumps(build, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
@@ -76,30 +74,31 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragline"
 
 
-def open_beir_kb(
-    dataset: BeirDataset,
+def cached_kb(
+    name: str,
+    fingerprint: str,
     config: Config,
+    sources: Callable[[], Iterable[Any]],
     *,
     cache_dir: Path | None = None,
     use_cache: bool = True,
     on_commit: Callable[..., None] | None = None,
 ) -> Any:
-    """A knowledge base over the data set's corpus, built once per corpus and configuration."""
+    """A knowledge base over ``sources()`` (paths or Documents), built once per data set
+    (``fingerprint``) and build-time configuration, and reused from the cache afterwards."""
     import shutil
 
     from ragline.kb import KnowledgeBase
 
-    directory = (
-        (cache_dir or default_cache_dir())
-        / "beir"
-        / (f"{dataset.name}-{cache_key(dataset, config)}")
-    )
+    build = {s: config.to_dict()[s] for s in ("load", "chunk", "embed", "index")}
+    key = hashlib.sha256((fingerprint + json.dumps(build, sort_keys=True)).encode())
+    directory = (cache_dir or default_cache_dir()) / "kb" / f"{name}-{key.hexdigest()[:16]}"
     if use_cache and (directory / COMPLETE_MARKER).is_file():
         return KnowledgeBase.open(directory, config=config)
     if directory.exists():
         shutil.rmtree(directory)
     kb = KnowledgeBase.create(directory, config)
-    report = kb.add([dataset.path], on_commit=on_commit)
+    report = kb.add(sources(), on_commit=on_commit)
     if report.errors:
         log.warning(
             "%d corpus records could not be loaded, e.g. %s", len(report.errors), report.errors[0]
@@ -107,6 +106,12 @@ def open_beir_kb(
     kb.save()
     (directory / COMPLETE_MARKER).write_text(json.dumps(report.to_dict()))
     return kb
+
+
+def open_beir_kb(dataset: BeirDataset, config: Config, **options: Any) -> Any:
+    """A knowledge base over the data set's corpus (see ``cached_kb``)."""
+    fingerprint = corpus_fingerprint(dataset.path)
+    return cached_kb(dataset.name, fingerprint, config, lambda: [dataset.path], **options)
 
 
 def run_queries(
