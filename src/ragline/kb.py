@@ -21,6 +21,8 @@ import os
 import random
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -194,37 +196,28 @@ class KnowledgeBase:
         if isinstance(sources, str | Path):
             sources = [sources]
 
+        load = partial(
+            load_paths,
+            include=include,
+            exclude=exclude,
+            config=self.config.load,
+            metadata=metadata,
+        )
+
         def stream() -> Iterable[Document | LoadError]:
             paths: list[str | Path] = []
             for source in sources:
-                if isinstance(source, Document | LoadError):
-                    if paths:
-                        yield from load_paths(
-                            paths,
-                            include=include,
-                            exclude=exclude,
-                            config=self.config.load,
-                            metadata=metadata,
-                        )
-                        paths = []
-                    if isinstance(source, Document) and metadata:
-                        source = Document(
-                            source.id,
-                            source.text,
-                            {**source.metadata, **metadata},
-                            source.page_starts,
-                        )
-                    yield source
-                else:
+                if not isinstance(source, Document | LoadError):
                     paths.append(source)
+                    continue
+                if paths:
+                    yield from load(paths)
+                    paths = []
+                if isinstance(source, Document) and metadata:
+                    source = replace(source, metadata={**source.metadata, **metadata})
+                yield source
             if paths:
-                yield from load_paths(
-                    paths,
-                    include=include,
-                    exclude=exclude,
-                    config=self.config.load,
-                    metadata=metadata,
-                )
+                yield from load(paths)
 
         with self._lock:
             self._acquire_write_lock()
@@ -537,8 +530,6 @@ class KnowledgeBase:
 
     def _generator_for(self, generator: Generator | str | None, config: Any) -> Generator:
         """A Generator object as given, or one made (and kept) for the configured name."""
-        from dataclasses import replace
-
         from ragline.generate.registry import make_generator
 
         if generator is not None and not isinstance(generator, str):
