@@ -1,0 +1,211 @@
+"""Request and response bodies of the HTTP API, as pydantic models (the only ones in ragline).
+
+Requests to ragline's own routes refuse unknown fields, so a misspelt option is a 400
+rather than silently ignored; OpenAI-compatible requests accept and ignore the many
+fields ragline has no use for (``top_p``, ``user``, ...), as such servers do.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+Scalar = str | int | float | bool
+Condition = Scalar | list[Scalar] | dict[str, Scalar | list[Scalar]]
+FilterSpec = dict[str, Condition] | list[str]
+"""Metadata filters: ``{"lang": "en", "year": {"gte": 2020}}`` or ``["lang=en", "year>=2020"]``."""
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- ragline routes ---------------------------------------------------------------------
+class SearchRequest(_Strict):
+    """``POST /search``: the options of ``ragline search``."""
+
+    query: Text
+    k: int = Field(10, ge=1, le=1000)
+    mode: Literal["hybrid", "dense", "bm25"] | None = None
+    filters: FilterSpec | None = None
+    fusion: Literal["rrf", "score"] | None = None
+
+
+class SearchResponse(BaseModel):
+    """The shape of ``ragline search --json``: the query and its hits, best first."""
+
+    query: str
+    hits: list[dict[str, Any]]
+
+
+class AskRequest(_Strict):
+    """``POST /ask``: the options of ``ragline ask``.
+
+    ``generator`` may name only generators this server offers (its own, the knowledge
+    base's configured one, or ``extractive``); ``k`` is the number of passages.
+    """
+
+    question: Text
+    mode: Literal["plain", "sequence", "token"] | None = None
+    k: int | None = Field(None, ge=1, le=100)
+    hops: int | None = Field(None, ge=1, le=10)
+    generator: str | None = None
+    filters: FilterSpec | None = None
+    search_mode: Literal["hybrid", "dense", "bm25"] | None = None
+    max_new_tokens: int | None = Field(None, ge=1, le=32_768)
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: int
+
+
+class ErrorResponse(BaseModel):
+    """Every error, OpenAI-style: ``{"error": {"message": ..., "type": ..., "code": ...}}``."""
+
+    error: ErrorDetail
+
+
+# ---- OpenAI-compatible routes -----------------------------------------------------------
+class TextPart(BaseModel):
+    """A text content part (``{"type": "text", "text": ...}``); other kinds are refused."""
+
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart] | None = None
+
+    @property
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content)
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """``POST /v1/chat/completions``; any ``model`` name is answered by the server's generator.
+
+    Unset ``max_tokens`` and ``temperature`` take the knowledge base's generation settings.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = "ragline"
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = Field(None, ge=1, le=32_768)
+    max_completion_tokens: int | None = Field(None, ge=1, le=32_768)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int = 1
+
+    @field_validator("n")
+    @classmethod
+    def _one_choice(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError("only n=1 is supported")
+        return value
+
+    @field_validator("stop")
+    @classmethod
+    def _few_stops(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) > 16:
+            raise ValueError("at most 16 stop strings")
+        return value
+
+    @property
+    def stop_list(self) -> list[str]:
+        stops = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
+        return [s for s in stops if s]
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop", "length"] | None = "stop"
+
+
+class Usage(BaseModel):
+    """Token counts (the generator's tokenizer where it has one, else an estimate)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+
+
+class Delta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: Delta
+    finish_reason: Literal["stop", "length"] | None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    """One server-sent event of a streamed reply."""
+
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: Usage | None = None
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "ragline"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
