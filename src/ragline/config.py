@@ -114,7 +114,8 @@ class GenerateConfig:
     known) into p(z|q) for the sequence and token modes; ``min_score`` is the best dense
     cosine below which ragline answers that the knowledge base does not say; ``hops`` > 1
     retrieves iteratively for questions that need several facts. Decoding ends at ``stop``
-    (a blank line by default: small models ramble on after answering; "" disables it).
+    ("" for none); the answer kept is the first paragraph with content, without lead-ins
+    such as "The answer is:" (small models ramble on after answering).
     """
 
     generator: str = "smollm2"
@@ -123,8 +124,8 @@ class GenerateConfig:
     mode: Literal["plain", "sequence", "token"] = "plain"
     passages: int = 5
     context_tokens: int = 1536
-    max_new_tokens: int = 128
-    stop: str = "\n\n"
+    max_new_tokens: int = 64
+    stop: str = ""
     temperature: float = 0.0
     prior_temperature: float = 0.1
     min_score: float = 0.2

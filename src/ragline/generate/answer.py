@@ -11,6 +11,7 @@ against its passage, and an answer the passages do not support is flagged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -46,6 +47,22 @@ def retrieval_too_weak(passages: Sequence[Hit], min_score: float) -> bool:
         return True
     dense = [hit.scores["dense"] for hit in passages if "dense" in hit.scores]
     return bool(dense) and max(dense) < min_score
+
+
+_LEAD_IN = re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer(?:\s+is)?\s*[:\-]\s*", re.IGNORECASE)
+
+
+def first_answer(text: str) -> str:
+    """The first paragraph of ``text`` that says something, without an "Answer:" lead-in.
+
+    >>> first_answer("The answer is:\\n\\n34% [2].\\n\\nMore rambling.")
+    '34% [2].'
+    """
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = _LEAD_IN.sub("", paragraph.strip()).strip()
+        if paragraph and not paragraph.endswith(":"):
+            return paragraph
+    return ""
 
 
 def _cite(text: str, numbers: Sequence[int]) -> str:
@@ -106,7 +123,7 @@ def answer(
         result.passages = used
     else:
         text = _marginalized(question, passages, generator, config, mode, count_tokens, result)
-    result.text = text or ABSTAIN_TEXT
+    result.text = first_answer(text) or ABSTAIN_TEXT
     if is_abstention_text(result.text):
         result.text, result.abstained = ABSTAIN_TEXT, True
         return result
@@ -183,7 +200,8 @@ def _marginalized(
         )
         posterior = np.asarray(chosen.posterior)
         order = [int(z) for z in np.argsort(-posterior) if posterior[z] >= CITE_POSTERIOR]
-        return _cite(chosen.text, [z + 1 for z in order[:2]] or [int(np.argmax(posterior)) + 1])
+        best = [z + 1 for z in order[:2]] or [int(np.argmax(posterior)) + 1]
+        return _cite(first_answer(chosen.text), best)
     from ragline.generate.rag_token import rag_token
 
     decoded = rag_token(
@@ -194,7 +212,7 @@ def _marginalized(
     for span in decoded.sources:
         shares[span["passage"]] = shares.get(span["passage"], 0.0) + span["end"] - span["start"]
     ranked = sorted(shares, key=lambda n: -shares[n])
-    return _cite(decoded.text, ranked[:2])
+    return _cite(first_answer(decoded.text), ranked[:2])
 
 
 def with_generation_overrides(config: GenerateConfig, **values: object) -> GenerateConfig:
