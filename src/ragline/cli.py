@@ -46,6 +46,20 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
+def _progress_bar(console: Any, as_json: bool) -> Any:
+    """A counted progress bar on stderr (silent with --json or when not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json or not console.is_terminal,
+    )
+
+
 def _emit_json(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
 
@@ -372,22 +386,7 @@ def eval_beir(
         .with_overrides("index", factory=index_factory)
     )
     console = _console()
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=as_json or not console.is_terminal,
-    ) as progress:
+    with _progress_bar(console, as_json) as progress:
         if kb is not None:
             from ragline.kb import KnowledgeBase
 
@@ -453,14 +452,6 @@ def eval_qa(
     verbose: VerboseOption = False,
 ) -> None:
     """EM, F1, abstention accuracy, citation support and supporting-passage recall."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from ragline.evaluate.beir import cached_kb
     from ragline.evaluate.qa import evaluate_answers, load_qa
     from ragline.evaluate.report import bar_chart, results_table
@@ -473,14 +464,7 @@ def eval_qa(
     config = Config().with_overrides("embed", model=embedder)
     console = _console()
     records = open(per_question, "w", encoding="utf-8") if per_question else None  # noqa: SIM115
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=as_json or not console.is_terminal,
-    ) as progress:
+    with _progress_bar(console, as_json) as progress:
         kb = cached_kb(data.name, data.fingerprint, config, lambda: data.documents, use_cache=cache)
         task = progress.add_task("answering", total=len(data.questions) * len(modes))
 

@@ -25,6 +25,7 @@ from ragline.generate.base import Generator
 from ragline.generate.citations import (
     LexicalSupport,
     SupportChecker,
+    cite,
     is_abstention_text,
     resolve_citations,
     split_sentences,
@@ -145,23 +146,10 @@ def attribute(text: str, passages: Sequence[Hit], checker: SupportChecker) -> li
         if not scored:
             break
         support, n = max(scored)
-        if support < checker.threshold:
-            continue
-        chunk = passages[n - 1].chunk
-        page = chunk.metadata.get("page")
-        citations.append(
-            Citation(
-                n=n,
-                chunk_id=chunk.id,
-                doc_id=chunk.doc_id,
-                span=chunk.span,
-                page=int(page) if page is not None else None,
-                supported=True,
-                support=float(support),
-                sentence=sentence,
-                origin="attributed",
+        if support >= checker.threshold:
+            citations.append(
+                cite(n, passages[n - 1], sentence, float(support), checker.threshold, "attributed")
             )
-        )
     return citations
 
 

@@ -262,22 +262,28 @@ def resolve_citations(
             if n not in invalid:
                 invalid.append(n)
             continue
-        chunk = passages[n - 1].chunk
-        score = float(check.support(sentence, chunk.text))
-        page = chunk.metadata.get("page")
-        citations.append(
-            Citation(
-                n=n,
-                chunk_id=chunk.id,
-                doc_id=chunk.doc_id,
-                span=chunk.span,
-                page=int(page) if page is not None else None,
-                supported=score >= check.threshold,
-                support=score,
-                sentence=sentence,
-            )
-        )
+        score = float(check.support(sentence, passages[n - 1].chunk.text))
+        citations.append(cite(n, passages[n - 1], sentence, score, check.threshold))
     return citations, invalid
+
+
+def cite(
+    n: int, hit: Hit, sentence: str, support: float, threshold: float, origin: str = "model"
+) -> Citation:
+    """The citation of passage ``n`` (``hit``) by ``sentence``, with its support score."""
+    chunk = hit.chunk
+    page = chunk.metadata.get("page")
+    return Citation(
+        n=n,
+        chunk_id=chunk.id,
+        doc_id=chunk.doc_id,
+        span=chunk.span,
+        page=int(page) if page is not None else None,
+        supported=support >= threshold,
+        support=support,
+        sentence=sentence,
+        origin=origin,
+    )
 
 
 def is_abstention_text(text: str) -> bool:
