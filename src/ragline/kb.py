@@ -4,7 +4,7 @@ A knowledge base is a directory::
 
     ragline.toml      the configuration it was built with
     catalog.sqlite    the truth: documents, chunks, metadata, vectors (SQLite, WAL)
-    dense.npz         FAISS index, tagged with the catalog generation it reflects
+    dense.faiss       FAISS index, tagged with the catalog generation it reflects
     bm25.npz          BM25 index, likewise
     write.lock        held by the one process allowed to write
 
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 CONFIG_FILE = "ragline.toml"
 CATALOG_FILE = "catalog.sqlite"
-DENSE_FILE = "dense.npz"
+DENSE_FILE = "dense.faiss"
 BM25_FILE = "bm25.npz"
 LOCK_FILE = "write.lock"
 SAVE_AFTER_CHANGES = 5000

@@ -17,6 +17,7 @@ from ragline.store.files import atomic_write
 log = logging.getLogger(__name__)
 
 AUTO_HNSW_THRESHOLD = 200_000
+FILE_MAGIC = b"ragline-faiss 1\n"
 
 
 def resolve_factory(factory: str, n_vectors: int) -> str:
@@ -171,6 +172,8 @@ class FaissIndex:
         return isinstance(faiss.downcast_index(self._index.index), faiss.IndexFlat)
 
     def save(self, path: Path) -> None:
+        """Write atomically: a header line, the JSON facts, the tombstones, then the FAISS
+        index streamed straight to the file (no second copy of the index in memory)."""
         import faiss
 
         meta = {
@@ -179,14 +182,15 @@ class FaissIndex:
             "pending_factory": self._pending_factory,
             "generation": self.generation,
             "max_rowid": self.max_rowid,
+            "tombstones": len(self._tombstones),
         }
-        blob = faiss.serialize_index(self._index)
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
-                np.savez(
-                    f, index=blob, tombstones=self._tombstones, meta=np.array(json.dumps(meta))
-                )
+                f.write(FILE_MAGIC)
+                f.write(json.dumps(meta).encode() + b"\n")
+                f.write(np.ascontiguousarray(self._tombstones, dtype="<i8").tobytes())
+                faiss.write_index(self._index, faiss.PyCallbackIOWriter(f.write))
 
         atomic_write(path, write)
 
@@ -194,16 +198,23 @@ class FaissIndex:
     def load(cls, path: Path) -> FaissIndex:
         import faiss
 
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            self = cls.__new__(cls)
-            self.dim = meta["dim"]
-            self.factory = meta["factory"]
-            self._pending_factory = meta["pending_factory"]
-            self.generation = meta["generation"]
-            self.max_rowid = meta["max_rowid"]
-            self._tombstones = data["tombstones"].astype(np.int64)
-            self._index = faiss.deserialize_index(data["index"])
+        with open(path, "rb") as f:
+            if f.readline() != FILE_MAGIC:
+                raise ValueError(f"{path}: not a ragline FAISS index file")
+            meta = json.loads(f.readline())
+            count = int(meta["tombstones"])
+            tombstones = np.frombuffer(f.read(8 * count), dtype="<i8").astype(np.int64)
+            if len(tombstones) != count:
+                raise ValueError(f"{path}: truncated")
+            index = faiss.read_index(faiss.PyCallbackIOReader(f.read))
+        self = cls.__new__(cls)
+        self.dim = meta["dim"]
+        self.factory = meta["factory"]
+        self._pending_factory = meta["pending_factory"]
+        self.generation = meta["generation"]
+        self.max_rowid = meta["max_rowid"]
+        self._tombstones = tombstones
+        self._index = index
         return self
 
 

@@ -198,7 +198,7 @@ def test_save_load_round_trip(data, factory, tmp_path: Path):
     index.remove(ids[:10])
     index.generation = 17
     before = index.search(queries, K, params=params())
-    path = tmp_path / "dense.npz"
+    path = tmp_path / "dense.faiss"
     index.save(path)
     loaded = FaissIndex.load(path)
     assert (loaded.dim, loaded.factory, loaded.generation, loaded.max_rowid) == (
@@ -219,7 +219,7 @@ def test_save_load_round_trip(data, factory, tmp_path: Path):
     _, found = loaded.search(base[:1], 1, params=params())
     assert found[0, 0] == 10_000
     # no temporary file is left behind by the atomic write
-    assert [p.name for p in tmp_path.iterdir()] == ["dense.npz"]
+    assert [p.name for p in tmp_path.iterdir()] == ["dense.faiss"]
 
 
 def test_ivf_before_training_is_exact_then_train_switches(data, tmp_path: Path):
