@@ -60,6 +60,21 @@ def _progress_bar(console: Any, as_json: bool) -> Any:
     )
 
 
+def _report_results(
+    title: str, payload: dict[str, Any], *, plot: Path | None, as_json: bool, console: Any
+) -> None:
+    """An evaluation's results (``payload["results"]``: mode → metric → value) as a bar
+    chart when asked, and as JSON on stdout or a table on stderr."""
+    from ragline.evaluate.report import bar_chart, results_table
+
+    if plot:
+        bar_chart(title, payload["results"], plot)
+    if as_json:
+        _emit_json(payload)
+    else:
+        console.print(results_table(title, payload["results"]))
+
+
 def _emit_json(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
 
@@ -363,7 +378,6 @@ def eval_beir(
     """nDCG@10, Recall@10/100, MRR@10 and MAP@100 on a BEIR data set, per search mode."""
     from ragline.evaluate.beir import MODES, evaluate_modes, load_beir, open_beir_kb
     from ragline.evaluate.metrics import write_trec_run
-    from ragline.evaluate.report import bar_chart, results_table
 
     _setup_logging(verbose)
     modes = list(MODES) if mode == "all" else [m.strip() for m in mode.split(",") if m.strip()]
@@ -412,18 +426,14 @@ def eval_beir(
     if run_file:
         for name, run in runs.items():
             write_trec_run(run, Path(f"{run_file}.{name}.trec"), tag=f"ragline-{name}")
-    if plot:
-        bar_chart(f"{data.name} ({split})", results, plot)
     payload = {
         "dataset": data.name,
         "split": split,
         "queries": len(data.queries),
         "results": results,
     }
-    if as_json:
-        _emit_json(payload)
-    else:
-        console.print(results_table(f"{data.name} {split}: {len(data.queries)} queries", results))
+    title = f"{data.name} {split}: {len(data.queries)} queries"
+    _report_results(title, payload, plot=plot, as_json=as_json, console=console)
 
 
 @eval_app.command("qa")
@@ -454,7 +464,6 @@ def eval_qa(
     """EM, F1, abstention accuracy, citation support and supporting-passage recall."""
     from ragline.evaluate.beir import cached_kb
     from ragline.evaluate.qa import evaluate_answers, load_qa
-    from ragline.evaluate.report import bar_chart, results_table
 
     _setup_logging(verbose)
     modes = [m.strip() for m in mode.split(",") if m.strip()]
@@ -493,13 +502,9 @@ def eval_qa(
             )
     if records:
         records.close()
-    if plot:
-        bar_chart(f"{data.name}: {len(data.questions)} questions", results, plot)
     payload = {"dataset": data.name, "questions": len(data.questions), "results": results}
-    if as_json:
-        _emit_json(payload)
-    else:
-        console.print(results_table(f"{data.name}: {len(data.questions)} questions", results))
+    title = f"{data.name}: {len(data.questions)} questions"
+    _report_results(title, payload, plot=plot, as_json=as_json, console=console)
 
 
 @eval_app.command("compare")
