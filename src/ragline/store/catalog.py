@@ -269,7 +269,3 @@ class Catalog:
     def tombstones_after(self, generation: int) -> NDArray[np.int64]:
         rows = self._query("SELECT rowid FROM tombstones WHERE generation > ?", (generation,))
         return np.array([r[0] for r in rows], dtype=np.int64)
-
-    def oldest_tombstone_generation(self) -> int | None:
-        rows = self._query("SELECT MIN(generation) FROM tombstones")
-        return rows[0][0]
