@@ -348,7 +348,8 @@ class KnowledgeBase:
         removed = self.catalog.tombstones_after(dense.generation)
         self._unsaved += len(removed)
         dense.remove(removed)
-        bm25.remove(self.catalog.tombstones_after(bm25.generation))
+        same = bm25.generation == dense.generation
+        bm25.remove(removed if same else self.catalog.tombstones_after(bm25.generation))
         dense.generation = bm25.generation = generation
 
     def _maintain(self) -> None:
