@@ -338,6 +338,43 @@ def info(kb: KbOption, as_json: JsonOption = False) -> None:
         console.print(f"{key:>10}: {facts[key]}", markup=False)
 
 
+@app.command()
+def reindex(
+    kb: KbOption,
+    embedder: Annotated[str, typer.Option(help="minilm or a model directory to embed with.")],
+    query_prefix: Annotated[str, typer.Option(help="Prefix for queries (e5: 'query: ').")] = "",
+    document_prefix: Annotated[str, typer.Option(help="Prefix for passages.")] = "",
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Re-embed a knowledge base's stored chunks with another embedder, atomically."""
+    from dataclasses import replace
+
+    from ragline.kb import KnowledgeBase
+
+    _setup_logging(verbose)
+    console = _console()
+    with KnowledgeBase.open(kb) as knowledge_base, _progress_bar(console, as_json) as progress:
+        embed = replace(
+            knowledge_base.config.embed,
+            model=embedder,
+            query_prefix=query_prefix,
+            document_prefix=document_prefix,
+        )
+        task = progress.add_task("re-embedding", total=None)
+        report = knowledge_base.reembed(
+            embed, on_batch=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    if as_json:
+        _emit_json(report)
+        return
+    console.print(
+        f"re-embedded {report['chunks']} chunks with {report['embedder']} "
+        f"({report['dim']}-d) in {report['seconds']} s",
+        markup=False,
+    )
+
+
 eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality.")
 app.add_typer(eval_app, name="eval")
 
@@ -345,7 +382,10 @@ app.add_typer(eval_app, name="eval")
 @eval_app.command("beir")
 def eval_beir(
     dataset: Annotated[
-        Path, typer.Argument(help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/).")
+        Path,
+        typer.Argument(
+            help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or HotpotQA folder."
+        ),
     ],
     split: Annotated[str, typer.Option(help="Qrels split to evaluate.")] = "test",
     mode: Annotated[str, typer.Option(help="Comma-separated: bm25,dense,hybrid or all.")] = "all",
@@ -376,6 +416,8 @@ def eval_beir(
     verbose: VerboseOption = False,
 ) -> None:
     """nDCG@10, Recall@10/100, MRR@10 and MAP@100 on a BEIR data set, per search mode."""
+    from dataclasses import replace
+
     from ragline.evaluate.beir import MODES, evaluate_modes, load_beir, open_beir_kb
     from ragline.evaluate.metrics import write_trec_run
 
@@ -386,13 +428,7 @@ def eval_beir(
         raise RaglineError(f"--mode {','.join(unknown)}: use {', '.join(MODES)} or all")
     data = load_beir(dataset, split)
     if max_queries:
-        data = type(data)(
-            data.name,
-            data.path,
-            data.split,
-            dict(list(data.queries.items())[:max_queries]),
-            data.qrels,
-        )
+        data = replace(data, queries=dict(list(data.queries.items())[:max_queries]))
     config = (
         Config()
         .with_overrides("chunk", method=chunker, size=chunk_size, overlap=overlap)
@@ -751,6 +787,100 @@ def bench_ann_command(
         ),
         markup=False,
     )
+
+
+train_app = typer.Typer(no_args_is_help=True, help="Train retrievers and re-rankers.")
+app.add_typer(train_app, name="train")
+
+BeirTrainOption = Annotated[
+    Path | None, typer.Option("--beir", help="BEIR folder whose qrels give the pairs.")
+]
+SquadTrainOption = Annotated[
+    Path | None, typer.Option("--squad", help="SQuAD-format json: question → its paragraph.")
+]
+JsonlTrainOption = Annotated[
+    Path | None,
+    typer.Option("--jsonl", help='JSONL of {"query", "positive", "negatives"?} records.'),
+]
+
+
+@train_app.command("retriever")
+def train_retriever_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the trained model.")],
+    beir: BeirTrainOption = None,
+    split: Annotated[str, typer.Option(help="BEIR qrels split to train on.")] = "train",
+    squad: SquadTrainOption = None,
+    jsonl: JsonlTrainOption = None,
+    base: Annotated[str, typer.Option(help="minilm or a model directory to start from.")] = (
+        "minilm"
+    ),
+    negatives: Annotated[
+        str, typer.Option(help="Comma-separated negative sources: in-batch,bm25,model.")
+    ] = "in-batch,bm25,model",
+    bm25_negatives: Annotated[int, typer.Option(help="BM25 hard negatives per pair.")] = 1,
+    model_negatives: Annotated[int, typer.Option(help="Model-mined negatives per pair.")] = 1,
+    mine_skip: Annotated[int, typer.Option(help="Model mining: skip this many top ranks.")] = 0,
+    mine_margin: Annotated[
+        float, typer.Option(help="Model mining: keep negatives this fraction below the positive.")
+    ] = 0.05,
+    rounds: Annotated[
+        int, typer.Option(help="Training rounds; each later one re-mines with the trained model.")
+    ] = 1,
+    epochs: Annotated[int, typer.Option(help="Epochs per round.")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Pairs per batch (in-batch negatives).")] = 32,
+    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 3e-5,
+    temperature: Annotated[float, typer.Option(help="InfoNCE temperature τ (scale 1/τ).")] = 0.05,
+    max_seq_length: Annotated[int, typer.Option(help="Tokens read per passage.")] = 256,
+    dev_fraction: Annotated[
+        float, typer.Option(help="Share of queries held out for dev nDCG@10 per epoch.")
+    ] = 0.1,
+    seed: Annotated[int, typer.Option(help="Random seed (splits, sampling, init).")] = 42,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Fine-tune a bi-encoder with InfoNCE over in-batch and hard negatives."""
+    from ragline.train.pairs import read_training_data
+    from ragline.train.retriever import RetrieverRecipe, train_retriever
+
+    _setup_logging(verbose)
+    recipe = RetrieverRecipe(
+        base=base,
+        negatives=tuple(n.strip() for n in negatives.split(",") if n.strip()),
+        bm25_negatives=bm25_negatives,
+        model_negatives=model_negatives,
+        mine_skip=mine_skip,
+        mine_margin=mine_margin,
+        rounds=rounds,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        temperature=temperature,
+        max_seq_length=max_seq_length,
+        dev_fraction=dev_fraction,
+        seed=seed,
+    )
+    data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
+    console = _console()
+    summary = data.summary()
+    console.print(
+        f"{summary['pairs']} training pairs from {summary['read']} records "
+        f"({summary['queries']} queries, {summary['corpus']} passages); "
+        f"skipped: {summary['skipped'] or 'none'}; temperature {recipe.temperature}",
+        markup=False,
+    )
+    report = train_retriever(data, out, recipe, progress=not as_json and console.is_terminal)
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    for result in report.rounds:
+        console.print(
+            f"round {result['round']}: {result['steps']} steps in {result['training_seconds']} s "
+            f"(mining {result['mining_seconds']} s), loss {result['first_loss']:.3f} → "
+            f"{result['last_loss']:.3f}, dev nDCG@10 per epoch "
+            f"{[round(v, 4) for v in result['dev_ndcg@10_per_epoch']]}",
+            markup=False,
+        )
+    console.print(f"saved {out} in {report.seconds} s", markup=False)
 
 
 @app.command()

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ragline.chunk import make_chunker
-from ragline.config import Config
+from ragline.config import Config, EmbedConfig
 from ragline.documents import Answer, Document, Hit
 from ragline.embed import make_encoder
 from ragline.embed.base import Encoder
@@ -114,7 +114,7 @@ class KnowledgeBase:
         path = Path(path)
         if not (path / CONFIG_FILE).is_file():
             raise RaglineError(f"{path}: not a ragline knowledge base (no {CONFIG_FILE})")
-        stored = Config.read(path / CONFIG_FILE)
+        stored = _with_recorded_embedder(path, Config.read(path / CONFIG_FILE))
         if config is not None:
             for section in BUILD_SECTIONS:
                 if getattr(config, section) != getattr(stored, section):
@@ -264,7 +264,10 @@ class KnowledgeBase:
         return int(self.catalog.get_meta("pruned_through") or 0)
 
     def _usable(self, index: FaissIndex | BM25Index) -> bool:
-        return self._pruned_through() <= index.generation <= self.catalog.generation
+        oldest = self._pruned_through()
+        if isinstance(index, FaissIndex):
+            oldest = max(oldest, int(self.catalog.get_meta("vectors_generation") or 0))
+        return oldest <= index.generation <= self.catalog.generation
 
     def _load_dense(self) -> FaissIndex:
         file = self.path / DENSE_FILE
@@ -336,6 +339,9 @@ class KnowledgeBase:
         generation = self.catalog.generation
         if dense.generation == bm25.generation == generation:
             return
+        recorded = self.catalog.get_meta("embedder")
+        if recorded is not None and recorded != self.encoder.name:
+            self._follow_reembedding()
         if not self._usable(dense):
             self._dense = dense = self._load_dense()
         if not self._usable(bm25):
@@ -351,6 +357,74 @@ class KnowledgeBase:
         same = bm25.generation == dense.generation
         bm25.remove(removed if same else self.catalog.tombstones_after(bm25.generation))
         dense.generation = bm25.generation = generation
+
+    def _follow_reembedding(self) -> None:
+        """Another process re-embedded the catalog: switch to its embedder and vectors."""
+        embed = _with_recorded_embedder(self.path, self.config).embed
+        log.info("%s was re-embedded with %s: switching to it", self.path, embed.model)
+        self.config = replace(self.config, embed=embed)
+        self.encoder = make_encoder(embed)
+
+    def reembed(
+        self,
+        embed: EmbedConfig,
+        *,
+        encoder: Encoder | None = None,
+        batch_size: int = 512,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Re-embed every stored chunk with another embedder, atomically.
+
+        New vectors are staged in the catalog beside the live ones, so searches keep using
+        the old vectors and index until all are done (an interrupted run resumes where it
+        stopped); one transaction then makes them live with the new embedder's name, and
+        the dense index is rebuilt from them. Chunk boundaries are kept as they are.
+        ``on_batch(done, total)`` reports progress.
+        """
+        import json
+        import time
+
+        started = time.perf_counter()
+        with self._lock:
+            self._acquire_write_lock()
+            self._ensure_indexes()
+            encoder = encoder or make_encoder(embed)
+            target = f"{encoder.name}|{encoder.dim}|{embed.document_prefix}"
+            if self.catalog.get_meta("staged_for") != target:
+                self.catalog.clear_staged()
+                self.catalog.set_meta("staged_for", target)
+            done = self.catalog.staged_ids()
+            _, total = self.catalog.counts()
+            resumed = len(done)
+            for ids, texts in self.catalog.iter_rows(columns=INDEXED_TEXT, batch=batch_size):
+                keep = [n for n, rowid in enumerate(ids.tolist()) if rowid not in done]
+                if keep:
+                    vectors = encoder.encode_documents([texts[n] for n in keep])
+                    self.catalog.stage_vectors(ids[keep], vectors)
+                    done.update(ids[keep].tolist())
+                if on_batch is not None:
+                    on_batch(min(len(done), total), total)
+            config = replace(self.config, embed=embed)
+            self.catalog.swap_staged_vectors(
+                {
+                    "embedder": encoder.name,
+                    "dim": str(encoder.dim),
+                    "embed_config": json.dumps(config.to_dict()["embed"]),
+                    "staged_for": "",
+                }
+            )
+            config.write(self.path / CONFIG_FILE)
+            self.config, self.encoder = config, encoder
+            self._dense = self._build_dense()
+            self._save_indexes(force=True)
+        return {
+            "path": str(self.path),
+            "embedder": encoder.name,
+            "dim": encoder.dim,
+            "chunks": total,
+            "resumed_from": resumed,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
 
     def _maintain(self) -> None:
         """Compact or retrain indexes that drifted, and save them when enough changed."""
@@ -432,10 +506,13 @@ class KnowledgeBase:
         bm25_depth = max(cfg.bm25_depth or depth, k) if mode == "hybrid" else k
         # Encoding and result assembly run outside the lock so concurrent searches overlap;
         # only the index lookups, which a concurrent write could change, hold it.
-        vectors = self.encoder.encode_queries(list(queries)) if mode != "bm25" else None
+        encoder = self.encoder
+        vectors = encoder.encode_queries(list(queries)) if mode != "bm25" else None
         sides: dict[str, list[Ranking]] = {}
         with self._lock:
             dense, bm25 = self._ensure_indexes()
+            if vectors is not None and self.encoder is not encoder:  # re-embedded meanwhile
+                vectors = self.encoder.encode_queries(list(queries))
             allowed = self.catalog.rowids_where(filters) if filters else None
             params = SearchParams(
                 nprobe=nprobe or cfg.nprobe, ef_search=ef_search or cfg.ef_search, allowed=allowed
@@ -561,6 +638,23 @@ class KnowledgeBase:
             "bytes": size,
             "config": self.config.to_dict(),
         }
+
+
+def _with_recorded_embedder(path: Path, config: Config) -> Config:
+    """``config`` with the embedder the catalog records, which wins over the config file:
+    a re-embedding commits in the catalog first and rewrites the file after."""
+    import json
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{path / CATALOG_FILE}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'embed_config'").fetchone()
+    except sqlite3.Error:
+        return config
+    if row is None:
+        return config
+    embed = EmbedConfig(**json.loads(row[0]))
+    return config if embed == config.embed else replace(config, embed=embed)
 
 
 def _nlist(factory: str) -> int:

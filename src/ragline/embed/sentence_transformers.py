@@ -79,7 +79,10 @@ class SentenceTransformerEncoder:
         if config.is_file():
             import json
 
-            return int(json.loads(config.read_text())["word_embedding_dimension"])
+            pooling = json.loads(config.read_text())
+            dim = pooling.get("word_embedding_dimension") or pooling.get("embedding_dimension")
+            if dim:
+                return int(dim)
         return int(self.model.get_embedding_dimension())
 
     @cached_property

@@ -34,11 +34,19 @@ class BeirDataset:
     split: str
     queries: dict[str, str]
     qrels: Qrels
+    documents: list[Any] | None = None
+    fingerprint: str = ""
 
 
 def load_beir(path: str | Path, split: str = "test") -> BeirDataset:
-    """Read queries and qrels of ``split``; only queries that have judgements are kept."""
+    """Read queries and qrels of ``split``; only queries that have judgements are kept.
+
+    A HotpotQA folder (see ``ragline.evaluate.qa``) is read as a retrieval set too: its
+    questions are the queries, its supporting passages the relevant documents.
+    """
     path = Path(path)
+    if path.is_dir() and not (path / "corpus.jsonl").exists() and any(path.glob("qa_*.json")):
+        return _hotpotqa_as_beir(path)
     qrels_file = path / "qrels" / f"{split}.tsv"
     for needed in (path / "corpus.jsonl", path / "queries.jsonl", qrels_file):
         if not needed.is_file():
@@ -56,6 +64,17 @@ def load_beir(path: str | Path, split: str = "test") -> BeirDataset:
             if str(record["_id"]) in qrels:
                 queries[str(record["_id"])] = record["text"]
     return BeirDataset(path.name, path, split, queries, qrels)
+
+
+def _hotpotqa_as_beir(path: Path) -> BeirDataset:
+    from ragline.evaluate.qa import load_qa
+
+    data = load_qa(path)
+    queries = {q.id: q.text for q in data.questions if q.supporting}
+    qrels = {q.id: dict.fromkeys(q.supporting, 1) for q in data.questions if q.supporting}
+    return BeirDataset(
+        data.name, path, "qa", queries, qrels, data.documents, fingerprint=data.fingerprint
+    )
 
 
 def corpus_fingerprint(path: Path) -> str:
@@ -91,6 +110,9 @@ def cached_kb(
     from ragline.kb import KnowledgeBase
 
     build = {s: config.to_dict()[s] for s in ("load", "chunk", "embed", "index")}
+    weights = _model_files_fingerprint(config.embed.model)
+    if weights:
+        build["weights"] = weights
     key = hashlib.sha256((fingerprint + json.dumps(build, sort_keys=True)).encode())
     directory = (cache_dir or default_cache_dir()) / "kb" / f"{name}-{key.hexdigest()[:16]}"
     if use_cache and (directory / COMPLETE_MARKER).is_file():
@@ -108,8 +130,25 @@ def cached_kb(
     return kb
 
 
+def _model_files_fingerprint(model: str) -> str:
+    """Sizes and times of a model directory's files: a model retrained in the same place
+    must not reuse the knowledge base built with its earlier weights."""
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        return ""
+    stats = sorted(
+        (str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns)
+        for f in path.rglob("*")
+        if f.is_file()
+    )
+    return hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:16]
+
+
 def open_beir_kb(dataset: BeirDataset, config: Config, **options: Any) -> Any:
     """A knowledge base over the data set's corpus (see ``cached_kb``)."""
+    if dataset.documents is not None:
+        documents = dataset.documents
+        return cached_kb(dataset.name, dataset.fingerprint, config, lambda: documents, **options)
     fingerprint = corpus_fingerprint(dataset.path)
     return cached_kb(dataset.name, fingerprint, config, lambda: [dataset.path], **options)
 

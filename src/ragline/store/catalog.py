@@ -153,6 +153,42 @@ class Catalog:
             removed += db.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount
         return removed
 
+    # ---- re-embedding ------------------------------------------------------------------
+    def stage_vectors(self, ids: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
+        """Store another embedder's vectors for chunk rows, beside the live ones."""
+        blobs = np.ascontiguousarray(vectors, dtype=self.vector_dtype)
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO staged_vectors(id, vector) VALUES (?, ?)",
+                [(int(i), blobs[n].tobytes()) for n, i in enumerate(ids)],
+            )
+
+    def staged_ids(self) -> set[int]:
+        return {r[0] for r in self._query("SELECT id FROM staged_vectors")}
+
+    def clear_staged(self) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM staged_vectors")
+
+    def swap_staged_vectors(self, meta: dict[str, str]) -> int:
+        """Make the staged vectors live, with ``meta`` (the new embedder's facts), in one
+        transaction; returns the new generation, from which older dense indexes are stale."""
+        with self.transaction() as db:
+            missing = db.execute(
+                "SELECT COUNT(*) FROM chunks WHERE id NOT IN (SELECT id FROM staged_vectors)"
+            ).fetchone()[0]
+            if missing:
+                raise RuntimeError(f"{missing} chunks have no staged vector")
+            db.execute(
+                "UPDATE chunks SET vector = staged_vectors.vector FROM staged_vectors "
+                "WHERE chunks.id = staged_vectors.id"
+            )
+            db.execute("DELETE FROM staged_vectors")
+            generation = self._bump(db)
+            for key, value in {**meta, "vectors_generation": str(generation)}.items():
+                db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+            return generation
+
     def delete(self, doc_ids: Sequence[str]) -> int:
         """Delete documents and their chunks; returns how many documents existed."""
         with self.transaction() as db:

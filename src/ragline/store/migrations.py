@@ -6,7 +6,7 @@ import sqlite3
 
 from ragline.errors import RaglineError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS = {
     1: """
@@ -37,6 +37,9 @@ _MIGRATIONS = {
     """,
     2: """
     ALTER TABLE chunks ADD COLUMN header TEXT NOT NULL DEFAULT '';
+    """,
+    3: """
+    CREATE TABLE staged_vectors (id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
     """,
 }
 

@@ -1,0 +1,1 @@
+"""Training: dual-encoder retrievers (InfoNCE with hard negatives); heavy imports are lazy."""
