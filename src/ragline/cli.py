@@ -27,6 +27,13 @@ app = typer.Typer(
 KbOption = Annotated[Path, typer.Option("--kb", help="Knowledge base directory.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
+RerankOption = Annotated[
+    str | None,
+    typer.Option(help="Re-rank with cross-encoder, colbert, or a model directory."),
+]
+RerankDepthOption = Annotated[
+    int | None, typer.Option(help="First-stage hits given to the re-ranker (default 100).")
+]
 
 
 def _console() -> Any:
@@ -194,6 +201,8 @@ def search(
     ] = None,
     nprobe: Annotated[int | None, typer.Option(help="IVF cells to visit.")] = None,
     ef_search: Annotated[int | None, typer.Option(help="HNSW search breadth.")] = None,
+    rerank: RerankOption = None,
+    rerank_depth: RerankDepthOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -212,6 +221,8 @@ def search(
             filters=filters,
             nprobe=nprobe,
             ef_search=ef_search,
+            rerank=rerank,
+            rerank_depth=rerank_depth,
         )
     if as_json:
         _emit_json({"query": query, "hits": [hit.to_dict() for hit in hits]})
@@ -248,6 +259,7 @@ def ask(
         list[str] | None, typer.Option("--filter", help="Restrict passages: key=value …")
     ] = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="Longest answer, in tokens.")] = None,
+    rerank: RerankOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -267,6 +279,7 @@ def ask(
             hops=hops,
             filters=parse_filters(filter_) if filter_ else None,
             search_mode=search_mode,
+            rerank=rerank,
             on_token=(lambda piece: console.print(piece, end="", markup=False))
             if streamed
             else None,
@@ -398,6 +411,8 @@ def eval_beir(
     ] = None,
     fusion: Annotated[str | None, typer.Option(help="Hybrid fusion: rrf | score.")] = None,
     depth: Annotated[int | None, typer.Option(help="Hybrid candidates per side.")] = None,
+    rerank: RerankOption = None,
+    rerank_depth: RerankDepthOption = None,
     max_queries: Annotated[
         int | None, typer.Option(help="Evaluate only the first N queries.")
     ] = None,
@@ -457,15 +472,20 @@ def eval_beir(
                 modes,
                 fusion=fusion,
                 depth=depth,
+                rerank=rerank,
+                rerank_depth=rerank_depth,
                 on_batch=lambda n: progress.advance(task, n),
             )
     if run_file:
         for name, run in runs.items():
             write_trec_run(run, Path(f"{run_file}.{name}.trec"), tag=f"ragline-{name}")
+    if rerank:
+        results = {f"{name}+rerank": values for name, values in results.items()}
     payload = {
         "dataset": data.name,
         "split": split,
         "queries": len(data.queries),
+        "rerank": rerank,
         "results": results,
     }
     title = f"{data.name} {split}: {len(data.queries)} queries"
@@ -831,6 +851,9 @@ def train_retriever_command(
     lr: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 3e-5,
     temperature: Annotated[float, typer.Option(help="InfoNCE temperature τ (scale 1/τ).")] = 0.05,
     max_seq_length: Annotated[int, typer.Option(help="Tokens read per passage.")] = 256,
+    precision: Annotated[
+        str, typer.Option(help="auto (bf16 where the CPU/GPU has it), bf16 or fp32.")
+    ] = "auto",
     dev_fraction: Annotated[
         float, typer.Option(help="Share of queries held out for dev nDCG@10 per epoch.")
     ] = 0.1,
@@ -856,6 +879,7 @@ def train_retriever_command(
         learning_rate=lr,
         temperature=temperature,
         max_seq_length=max_seq_length,
+        precision=precision,
         dev_fraction=dev_fraction,
         seed=seed,
     )
@@ -881,6 +905,87 @@ def train_retriever_command(
             markup=False,
         )
     console.print(f"saved {out} in {report.seconds} s", markup=False)
+
+
+@train_app.command("reranker")
+def train_reranker_command(
+    kind: Annotated[str, typer.Option(help="cross-encoder or colbert.")] = "cross-encoder",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Model directory (default: where --rerank KIND looks)."),
+    ] = None,
+    beir: BeirTrainOption = None,
+    split: Annotated[str, typer.Option(help="BEIR qrels split to train on.")] = "train",
+    squad: SquadTrainOption = None,
+    jsonl: JsonlTrainOption = None,
+    base: Annotated[str, typer.Option(help="minilm or a model directory to start from.")] = (
+        "minilm"
+    ),
+    loss: Annotated[str, typer.Option(help="Cross-encoder loss: listwise or bce.")] = "listwise",
+    bm25_negatives: Annotated[int, typer.Option(help="BM25 hard negatives per pair.")] = 3,
+    dense_negatives: Annotated[int, typer.Option(help="Dense-retriever negatives per pair.")] = 3,
+    epochs: Annotated[int, typer.Option(help="Training epochs.")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Queries per batch.")] = 16,
+    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 3e-5,
+    temperature: Annotated[float, typer.Option(help="Listwise softmax temperature.")] = 0.1,
+    max_length: Annotated[int, typer.Option(help="Tokens read per query+passage.")] = 256,
+    precision: Annotated[str, typer.Option(help="auto, bf16 or fp32.")] = "auto",
+    dev_fraction: Annotated[float, typer.Option(help="Share of queries held out for dev.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Train a re-ranker (cross-encoder or ColBERT) on labelled pairs with hard negatives."""
+    from ragline.rerank.registry import KINDS, default_reranker_dir
+    from ragline.train.pairs import read_training_data
+
+    _setup_logging(verbose)
+    if kind not in KINDS:
+        raise RaglineError(f"--kind {kind}: use {' or '.join(KINDS)}")
+    out = out or default_reranker_dir(kind)
+    settings = {
+        "base": base,
+        "bm25_negatives": bm25_negatives,
+        "dense_negatives": dense_negatives,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": lr,
+        "temperature": temperature,
+        "precision": precision,
+        "dev_fraction": dev_fraction,
+        "seed": seed,
+    }
+    if kind == "cross-encoder":
+        from ragline.train.cross_encoder import CrossEncoderRecipe, train_cross_encoder
+
+        recipe: Any = CrossEncoderRecipe(loss=loss, max_length=max_length, **settings)
+        train: Any = train_cross_encoder
+    else:
+        from ragline.train.colbert import ColbertRecipe, train_colbert
+
+        recipe = ColbertRecipe(document_length=max_length, **settings)
+        train = train_colbert
+    data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
+    console = _console()
+    summary = data.summary()
+    console.print(
+        f"{summary['pairs']} training pairs from {summary['read']} records "
+        f"({summary['queries']} queries, {summary['corpus']} passages); "
+        f"skipped: {summary['skipped'] or 'none'}",
+        markup=False,
+    )
+    report = train(data, out, recipe, progress=not as_json and console.is_terminal)
+    if as_json:
+        _emit_json(report)
+        return
+    for result in report["rounds"]:
+        console.print(
+            f"{result['steps']} steps in {result['training_seconds']} s "
+            f"(mining {result['mining_seconds']} s), dev nDCG@10 per epoch "
+            f"{[round(v, 4) for v in result['dev_ndcg@10_per_epoch']]}",
+            markup=False,
+        )
+    console.print(f"saved {out} in {report['seconds']} s", markup=False)
 
 
 @app.command()

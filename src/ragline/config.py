@@ -84,6 +84,8 @@ class SearchConfig:
     In hybrid mode each side contributes its top ``depth`` candidates (``dense_depth`` /
     ``bm25_depth`` override it per side when non-zero), fused by ``fusion``: reciprocal rank
     (``rrf_k``, side weights) or min-max normalised scores (``alpha`` on dense).
+    ``rerank`` names a re-ranker (see ``ragline.rerank.registry``) that re-scores the first
+    stage's top ``rerank_depth``; empty for none.
     """
 
     k: int = 10
@@ -98,6 +100,8 @@ class SearchConfig:
     bm25_weight: float = 1.0
     nprobe: int = 16
     ef_search: int = 64
+    rerank: str = ""
+    rerank_depth: int = 100
 
 
 @dataclass(frozen=True)

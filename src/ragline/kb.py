@@ -38,6 +38,7 @@ from ragline.index.bm25 import BM25Index
 from ragline.index.faiss import FaissIndex, resolve_factory
 from ragline.index.filters import Filters
 from ragline.ingest import IngestReport, ingest
+from ragline.rerank.base import Reranker
 from ragline.retrieve.base import Ranking, to_rankings
 from ragline.retrieve.dense import dense_rankings
 from ragline.retrieve.fusion import reciprocal_rank_fusion, score_fusion
@@ -80,6 +81,7 @@ class KnowledgeBase:
         self._bm25: BM25Index | None = None
         self._unsaved = 0
         self._generators: dict[str, Generator] = {}
+        self._rerankers: dict[str, Reranker] = {}
 
     # ---- opening ----------------------------------------------------------------------
     @classmethod
@@ -487,14 +489,31 @@ class KnowledgeBase:
         alpha: float | None = None,
         nprobe: int | None = None,
         ef_search: int | None = None,
+        rerank: str | Reranker | None = None,
+        rerank_depth: int | None = None,
     ) -> list[list[Hit]]:
         """Search by ``mode`` (hybrid, dense or bm25), defaults from ``config.search``.
 
         Hybrid fuses each side's top ``depth`` by reciprocal rank (``rrf_k``) or by
         normalised score (weight ``alpha`` on dense). Filters are applied inside each index.
+        With ``rerank`` (a Reranker or a name), the first stage's top ``rerank_depth`` hits
+        are re-scored and lead the results; any further hits follow in first-stage order.
         """
         cfg = self.config.search
         k = k or cfg.k
+        reranker = self._reranker_for(cfg.rerank if rerank is None else rerank)
+        if reranker is not None:
+            rerank_depth = rerank_depth or cfg.rerank_depth
+            first = self.search_many(
+                queries, k=max(k, rerank_depth), mode=mode, filters=filters, fusion=fusion,
+                depth=depth, rrf_k=rrf_k, alpha=alpha, nprobe=nprobe, ef_search=ef_search,
+                rerank="",
+            )  # fmt: skip
+            heads = reranker.rerank_many(queries, [row[:rerank_depth] for row in first])
+            return [
+                (head + _renumbered(row[rerank_depth:], len(head)))[:k]
+                for head, row in zip(heads, first, strict=True)
+            ]
         mode = mode or cfg.mode
         fusion = fusion or cfg.fusion
         if mode not in ("hybrid", "dense", "bm25"):
@@ -565,13 +584,15 @@ class KnowledgeBase:
         hops: int | None = None,
         filters: Filters | None = None,
         search_mode: str | None = None,
+        rerank: str | Reranker | None = None,
         on_token: Callable[[str], None] | None = None,
         **overrides: Any,
     ) -> Answer:
         """Answer ``question`` from this knowledge base, citing the passages used.
 
         ``generator`` is a Generator or a name (see ``GenerateConfig.generator``); ``mode``
-        plain, sequence or token; ``k`` passages; ``hops`` > 1 for multi-hop retrieval.
+        plain, sequence or token; ``k`` passages; ``hops`` > 1 for multi-hop retrieval;
+        ``rerank`` a re-ranker (or its name) for the retrieved passages.
         Other keyword arguments override ``config.generate`` for this call.
         """
         from ragline.generate.answer import answer, with_generation_overrides
@@ -584,7 +605,9 @@ class KnowledgeBase:
         model = self._generator_for(generator, config)
 
         def search(query: str) -> list[Hit]:
-            return self.search(query, k=config.passages, filters=filters, mode=search_mode)
+            return self.search(
+                query, k=config.passages, filters=filters, mode=search_mode, rerank=rerank
+            )
 
         if config.hops > 1:
             passages, log = multihop_retrieve(
@@ -605,6 +628,19 @@ class KnowledgeBase:
         )
         result.hops = log
         return result
+
+    def _reranker_for(self, reranker: str | Reranker | None) -> Reranker | None:
+        """A Reranker object as given, or one made (and kept) for a name; None for ""."""
+        if not reranker:
+            return None
+        if not isinstance(reranker, str):
+            return reranker
+        cached = self._rerankers.get(reranker)
+        if cached is None:
+            from ragline.rerank.registry import make_reranker
+
+            cached = self._rerankers[reranker] = make_reranker(reranker, cache_dir=self.path)
+        return cached
 
     def _generator_for(self, generator: Generator | str | None, config: Any) -> Generator:
         """A Generator object as given, or one made (and kept) for the configured name."""
@@ -638,6 +674,11 @@ class KnowledgeBase:
             "bytes": size,
             "config": self.config.to_dict(),
         }
+
+
+def _renumbered(hits: list[Hit], after: int) -> list[Hit]:
+    """First-stage hits placed after ``after`` re-ranked ones: ranks continue from there."""
+    return [replace(hit, rank=after + n) for n, hit in enumerate(hits, start=1)]
 
 
 def _with_recorded_embedder(path: Path, config: Config) -> Config:

@@ -172,7 +172,9 @@ def run_queries(
         for query_id, hits in zip(part, results, strict=True):
             ranked: dict[str, float] = {}
             for hit in hits:
-                ranked.setdefault(hit.chunk.doc_id, hit.score)
+                # Scores by position: a re-ranked head and a first-stage tail have scores
+                # on different scales, and the order is what counts.
+                ranked.setdefault(hit.chunk.doc_id, float(top - len(ranked)))
                 if len(ranked) == top:
                     break
             run[query_id] = ranked

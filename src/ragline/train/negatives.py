@@ -10,6 +10,7 @@ relevant for the query.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -121,3 +122,34 @@ def attach_negatives(
         pairs.append(TrainingPair(pair.query, pair.positive, tuple(chosen[:target])))
     width = min((len(p.negatives) for p in pairs), default=0)
     return [TrainingPair(p.query, p.positive, p.negatives[:width]) for p in pairs]
+
+
+def mine_negatives(
+    data: TrainingData,
+    *,
+    bm25: int = 0,
+    model: Any = None,
+    dense: int = 0,
+    skip: int = 0,
+    margin: float | None = 0.05,
+    bf16: bool = False,
+    seed: int = 0,
+) -> tuple[list[TrainingPair], dict[str, Any]]:
+    """``data``'s pairs with ``bm25`` BM25 and ``dense`` model-mined negatives each (bf16
+    autocast for the model's encoding when asked), and what the mining cost."""
+    started = time.perf_counter()
+    sources: list[tuple[dict[str, list[str]], int]] = []
+    if bm25 > 0:
+        sources.append((bm25_negatives(data, bm25), bm25))
+    if dense > 0 and model is not None:
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            mined = model_negatives(model, data, dense, skip=skip, relative_margin=margin)
+        sources.append((mined, dense))
+    pairs = attach_negatives(data, sources, seed=seed)
+    stats = {
+        "negatives_per_pair": len(pairs[0].negatives) if pairs else 0,
+        "mining_seconds": round(time.perf_counter() - started, 1),
+    }
+    return pairs, stats

@@ -13,9 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,13 +20,20 @@ from typing import Any
 
 from ragline.errors import RaglineError
 from ragline.train.loss import DEFAULT_TEMPERATURE
-from ragline.train.negatives import NEGATIVE_SOURCES, attach_negatives
-from ragline.train.pairs import TrainingData, TrainingPair
+from ragline.train.negatives import NEGATIVE_SOURCES, mine_negatives
+from ragline.train.pairs import TrainingData
+from ragline.train.runner import (
+    LOG_FILE,
+    PRECISIONS,
+    RECIPE_FILE,
+    Schedule,
+    run_trainer,
+    seed_everything,
+    staged_output,
+    use_bf16,
+)
 
 log = logging.getLogger(__name__)
-
-RECIPE_FILE = "ragline-training.json"
-LOG_FILE = "training-log.jsonl"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class RetrieverRecipe:
     warmup_ratio: float = 0.1
     temperature: float = DEFAULT_TEMPERATURE
     max_seq_length: int = 256
+    precision: str = "auto"
     dev_fraction: float = 0.1
     dev_depth: int = 20
     seed: int = 42
@@ -64,6 +69,8 @@ class RetrieverRecipe:
             raise RaglineError(f"--temperature {self.temperature}: must be > 0")
         if self.rounds < 1 or self.epochs < 1 or self.batch_size < 2:
             raise RaglineError("--rounds and --epochs must be >= 1, --batch-size >= 2")
+        if self.precision not in PRECISIONS:
+            raise RaglineError(f"--precision {self.precision}: use {', '.join(PRECISIONS)}")
         if not 0 <= self.dev_fraction < 1:
             raise RaglineError(f"--dev-fraction {self.dev_fraction}: must be in [0, 1)")
 
@@ -127,108 +134,6 @@ def _dev_evaluator(dev: TrainingData, corpus_data: TrainingData, depth: int) -> 
     )
 
 
-def _with_negatives(
-    model: Any, train: TrainingData, recipe: RetrieverRecipe, round_number: int
-) -> tuple[list[TrainingPair], dict[str, Any]]:
-    from ragline.train.negatives import bm25_negatives, model_negatives
-
-    sources: list[tuple[dict[str, list[str]], int]] = []
-    started = time.perf_counter()
-    if "bm25" in recipe.negatives and recipe.bm25_negatives > 0:
-        sources.append((bm25_negatives(train, recipe.bm25_negatives), recipe.bm25_negatives))
-    if "model" in recipe.negatives and recipe.model_negatives > 0:
-        mined = model_negatives(
-            model,
-            train,
-            recipe.model_negatives,
-            skip=recipe.mine_skip,
-            relative_margin=recipe.mine_margin,
-        )
-        sources.append((mined, recipe.model_negatives))
-    pairs = attach_negatives(train, sources, seed=recipe.seed + round_number)
-    stats = {
-        "negatives_per_pair": len(pairs[0].negatives) if pairs else 0,
-        "mining_seconds": round(time.perf_counter() - started, 1),
-    }
-    return pairs, stats
-
-
-def _dataset(pairs: list[TrainingPair]) -> Any:
-    from datasets import Dataset
-
-    columns: dict[str, list[str]] = {
-        "anchor": [p.query for p in pairs],
-        "positive": [p.positive for p in pairs],
-    }
-    for i in range(len(pairs[0].negatives) if pairs else 0):
-        columns[f"negative_{i + 1}"] = [p.negatives[i] for p in pairs]
-    return Dataset.from_dict(columns)
-
-
-def _train_round(
-    model: Any,
-    pairs: list[TrainingPair],
-    evaluator: Any,
-    recipe: RetrieverRecipe,
-    log_path: Path,
-    round_number: int,
-    progress: bool,
-) -> dict[str, Any]:
-    from sentence_transformers.sentence_transformer import (
-        SentenceTransformerTrainer,
-        SentenceTransformerTrainingArguments,
-    )
-    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
-
-    from ragline.train.log import JsonlLog, install_callbacks
-    from ragline.train.loss import contrastive_loss
-
-    with tempfile.TemporaryDirectory(prefix="ragline-train-") as scratch:
-        args = SentenceTransformerTrainingArguments(
-            output_dir=scratch,
-            num_train_epochs=recipe.epochs,
-            per_device_train_batch_size=recipe.batch_size,
-            learning_rate=recipe.learning_rate,
-            warmup_ratio=recipe.warmup_ratio,
-            batch_sampler=BatchSamplers.NO_DUPLICATES,
-            eval_strategy="epoch" if evaluator is not None else "no",
-            save_strategy="no",
-            logging_strategy="steps",
-            logging_steps=1,
-            report_to="none",
-            use_cpu=True,
-            seed=recipe.seed + round_number,
-            data_seed=recipe.seed + round_number,
-            disable_tqdm=not progress,
-            dataloader_drop_last=False,
-        )
-        trainer = SentenceTransformerTrainer(
-            model=model,
-            args=args,
-            train_dataset=_dataset(pairs),
-            loss=contrastive_loss(model, recipe.temperature),
-            evaluator=evaluator,
-        )
-        training_log = JsonlLog(log_path, round_number=round_number)
-        install_callbacks(trainer, training_log, progress=progress)
-        started = time.perf_counter()
-        trainer.train()
-        seconds = time.perf_counter() - started
-    losses = [r["loss"] for r in training_log.records if "loss" in r]
-    dev = [
-        r["eval_dev_cosine_ndcg@10"] for r in training_log.records if "eval_dev_cosine_ndcg@10" in r
-    ]
-    return {
-        "round": round_number,
-        "pairs": len(pairs),
-        "steps": trainer.state.global_step,
-        "training_seconds": round(seconds, 1),
-        "first_loss": losses[0] if losses else None,
-        "last_loss": losses[-1] if losses else None,
-        "dev_ndcg@10_per_epoch": dev,
-    }
-
-
 def train_retriever(
     data: TrainingData,
     output: str | Path,
@@ -238,40 +143,57 @@ def train_retriever(
 ) -> RetrieverReport:
     """Train ``recipe.base`` on ``data`` and save it to ``output`` (written atomically: a
     crash leaves no half-written model there)."""
-    import torch
-    from transformers import set_seed
+    from ragline.train.loss import contrastive_loss
 
     recipe = recipe or RetrieverRecipe()
     output = Path(output)
-    if output.exists() and any(output.iterdir()):
-        raise RaglineError(f"{output}: exists and is not empty (choose a new --out)")
     started = time.perf_counter()
-    set_seed(recipe.seed)
-    random.seed(recipe.seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    seed_everything(recipe.seed)
     train, dev = data.split(recipe.dev_fraction, recipe.seed)
     if not train.pairs:
         raise RaglineError("no training pairs left after holding out the dev split")
-    staging = output.parent / f".{output.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    log_path = staging / LOG_FILE
-    model = _load_model(recipe.base, recipe.max_seq_length)
-    evaluator = _dev_evaluator(dev, data, recipe.dev_depth) if dev.pairs else None
-    summary = data.summary() | {
-        "train_queries": len(train.relevant),
-        "dev_queries": len(dev.relevant),
-    }
-    report = RetrieverReport(str(output), summary, asdict(recipe))
-    for round_number in range(1, recipe.rounds + 1):
-        pairs, stats = _with_negatives(model, train, recipe, round_number)
-        log.info("round %d: %d pairs, %s", round_number, len(pairs), stats)
-        result = _train_round(model, pairs, evaluator, recipe, log_path, round_number, progress)
-        report.rounds.append(stats | result)
-    report.seconds = round(time.perf_counter() - started, 1)
-    model.save(str(staging))
-    (staging / RECIPE_FILE).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-    if output.exists():
-        output.rmdir()
-    staging.rename(output)
+    schedule = Schedule(
+        recipe.epochs,
+        recipe.batch_size,
+        recipe.learning_rate,
+        recipe.warmup_ratio,
+        recipe.precision,
+        recipe.seed,
+    )
+    with staged_output(output) as staging:
+        model = _load_model(recipe.base, recipe.max_seq_length)
+        evaluator = _dev_evaluator(dev, data, recipe.dev_depth) if dev.pairs else None
+        summary = data.summary() | {
+            "train_queries": len(train.relevant),
+            "dev_queries": len(dev.relevant),
+        }
+        report = RetrieverReport(str(output), summary, asdict(recipe))
+        for round_number in range(1, recipe.rounds + 1):
+            pairs, stats = mine_negatives(
+                train,
+                bm25=recipe.bm25_negatives if "bm25" in recipe.negatives else 0,
+                model=model,
+                dense=recipe.model_negatives if "model" in recipe.negatives else 0,
+                skip=recipe.mine_skip,
+                margin=recipe.mine_margin,
+                bf16=use_bf16(recipe.precision),
+                seed=recipe.seed + round_number,
+            )
+            log.info("round %d: %d pairs, %s", round_number, len(pairs), stats)
+            result = run_trainer(
+                "bi-encoder",
+                model,
+                pairs,
+                contrastive_loss(model, recipe.temperature),
+                evaluator,
+                schedule,
+                dev_metric="dev_cosine_ndcg@10",
+                log_path=staging / LOG_FILE,
+                round_number=round_number,
+                progress=progress,
+            )
+            report.rounds.append(stats | result)
+        report.seconds = round(time.perf_counter() - started, 1)
+        model.save(str(staging))
+        (staging / RECIPE_FILE).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     return report

@@ -1,0 +1,1 @@
+"""Stage two of retrieval: re-rankers (cross-encoder, ColBERT) behind one protocol."""

@@ -1,0 +1,84 @@
+"""Cross-encoder re-ranker: query and passage read together by one transformer, one score."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ragline.documents import Hit
+from ragline.errors import RaglineError
+from ragline.rerank.base import PairScoringReranker, reorder
+
+log = logging.getLogger(__name__)
+
+
+def is_cross_encoder_dir(path: Path) -> bool:
+    """Whether ``path`` holds a sequence-classification model (a cross-encoder)."""
+    import json
+
+    config = path / "config.json"
+    if not config.is_file():
+        return False
+    try:
+        architectures = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
+    except (OSError, ValueError):
+        return False
+    return any(a.endswith("ForSequenceClassification") for a in architectures)
+
+
+class CrossEncoderReranker(PairScoringReranker):
+    """sentence-transformers' CrossEncoder from a local directory, loaded on first use."""
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        batch_size: int = 32,
+        max_length: int = 256,
+        device: str = "cpu",
+    ) -> None:
+        self.path = Path(model).expanduser().resolve()
+        if not is_cross_encoder_dir(self.path):
+            raise RaglineError(f"{model}: not a cross-encoder model directory")
+        self.name = str(self.path)
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.device = device
+
+    @cached_property
+    def model(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers.cross_encoder import CrossEncoder
+
+        log.info("loading cross-encoder %s", self.path)
+        return CrossEncoder(str(self.path), device=self.device, max_length=self.max_length)
+
+    def _predict(self, pairs: list[tuple[str, str]]) -> NDArray[np.float32]:
+        scores = self.model.predict(
+            pairs, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(scores, dtype=np.float32).reshape(len(pairs))
+
+    def score(self, query: str, passages: Sequence[str]) -> NDArray[np.float32]:
+        return self._predict([(query, p) for p in passages])
+
+    def rerank_many(
+        self, queries: Sequence[str], hits: Sequence[Sequence[Hit]], top_k: int | None = None
+    ) -> list[list[Hit]]:
+        """All queries' pairs in one batched prediction."""
+        pairs = [
+            (q, h.chunk.indexed_text) for q, row in zip(queries, hits, strict=True) for h in row
+        ]
+        scores = self._predict(pairs) if pairs else np.zeros(0, dtype=np.float32)
+        out, start = [], 0
+        for row in hits:
+            out.append(reorder(row, scores[start : start + len(row)], top_k) if row else [])
+            start += len(row)
+        return out

@@ -1,0 +1,186 @@
+"""Train a cross-encoder re-ranker on (query, relevant passage) pairs.
+
+The model starts from a bi-encoder's transformer (the packaged MiniLM by default) with a new
+one-logit head, and learns listwise: for each query, a softmax over its positive, its hard
+negatives (BM25 and dense hits: the candidates a first stage hands the re-ranker) and a few
+other queries' positives — InfoNCE over the candidate list (sentence-transformers' cross-encoder
+multiple-negatives ranking loss). ``loss = "bce"`` trains pointwise instead, for comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ragline.errors import RaglineError
+from ragline.train.negatives import bm25_negatives, mine_negatives
+from ragline.train.pairs import TrainingData
+from ragline.train.runner import (
+    LOG_FILE,
+    PRECISIONS,
+    RECIPE_FILE,
+    Schedule,
+    run_trainer,
+    seed_everything,
+    staged_output,
+    use_bf16,
+)
+
+LOSSES = ("listwise", "bce")
+
+
+@dataclass(frozen=True)
+class CrossEncoderRecipe:
+    """How to train a cross-encoder; defaults are the measured SciFact recipe."""
+
+    base: str = "minilm"
+    loss: str = "listwise"
+    bm25_negatives: int = 3
+    dense_negatives: int = 3
+    in_batch_negatives: int = 2
+    epochs: int = 2
+    batch_size: int = 16
+    learning_rate: float = 3e-5
+    warmup_ratio: float = 0.1
+    temperature: float = 0.1
+    max_length: int = 256
+    precision: str = "auto"
+    dev_fraction: float = 0.1
+    dev_depth: int = 20
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise RaglineError(f"--loss {self.loss}: use {' or '.join(LOSSES)}")
+        if self.precision not in PRECISIONS:
+            raise RaglineError(f"--precision {self.precision}: use {', '.join(PRECISIONS)}")
+        if self.temperature <= 0:
+            raise RaglineError(f"--temperature {self.temperature}: must be > 0")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise RaglineError("--epochs and --batch-size must be >= 1")
+        if not 0 <= self.dev_fraction < 1:
+            raise RaglineError(f"--dev-fraction {self.dev_fraction}: must be in [0, 1)")
+
+
+def _new_cross_encoder(base: str, max_length: int) -> Any:
+    """A one-logit cross-encoder over ``base``'s transformer weights (its head is new)."""
+    from ragline.embed.sentence_transformers import resolve_model
+    from ragline.rerank.cross_encoder import is_cross_encoder_dir
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers.cross_encoder import CrossEncoder
+    from transformers.utils import logging as transformers_logging
+
+    path = Path(base).expanduser()
+    if not is_cross_encoder_dir(path):
+        path, _ = resolve_model(base)
+    transformers_logging.set_verbosity_error()  # the new head's "newly initialized" warning
+    return CrossEncoder(str(path), num_labels=1, max_length=max_length, device="cpu")
+
+
+def _loss(model: Any, recipe: CrossEncoderRecipe) -> Any:
+    from sentence_transformers.cross_encoder import losses
+
+    if recipe.loss == "bce":
+        return losses.BinaryCrossEntropyLoss(model)
+    return losses.MultipleNegativesRankingLoss(
+        model, num_negatives=recipe.in_batch_negatives, scale=1.0 / recipe.temperature
+    )
+
+
+def _bce_pairs(pairs: list[Any]) -> Any:
+    """Pointwise rows (query, passage, label): each positive 1, each negative 0."""
+    from datasets import Dataset
+
+    rows = [(p.query, p.positive, 1.0) for p in pairs]
+    rows += [(p.query, n, 0.0) for p in pairs for n in p.negatives]
+    return Dataset.from_dict(
+        {
+            "query": [r[0] for r in rows],
+            "passage": [r[1] for r in rows],
+            "label": [r[2] for r in rows],
+        }
+    )
+
+
+def _dev_evaluator(dev: TrainingData, data: TrainingData, depth: int) -> Any:
+    """nDCG@10 of re-ranking each dev query's positives among its BM25 top-``depth``."""
+    from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
+
+    pool = TrainingData(corpus=data.corpus, relevant=dev.relevant)
+    candidates = bm25_negatives(pool, depth, depth=depth)
+    samples = [
+        {"query": q, "positive": sorted(ps), "negative": candidates.get(q, [])}
+        for q, ps in dev.relevant.items()
+        if candidates.get(q)
+    ]
+    return CrossEncoderRerankingEvaluator(samples, at_k=10, name="dev", write_csv=False)
+
+
+def train_cross_encoder(
+    data: TrainingData,
+    output: str | Path,
+    recipe: CrossEncoderRecipe | None = None,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train a cross-encoder on ``data`` and save it to ``output`` (atomically)."""
+    from ragline.embed.sentence_transformers import SentenceTransformerEncoder
+
+    recipe = recipe or CrossEncoderRecipe()
+    output = Path(output)
+    started = time.perf_counter()
+    seed_everything(recipe.seed)
+    train, dev = data.split(recipe.dev_fraction, recipe.seed)
+    if not train.pairs:
+        raise RaglineError("no training pairs left after holding out the dev split")
+    with staged_output(output) as staging:
+        retriever = SentenceTransformerEncoder("minilm").model if recipe.dense_negatives else None
+        pairs, stats = mine_negatives(
+            train,
+            bm25=recipe.bm25_negatives,
+            model=retriever,
+            dense=recipe.dense_negatives,
+            bf16=use_bf16(recipe.precision),
+            seed=recipe.seed,
+        )
+        model = _new_cross_encoder(recipe.base, recipe.max_length)
+        evaluator = _dev_evaluator(dev, data, recipe.dev_depth) if dev.pairs else None
+        if evaluator is not None and not evaluator.samples:
+            evaluator = None
+        schedule = Schedule(
+            recipe.epochs,
+            recipe.batch_size,
+            recipe.learning_rate,
+            recipe.warmup_ratio,
+            recipe.precision,
+            recipe.seed,
+        )
+        result = run_trainer(
+            "cross-encoder",
+            model,
+            pairs,
+            _loss(model, recipe),
+            evaluator,
+            schedule,
+            dev_metric="dev_ndcg@10",
+            log_path=staging / LOG_FILE,
+            progress=progress,
+            dataset=_bce_pairs(pairs) if recipe.loss == "bce" else None,
+        )
+        report = {
+            "output": str(output),
+            "kind": "cross-encoder",
+            "data": data.summary()
+            | {"train_queries": len(train.relevant), "dev_queries": len(dev.relevant)},
+            "recipe": asdict(recipe),
+            "rounds": [stats | result],
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        model.save(str(staging))
+        (staging / RECIPE_FILE).write_text(json.dumps(report, indent=2) + "\n")
+    return report

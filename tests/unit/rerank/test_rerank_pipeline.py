@@ -1,0 +1,84 @@
+"""Two-stage search: a first stage's top hits re-scored by a Reranker, first-stage facts kept.
+
+Model-free: a keyword re-ranker stands in for a model, so the expected order is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from ragline import KnowledgeBase
+from ragline.documents import Chunk, Hit
+from ragline.errors import RaglineError
+from ragline.rerank.base import PairScoringReranker, Reranker, reorder
+from ragline.rerank.registry import make_reranker
+
+
+class KeywordReranker(PairScoringReranker):
+    """Scores a passage by how often it contains ``word``; counts the passages it scores."""
+
+    name = "keyword"
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+        self.scored = 0
+
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
+        self.scored += len(passages)
+        return np.array([p.lower().count(self.word) for p in passages], dtype=np.float32)
+
+
+def hits(texts: list[str]) -> list[Hit]:
+    return [
+        Hit(Chunk(f"d{i}#0", f"d{i}", t, 0, len(t), {"n": i}), 1.0 / (i + 1), i + 1, "hybrid",
+            {"bm25": 2.0}, {"bm25": i + 1})
+        for i, t in enumerate(texts)
+    ]  # fmt: skip
+
+
+def test_reorder_follows_scores_and_keeps_first_stage_facts():
+    first = hits(["a", "b", "c", "d"])
+    out = reorder(first, np.array([0.1, 0.9, 0.5, 0.9], dtype=np.float32), top_k=3)
+    assert [h.chunk.doc_id for h in out] == ["d1", "d3", "d2"]  # ties keep first-stage order
+    assert [h.rank for h in out] == [1, 2, 3]
+    assert out[0].ranks == {"bm25": 2, "first_stage": 2, "rerank": 1}
+    assert out[0].scores["first_stage"] == pytest.approx(0.5)
+    assert out[0].scores["rerank"] == out[0].score == pytest.approx(0.9)
+    assert out[0].chunk.metadata == {"n": 1} and out[0].source == "hybrid"
+    assert first[1].rank == 2 and "rerank" not in first[1].ranks  # inputs untouched
+    with pytest.raises(ValueError, match="3 scores for 4 hits"):
+        reorder(first, np.zeros(3, dtype=np.float32), None)
+
+
+def test_keyword_reranker_is_a_reranker():
+    reranker = KeywordReranker("x")
+    assert isinstance(reranker, Reranker)
+    ranked = reranker.rerank_many(["q", "q"], [hits(["a", "xx", "x"]), []], top_k=2)
+    assert [[h.chunk.text for h in row] for row in ranked] == [["xx", "x"], []]
+
+
+def test_search_reranks_the_first_stage_head_and_keeps_the_tail(docs_kb: KnowledgeBase):
+    query = "cats lava galaxies sourdough knight coral steam tomatoes"
+    plain = docs_kb.search(query, k=8, mode="bm25")
+    assert len(plain) == 8
+    reranker = KeywordReranker("moon")
+    out = docs_kb.search(query, k=8, mode="bm25", rerank=reranker, rerank_depth=len(plain))
+    assert out[0].chunk.doc_id == "oceans"  # the one passage that mentions the moon
+    assert {h.chunk.id for h in out} == {h.chunk.id for h in plain}
+    assert reranker.scored == len(plain)
+    head = docs_kb.search(query, k=8, mode="bm25", rerank=reranker, rerank_depth=2)
+    assert [h.chunk.id for h in head[2:]] == [h.chunk.id for h in plain[2:]]
+    assert [h.rank for h in head] == list(range(1, len(head) + 1))
+    assert "rerank" not in head[2].ranks and head[0].ranks["first_stage"] in (1, 2)
+
+
+def test_rerank_names_without_models_are_clear_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAGLINE_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(RaglineError, match="no trained cross-encoder at .*ragline train reranker"):
+        make_reranker("cross-encoder")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(RaglineError, match="not cross-encoder or colbert nor"):
+        make_reranker(str(tmp_path / "plain"))
