@@ -34,6 +34,10 @@ RerankOption = Annotated[
 RerankDepthOption = Annotated[
     int | None, typer.Option(help="First-stage hits given to the re-ranker (default 100).")
 ]
+RerankFusionOption = Annotated[
+    str | None,
+    typer.Option(help="none: order by re-rank score; rrf: fuse first-stage and re-rank ranks."),
+]
 
 
 def _console() -> Any:
@@ -203,6 +207,7 @@ def search(
     ef_search: Annotated[int | None, typer.Option(help="HNSW search breadth.")] = None,
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
+    rerank_fusion: RerankFusionOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -223,6 +228,7 @@ def search(
             ef_search=ef_search,
             rerank=rerank,
             rerank_depth=rerank_depth,
+            rerank_fusion=rerank_fusion,
         )
     if as_json:
         _emit_json({"query": query, "hits": [hit.to_dict() for hit in hits]})
@@ -413,6 +419,7 @@ def eval_beir(
     depth: Annotated[int | None, typer.Option(help="Hybrid candidates per side.")] = None,
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
+    rerank_fusion: RerankFusionOption = None,
     max_queries: Annotated[
         int | None, typer.Option(help="Evaluate only the first N queries.")
     ] = None,
@@ -474,21 +481,23 @@ def eval_beir(
                 depth=depth,
                 rerank=rerank,
                 rerank_depth=rerank_depth,
+                rerank_fusion=rerank_fusion,
                 on_batch=lambda n: progress.advance(task, n),
             )
     if run_file:
         for name, run in runs.items():
             write_trec_run(run, Path(f"{run_file}.{name}.trec"), tag=f"ragline-{name}")
     if rerank:
-        results = {f"{name}+rerank": values for name, values in results.items()}
+        suffix = "+rerank" if (rerank_fusion or "none") == "none" else f"+rerank-{rerank_fusion}"
+        results = {f"{name}{suffix}": values for name, values in results.items()}
     payload = {
         "dataset": data.name,
-        "split": split,
+        "split": data.split,
         "queries": len(data.queries),
         "rerank": rerank,
         "results": results,
     }
-    title = f"{data.name} {split}: {len(data.queries)} queries"
+    title = f"{data.name} {data.split}: {len(data.queries)} queries"
     _report_results(title, payload, plot=plot, as_json=as_json, console=console)
 
 
@@ -679,6 +688,9 @@ def bench_query_command(
     k: Annotated[int, typer.Option("-k", "--k", help="Hits per query.")] = 10,
     limit: Annotated[int | None, typer.Option(help="Use the first N queries.")] = None,
     threads: Annotated[int, typer.Option(help="Concurrent clients for the QPS run.")] = 2,
+    rerank: RerankOption = None,
+    rerank_depth: RerankDepthOption = None,
+    rerank_fusion: RerankFusionOption = None,
     plot: Annotated[Path | None, typer.Option(help="Write a chart (PNG).")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -690,7 +702,12 @@ def bench_query_command(
     modes = [m.strip() for m in mode.split(",") if m.strip()]
     texts = _read_queries(queries, limit)
     with KnowledgeBase.open(kb) as knowledge_base:
-        result = bench_query(knowledge_base, texts, modes, k=k, threads=threads)
+        options = (
+            {"rerank": rerank, "rerank_depth": rerank_depth, "rerank_fusion": rerank_fusion}
+            if rerank
+            else {}
+        )
+        result = bench_query(knowledge_base, texts, modes, k=k, threads=threads, **options)
     if plot:
         query_chart(result, plot)
     if as_json:
@@ -824,6 +841,33 @@ JsonlTrainOption = Annotated[
 ]
 
 
+def _train_and_report(train: Any, data: Any, out: Path, recipe: Any, as_json: bool) -> None:
+    """Run a trainer with the data summary first and its report last (JSON or lines)."""
+    console = _console()
+    summary = data.summary()
+    console.print(
+        f"{summary['pairs']} training pairs from {summary['read']} records "
+        f"({summary['queries']} queries, {summary['corpus']} passages); "
+        f"skipped: {summary['skipped'] or 'none'}; temperature {recipe.temperature}",
+        markup=False,
+    )
+    report = train(data, out, recipe, progress=not as_json and console.is_terminal)
+    if as_json:
+        _emit_json(report)
+        return
+    for number, result in enumerate(report["rounds"], start=1):
+        before = result.get("dev_ndcg@10_before")
+        console.print(
+            f"round {number}: {result['steps']} steps in {result['training_seconds']} s "
+            f"(mining {result['mining_seconds']} s), loss {result['first_loss']:.3f} → "
+            f"{result['last_loss']:.3f}; dev nDCG@10 "
+            f"{'' if before is None else f'{before:.4f} → '}"
+            f"{[round(v, 4) for v in result['dev_ndcg@10_per_epoch']]}",
+            markup=False,
+        )
+    console.print(f"saved {out} in {report['seconds']} s", markup=False)
+
+
 @train_app.command("retriever")
 def train_retriever_command(
     out: Annotated[Path, typer.Option("--out", help="Directory for the trained model.")],
@@ -884,27 +928,7 @@ def train_retriever_command(
         seed=seed,
     )
     data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
-    console = _console()
-    summary = data.summary()
-    console.print(
-        f"{summary['pairs']} training pairs from {summary['read']} records "
-        f"({summary['queries']} queries, {summary['corpus']} passages); "
-        f"skipped: {summary['skipped'] or 'none'}; temperature {recipe.temperature}",
-        markup=False,
-    )
-    report = train_retriever(data, out, recipe, progress=not as_json and console.is_terminal)
-    if as_json:
-        _emit_json(report.to_dict())
-        return
-    for result in report.rounds:
-        console.print(
-            f"round {result['round']}: {result['steps']} steps in {result['training_seconds']} s "
-            f"(mining {result['mining_seconds']} s), loss {result['first_loss']:.3f} → "
-            f"{result['last_loss']:.3f}, dev nDCG@10 per epoch "
-            f"{[round(v, 4) for v in result['dev_ndcg@10_per_epoch']]}",
-            markup=False,
-        )
-    console.print(f"saved {out} in {report.seconds} s", markup=False)
+    _train_and_report(train_retriever, data, out, recipe, as_json)
 
 
 @train_app.command("reranker")
@@ -918,20 +942,26 @@ def train_reranker_command(
     split: Annotated[str, typer.Option(help="BEIR qrels split to train on.")] = "train",
     squad: SquadTrainOption = None,
     jsonl: JsonlTrainOption = None,
-    base: Annotated[str, typer.Option(help="minilm or a model directory to start from.")] = (
-        "minilm"
-    ),
-    loss: Annotated[str, typer.Option(help="Cross-encoder loss: listwise or bce.")] = "listwise",
-    bm25_negatives: Annotated[int, typer.Option(help="BM25 hard negatives per pair.")] = 3,
-    dense_negatives: Annotated[int, typer.Option(help="Dense-retriever negatives per pair.")] = 3,
-    epochs: Annotated[int, typer.Option(help="Training epochs.")] = 2,
-    batch_size: Annotated[int, typer.Option(help="Queries per batch.")] = 16,
-    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 3e-5,
-    temperature: Annotated[float, typer.Option(help="Listwise softmax temperature.")] = 0.1,
-    max_length: Annotated[int, typer.Option(help="Tokens read per query+passage.")] = 256,
-    precision: Annotated[str, typer.Option(help="auto, bf16 or fp32.")] = "auto",
-    dev_fraction: Annotated[float, typer.Option(help="Share of queries held out for dev.")] = 0.1,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    base: Annotated[
+        str | None, typer.Option(help="minilm or a model directory to start from.")
+    ] = None,
+    loss: Annotated[str | None, typer.Option(help="Cross-encoder loss: listwise or bce.")] = None,
+    bm25_negatives: Annotated[int | None, typer.Option(help="BM25 negatives per pair.")] = None,
+    dense_negatives: Annotated[
+        int | None, typer.Option(help="Dense-retriever negatives per pair.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Queries per batch.")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Listwise softmax temperature.")] = None,
+    max_length: Annotated[
+        int | None, typer.Option(help="Tokens read per passage (cross-encoder: query+passage).")
+    ] = None,
+    precision: Annotated[str | None, typer.Option(help="auto, bf16 or fp32.")] = None,
+    dev_fraction: Annotated[
+        float | None, typer.Option(help="Share of queries held out for dev.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -943,7 +973,7 @@ def train_reranker_command(
     if kind not in KINDS:
         raise RaglineError(f"--kind {kind}: use {' or '.join(KINDS)}")
     out = out or default_reranker_dir(kind)
-    settings = {
+    given = {
         "base": base,
         "bm25_negatives": bm25_negatives,
         "dense_negatives": dense_negatives,
@@ -958,34 +988,19 @@ def train_reranker_command(
     if kind == "cross-encoder":
         from ragline.train.cross_encoder import CrossEncoderRecipe, train_cross_encoder
 
-        recipe: Any = CrossEncoderRecipe(loss=loss, max_length=max_length, **settings)
+        given |= {"loss": loss, "max_length": max_length}
+        recipe: Any = CrossEncoderRecipe(**{k: v for k, v in given.items() if v is not None})
         train: Any = train_cross_encoder
     else:
         from ragline.train.colbert import ColbertRecipe, train_colbert
 
-        recipe = ColbertRecipe(document_length=max_length, **settings)
+        if loss is not None:
+            raise RaglineError("--loss applies to cross-encoders only")
+        given["document_length"] = max_length
+        recipe = ColbertRecipe(**{k: v for k, v in given.items() if v is not None})
         train = train_colbert
     data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
-    console = _console()
-    summary = data.summary()
-    console.print(
-        f"{summary['pairs']} training pairs from {summary['read']} records "
-        f"({summary['queries']} queries, {summary['corpus']} passages); "
-        f"skipped: {summary['skipped'] or 'none'}",
-        markup=False,
-    )
-    report = train(data, out, recipe, progress=not as_json and console.is_terminal)
-    if as_json:
-        _emit_json(report)
-        return
-    for result in report["rounds"]:
-        console.print(
-            f"{result['steps']} steps in {result['training_seconds']} s "
-            f"(mining {result['mining_seconds']} s), dev nDCG@10 per epoch "
-            f"{[round(v, 4) for v in result['dev_ndcg@10_per_epoch']]}",
-            markup=False,
-        )
-    console.print(f"saved {out} in {report['seconds']} s", markup=False)
+    _train_and_report(train, data, out, recipe, as_json)
 
 
 @app.command()

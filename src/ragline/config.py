@@ -85,7 +85,8 @@ class SearchConfig:
     ``bm25_depth`` override it per side when non-zero), fused by ``fusion``: reciprocal rank
     (``rrf_k``, side weights) or min-max normalised scores (``alpha`` on dense).
     ``rerank`` names a re-ranker (see ``ragline.rerank.registry``) that re-scores the first
-    stage's top ``rerank_depth``; empty for none.
+    stage's top ``rerank_depth``; empty for none. ``rerank_fusion = "rrf"`` orders them by
+    reciprocal rank fusion of first-stage and re-rank ranks instead of the re-rank score.
     """
 
     k: int = 10
@@ -102,6 +103,7 @@ class SearchConfig:
     ef_search: int = 64
     rerank: str = ""
     rerank_depth: int = 100
+    rerank_fusion: Literal["none", "rrf"] = "none"
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from ragline.index.bm25 import BM25Index
 from ragline.index.faiss import FaissIndex, resolve_factory
 from ragline.index.filters import Filters
 from ragline.ingest import IngestReport, ingest
-from ragline.rerank.base import Reranker
+from ragline.rerank.base import Reranker, fuse_with_first_stage
 from ragline.retrieve.base import Ranking, to_rankings
 from ragline.retrieve.dense import dense_rankings
 from ragline.retrieve.fusion import reciprocal_rank_fusion, score_fusion
@@ -491,13 +491,15 @@ class KnowledgeBase:
         ef_search: int | None = None,
         rerank: str | Reranker | None = None,
         rerank_depth: int | None = None,
+        rerank_fusion: str | None = None,
     ) -> list[list[Hit]]:
         """Search by ``mode`` (hybrid, dense or bm25), defaults from ``config.search``.
 
         Hybrid fuses each side's top ``depth`` by reciprocal rank (``rrf_k``) or by
         normalised score (weight ``alpha`` on dense). Filters are applied inside each index.
         With ``rerank`` (a Reranker or a name), the first stage's top ``rerank_depth`` hits
-        are re-scored and lead the results; any further hits follow in first-stage order.
+        are re-scored (``rerank_fusion="rrf"``: re-ordered by both stages' ranks) and lead
+        the results; any further hits follow in first-stage order.
         """
         cfg = self.config.search
         k = k or cfg.k
@@ -510,6 +512,11 @@ class KnowledgeBase:
                 rerank="",
             )  # fmt: skip
             heads = reranker.rerank_many(queries, [row[:rerank_depth] for row in first])
+            fusion_of_stages = rerank_fusion or cfg.rerank_fusion
+            if fusion_of_stages not in ("none", "rrf"):
+                raise RaglineError(f"rerank fusion {fusion_of_stages!r}: use none or rrf")
+            if fusion_of_stages == "rrf":
+                heads = [fuse_with_first_stage(head, rrf_k or cfg.rrf_k) for head in heads]
             return [
                 (head + _renumbered(row[rerank_depth:], len(head)))[:k]
                 for head, row in zip(heads, first, strict=True)

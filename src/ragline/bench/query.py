@@ -13,11 +13,13 @@ import numpy as np
 from ragline.bench.machine import machine_info
 
 
-def _latencies(kb: Any, queries: Sequence[str], mode: str, k: int) -> list[float]:
+def _latencies(
+    kb: Any, queries: Sequence[str], mode: str, k: int, options: dict[str, Any]
+) -> list[float]:
     out = []
     for query in queries:
         start = time.perf_counter()
-        kb.search(query, k=k, mode=mode)
+        kb.search(query, k=k, mode=mode, **options)
         out.append(time.perf_counter() - start)
     return out
 
@@ -30,16 +32,27 @@ def bench_query(
     k: int = 10,
     threads: int = 2,
     warmup: int = 5,
+    **options: Any,
 ) -> dict[str, Any]:
-    """p50/p95/p99 latency (ms) and queries/s per mode; ``threads`` concurrent clients too."""
+    """p50/p95/p99 latency (ms) and queries/s per mode; ``threads`` concurrent clients too.
+    ``options`` go to every search (e.g. ``rerank``, ``rerank_depth``)."""
     results: dict[str, Any] = {}
     for mode in modes:
-        _latencies(kb, queries[:warmup], mode, k)
-        single = np.array(_latencies(kb, queries, mode, k)) * 1000
+        _latencies(kb, queries[:warmup], mode, k, options)
+        single = np.array(_latencies(kb, queries, mode, k, options)) * 1000
         start = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             chunks = [queries[i::threads] for i in range(threads)]
-            list(pool.map(_latencies, [kb] * threads, chunks, [mode] * threads, [k] * threads))
+            list(
+                pool.map(
+                    _latencies,
+                    [kb] * threads,
+                    chunks,
+                    [mode] * threads,
+                    [k] * threads,
+                    [options] * threads,
+                )
+            )
         concurrent = time.perf_counter() - start
         results[mode] = {
             "p50_ms": float(np.percentile(single, 50)),
@@ -52,6 +65,7 @@ def bench_query(
         "machine": machine_info(),
         "queries": len(queries),
         "k": k,
+        "options": {key: str(value) for key, value in options.items()},
         "chunks": kb.catalog.counts()[1],
         "results": results,
     }

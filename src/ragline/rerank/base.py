@@ -58,6 +58,21 @@ def reorder(hits: Sequence[Hit], scores: NDArray[np.float32], top_k: int | None)
     return out
 
 
+def fuse_with_first_stage(hits: Sequence[Hit], rrf_k: int = 60) -> list[Hit]:
+    """Re-ranked ``hits`` reordered by reciprocal rank fusion of their first-stage and
+    re-rank ranks: the two stages vote, so a re-ranker weaker than the first stage on some
+    data moves hits less than it would alone (ties keep the re-rank order)."""
+    fused = [
+        1.0 / (rrf_k + hit.ranks["first_stage"]) + 1.0 / (rrf_k + hit.ranks["rerank"])
+        for hit in hits
+    ]
+    order = sorted(range(len(hits)), key=lambda i: -fused[i])
+    return [
+        replace(hits[i], score=fused[i], rank=rank, scores={**hits[i].scores, "fused": fused[i]})
+        for rank, i in enumerate(order, start=1)
+    ]
+
+
 class PairScoringReranker:
     """``rerank`` and ``rerank_many`` for a class that defines ``score`` (and ``name``)."""
 

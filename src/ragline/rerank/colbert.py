@@ -10,7 +10,6 @@ so an optional SQLite file keeps it for the next query that retrieves the same p
 
 Reads PyLate directories, Stanford ColBERT directories (colbertv2.0) and, as an untrained
 start, any sentence-transformers bi-encoder; writes the PyLate format.
-PyLate itself cannot be installed beside sentence-transformers 6, so this is written by hand.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUERY_LENGTH = 32
 DEFAULT_DOCUMENT_LENGTH = 256
+# PyLate pins sentence-transformers==5.3 (we use 6.2), so its format is read and written by hand.
 PYLATE_KEYS = ("query_prefix", "document_prefix", "query_length", "document_length")
 PYLATE_CONFIG = "config_sentence_transformers.json"
 STANFORD_METADATA = "artifact.metadata"
@@ -121,8 +121,8 @@ def maxsim(
         passage_tokens, passage_mask = pad_tokens(passage_tokens, query_tokens.shape[-1])
     tokens = np.asarray(passage_tokens, dtype=np.float32)
     mask = np.ones(tokens.shape[:2], dtype=bool) if passage_mask is None else passage_mask
-    sims = np.einsum("qd,pnd->pqn", np.asarray(query_tokens, dtype=np.float32), tokens)
-    best = np.where(mask[:, None, :], sims, -np.inf).max(axis=2, initial=-np.inf)
+    sims = tokens @ np.asarray(query_tokens, dtype=np.float32).T
+    best = np.where(mask[:, :, None], sims, -np.inf).max(axis=1, initial=-np.inf)
     return np.where(np.isfinite(best), best, 0.0).sum(axis=1).astype(np.float32)
 
 
@@ -286,19 +286,20 @@ def _linear(weight: NDArray[np.floating] | Any) -> Any:
 
 def _add_prefix_tokens(encoder: Any, tokenizer: Any, settings: ColbertSettings) -> None:
     """Add marker tokens missing from the vocabulary (as PyLate does), each embedded as the
-    mean of the existing input embeddings: a neutral, deterministic start."""
+    mean of the existing token embeddings: a neutral, deterministic start."""
     import torch
 
     prefixes = [p for p in (settings.query_prefix, settings.document_prefix) if p]
     missing = [p for p in prefixes if p not in tokenizer.get_vocab()]
     if not missing:
         return
-    before = encoder.get_input_embeddings().weight.shape[0]
+    known = len(tokenizer)
     tokenizer.add_tokens(missing)
-    encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    if len(tokenizer) > encoder.get_input_embeddings().weight.shape[0]:
+        encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
     with torch.no_grad():
         table = encoder.get_input_embeddings().weight
-        table[before:] = table[:before].mean(dim=0)
+        table[tokenizer.convert_tokens_to_ids(missing)] = table[:known].mean(dim=0)
 
 
 def sample_texts(count: int = 128) -> list[str]:
@@ -348,7 +349,7 @@ class ColbertModel:
         """A PyLate or Stanford checkpoint, or an untrained start from a bi-encoder (a
         packaged name such as ``"minilm"`` or a directory); ``dim``, ``settings`` and
         ``pca_texts`` apply to the untrained start only."""
-        path, kind = resolve_colbert(model)
+        path, kind, _ = resolve_colbert(model)
         if kind == "pylate":
             return cls._load_pylate(path, device)
         if kind == "stanford":
@@ -444,17 +445,23 @@ class ColbertModel:
         self.projection.train(mode)
 
     def fingerprint(self) -> str:
-        """A hash of what a passage's token matrix depends on: name, passage settings and
-        the projection weights (which any training run changes)."""
+        """A hash of everything a passage's token matrix depends on: the passage settings,
+        the vocabulary size and every weight (so a retrained or edited model never matches)."""
+        import torch
+
         s = self.settings
-        digest = hashlib.sha256(
-            json.dumps(
-                [self.name, s.document_prefix, s.document_length, list(s.skiplist_words)]
-            ).encode()
-        )
-        for parameter in self.projection.parameters():
-            digest.update(parameter.detach().float().cpu().numpy().tobytes())
-        return digest.hexdigest()[:20]
+        passage = [
+            s.document_prefix,
+            s.document_length,
+            list(s.skiplist_words),
+            len(self.tokenizer),
+        ]
+        digest = hashlib.sha256(json.dumps(passage).encode())
+        for module in (self.encoder, self.projection):
+            for name, tensor in module.state_dict().items():
+                digest.update(name.encode())
+                digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
+        return digest.hexdigest()[:24]
 
     def _skip_ids(self) -> list[int]:
         vocab = self.tokenizer.get_vocab()
@@ -555,25 +562,25 @@ class ColbertModel:
         (path / PYLATE_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
 
 
-def resolve_colbert(model: str | Path) -> tuple[Path, str]:
-    """The directory of ``model`` and its kind: ``"pylate"``, ``"stanford"`` or
-    ``"bi-encoder"`` (an untrained start)."""
+def resolve_colbert(model: str | Path) -> tuple[Path, str, str]:
+    """The directory of ``model``, its kind (``"pylate"``, ``"stanford"`` or
+    ``"bi-encoder"``, an untrained start) and the name it is recorded under."""
     from ragline.embed.sentence_transformers import PACKAGED_MODELS, resolve_model
 
     if str(model) not in PACKAGED_MODELS:
-        path = Path(model).expanduser()
+        path = Path(model).expanduser().resolve()
         if _is_pylate_dir(path):
-            return path.resolve(), "pylate"
+            return path, "pylate", str(path)
         if _is_stanford_dir(path):
-            return path.resolve(), "stanford"
+            return path, "stanford", str(path)
     try:
-        path, _ = resolve_model(str(model))
+        path, name = resolve_model(str(model))
     except RaglineError as e:
         raise RaglineError(
             f"ColBERT model {str(model)!r}: not a ColBERT checkpoint, a packaged name "
             "or a bi-encoder directory"
         ) from e
-    return path, "bi-encoder"
+    return path, "bi-encoder", f"colbert:{name}"
 
 
 class TokenCache:
@@ -587,7 +594,6 @@ class TokenCache:
         self.fingerprint = fingerprint
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
-        self.enabled = True
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=10, check_same_thread=False)
@@ -602,42 +608,58 @@ class TokenCache:
 
     def _disable(self, error: Exception) -> None:
         log.warning("ColBERT cache %s is unusable (%s); re-ranking without it", self.path, error)
-        self.enabled = False
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
 
     def key(self, text: str) -> str:
         return hashlib.sha256(
             f"{self.fingerprint}\0{text}".encode("utf-8", "surrogatepass")
         ).hexdigest()
 
+    def _select(self, columns: str, keys: list[str]) -> list[tuple[Any, ...]]:
+        """``columns`` of the entries whose key is in ``keys`` (in chunks of SQLite's
+        parameter limit)."""
+        rows: list[tuple[Any, ...]] = []
+        if self._db is None:
+            return rows
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                marks = ",".join("?" * len(part))
+                query = f"SELECT {columns} FROM tokens WHERE key IN ({marks})"
+                rows += self._db.execute(query, part).fetchall()
+        return rows
+
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct ``texts`` that have no entry (all of them when the cache is off)."""
+        keys = {self.key(t): t for t in dict.fromkeys(texts)}
+        try:
+            present = {key for (key,) in self._select("key", list(keys))}
+        except sqlite3.Error as e:
+            self._disable(e)
+            present = set()
+        return [text for key, text in keys.items() if key not in present]
+
     def get(self, texts: Sequence[str]) -> dict[str, NDArray[np.float16]]:
         """The cached matrices of ``texts`` (those found), by text."""
-        if not self.enabled or self._db is None:
-            return {}
         keys = {self.key(t): t for t in texts}
         found: dict[str, NDArray[np.float16]] = {}
-        wanted = list(keys)
         try:
-            with self._lock:
-                for start in range(0, len(wanted), 500):
-                    part = wanted[start : start + 500]
-                    rows = self._db.execute(
-                        f"SELECT key, rows, dim, data FROM tokens WHERE key IN "
-                        f"({','.join('?' * len(part))})",
-                        part,
-                    ).fetchall()
-                    for key, count, dim, data in rows:
-                        if len(data) == count * dim * 2:
-                            matrix = np.frombuffer(data, dtype=np.float16).reshape(count, dim)
-                            found[keys[key]] = matrix
+            for key, count, dim, data in self._select("key, rows, dim, data", list(keys)):
+                if len(data) == count * dim * 2:
+                    found[keys[key]] = np.frombuffer(data, dtype=np.float16).reshape(count, dim)
         except sqlite3.Error as e:
             self._disable(e)
         return found
 
     def put(self, items: dict[str, NDArray[np.float16]]) -> None:
-        if not self.enabled or self._db is None or not items:
+        """Store ``items`` (text -> token matrix), replacing entries with the same key."""
+        if self._db is None or not items:
             return
         rows = [
             (self.key(text), m.shape[0], m.shape[1], np.ascontiguousarray(m, np.float16).tobytes())
@@ -653,8 +675,9 @@ class TokenCache:
 class ColbertReranker(PairScoringReranker):
     """Re-rank with a ColBERT model: MaxSim between query and passage token embeddings.
 
-    ``model`` is a PyLate or Stanford ColBERT directory, or a bi-encoder (``"minilm"`` or a
-    sentence-transformers directory) as an untrained start. The model loads on first use.
+    ``model`` is a PyLate or Stanford ColBERT directory, a bi-encoder (``"minilm"`` or a
+    sentence-transformers directory) as an untrained start, or a ColbertModel already in
+    memory (the trainer's). A model given by name or path loads on first use.
     With ``cache_path``, passage token matrices persist in a SQLite file, so passages seen
     before are not encoded again.
 
@@ -665,42 +688,27 @@ class ColbertReranker(PairScoringReranker):
 
     def __init__(
         self,
-        model: str | Path = "minilm",
+        model: str | Path | ColbertModel = "minilm",
         *,
         cache_path: Path | None = None,
         batch_size: int = 32,
         device: str = "cpu",
     ) -> None:
-        self.path, self.kind = resolve_colbert(model)
-        if self.kind == "bi-encoder":
-            from ragline.embed.sentence_transformers import resolve_model
-
-            self.name = f"colbert:{resolve_model(str(model))[1]}"
+        self._model: ColbertModel | None = None
+        if isinstance(model, ColbertModel):
+            self.path, self.name, self._model = Path(model.name), model.name, model
         else:
-            self.name = str(self.path)
+            self.path, _, self.name = resolve_colbert(model)
         self.cache_path = Path(cache_path) if cache_path is not None else None
         self.batch_size = batch_size
         self.device = device
-        self._model: ColbertModel | None = None
         self._cache: TokenCache | None = None
-
-    @classmethod
-    def from_model(cls, model: ColbertModel, *, batch_size: int = 32) -> ColbertReranker:
-        """A re-ranker around a model already in memory (no cache), e.g. during training."""
-        reranker = cls.__new__(cls)
-        reranker.path, reranker.kind, reranker.name = Path(model.name), "memory", model.name
-        reranker.cache_path, reranker.batch_size = None, batch_size
-        reranker.device = str(model.device)
-        reranker._model, reranker._cache = model, None
-        return reranker
 
     @property
     def model(self) -> ColbertModel:
         if self._model is None:
             log.info("loading ColBERT model %s", self.path)
-            model = ColbertModel.load(self.path, device=self.device)
-            model.name = self.name
-            self._model = model
+            self._model = ColbertModel.load(self.path, device=self.device)
         return self._model
 
     @property
@@ -731,13 +739,12 @@ class ColbertReranker(PairScoringReranker):
                 part = order[start : start + self.batch_size]
                 tokens, counted = model.encode_documents([texts[i] for i in part])
                 for i, matrix, mask in zip(part, tokens, counted, strict=True):
-                    out[i] = matrix[mask].cpu().numpy().astype(np.float16)
+                    out[i] = matrix[mask].to("cpu", torch.float16).numpy()
         return out
 
     def encode_passages(self, texts: Sequence[str]) -> list[NDArray[np.float16]]:
         """Token matrices of ``texts`` (float16, punctuation left out), from the cache when
-        there is one, encoding and storing only the passages it lacks. A knowledge base
-        calls this for all its chunks to fill the cache ahead of queries."""
+        there is one; only the passages it lacks are encoded (and then stored)."""
         cache = self.cache
         found = cache.get(texts) if cache is not None else {}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
@@ -747,6 +754,20 @@ class ColbertReranker(PairScoringReranker):
                 cache.put(fresh)
             found |= fresh
         return [found[t] for t in texts]
+
+    def fill_cache(self, texts: Sequence[str], *, chunk: int = 1024) -> int:
+        """Encode and store the passages of ``texts`` the cache lacks, ``chunk`` at a time
+        (bounded memory, progress kept if interrupted): a knowledge base calls this for all
+        its chunks ahead of queries. Returns how many passages were encoded."""
+        cache = self.cache
+        if cache is None:
+            raise RaglineError("fill_cache needs a ColbertReranker made with a cache_path")
+        missing = cache.missing(texts)
+        for start in range(0, len(missing), chunk):
+            part = missing[start : start + chunk]
+            cache.put(dict(zip(part, self._encode_documents(part), strict=True)))
+            log.info("ColBERT cache: %d/%d passages encoded", start + len(part), len(missing))
+        return len(missing)
 
     def score(self, query: str, passages: Sequence[str]) -> NDArray[np.float32]:
         if not passages:

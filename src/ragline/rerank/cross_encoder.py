@@ -42,6 +42,7 @@ class CrossEncoderReranker(PairScoringReranker):
         *,
         batch_size: int = 32,
         max_length: int = 256,
+        precision: str = "auto",
         device: str = "cpu",
     ) -> None:
         self.path = Path(model).expanduser().resolve()
@@ -50,6 +51,7 @@ class CrossEncoderReranker(PairScoringReranker):
         self.name = str(self.path)
         self.batch_size = batch_size
         self.max_length = max_length
+        self.precision = precision
         self.device = device
 
     @cached_property
@@ -61,9 +63,13 @@ class CrossEncoderReranker(PairScoringReranker):
         return CrossEncoder(str(self.path), device=self.device, max_length=self.max_length)
 
     def _predict(self, pairs: list[tuple[str, str]]) -> NDArray[np.float32]:
-        scores = self.model.predict(
-            pairs, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
-        )
+        from ragline.precision import autocast
+
+        with autocast(self.precision):
+            scores = self.model.predict(
+                pairs, batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
+            )
+        scores = scores.float().cpu().numpy()
         return np.asarray(scores, dtype=np.float32).reshape(len(pairs))
 
     def score(self, query: str, passages: Sequence[str]) -> NDArray[np.float32]:

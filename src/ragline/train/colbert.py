@@ -3,10 +3,11 @@
 The recipe: start from a bi-encoder's transformer with a PCA-initialised 128-d projection
 (see ``ragline.rerank.colbert``), give each query its positive and hard negatives from BM25
 and from the bi-encoder, score every query against every passage of the batch with MaxSim,
-and minimise InfoNCE over each query's list (its positive in column 0; passages labelled
-relevant for it masked out). A hand-written torch loop: AdamW, linear warm-up and decay,
-gradient clipping, fixed seeds. The result is a PyLate-format directory with the recipe and
-the training log beside the weights, written atomically.
+and minimise InfoNCE over each query's list (its positive in column 0, passages labelled
+relevant for it masked out, the other queries' passages as extra in-batch negatives). A
+hand-written torch loop: AdamW, linear warm-up and decay, gradient clipping, bf16 autocast
+where the CPU has it, fixed seeds. The result is a PyLate-format directory with the recipe
+and the training log beside the weights, written atomically.
 """
 
 from __future__ import annotations
@@ -14,29 +15,26 @@ from __future__ import annotations
 import json
 import logging
 import random
-import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
+from ragline.precision import PRECISIONS
 from ragline.train.pairs import TrainingData, TrainingPair
+from ragline.train.runner import LOG_FILE, RECIPE_FILE
 
 log = logging.getLogger(__name__)
-
-RECIPE_FILE = "ragline-training.json"
-LOG_FILE = "training-log.jsonl"
 
 
 @dataclass(frozen=True)
 class ColbertRecipe:
-    """How to train; the defaults fit SciFact train (919 pairs) in about 30 min on 2 CPU
-    cores: short training passages, few mined negatives (in-batch ones are free), 2 epochs.
-
-    ``document_length`` is what the saved model reads at re-ranking time;
-    ``train_document_length`` cuts training passages shorter, which costs less per step.
+    """How to train. The defaults are sized for SciFact train (919 pairs, passages of ~300
+    tokens) within 30 min on 2 idle CPU cores: full 256-token passages, one BM25 and one
+    dense negative per query (the batch's other 45 passages are free in-batch negatives),
+    2 epochs. ``temperature`` divides MaxSim sums (tens, not cosines), as PyLate does at 1.
     """
 
     base: str = "minilm"
@@ -49,14 +47,14 @@ class ColbertRecipe:
     warmup: float = 0.1
     temperature: float = 1.0
     in_batch: bool = True
-    bm25_negatives: int = 2
+    bm25_negatives: int = 1
     dense_negatives: int = 1
     mine_margin: float | None = 0.05
     mine_length: int = 128
     query_length: int = 32
     document_length: int = 256
-    train_document_length: int = 160
     max_grad_norm: float = 1.0
+    precision: str = "auto"
     pca_texts: int = 128
     dev_fraction: float = 0.05
     dev_depth: int = 10
@@ -71,27 +69,34 @@ class ColbertRecipe:
             raise RaglineError("--bm25-negatives and --dense-negatives must be >= 0")
         if not 0 <= self.warmup < 1:
             raise RaglineError(f"--warmup {self.warmup}: a fraction of the steps, in [0, 1)")
+        if self.precision not in PRECISIONS:
+            raise RaglineError(f"--precision {self.precision}: use {', '.join(PRECISIONS)}")
         if not 0 <= self.dev_fraction < 1:
             raise RaglineError(f"--dev-fraction {self.dev_fraction}: must be in [0, 1)")
 
 
-def _with_negatives(data: TrainingData, recipe: ColbertRecipe) -> list[TrainingPair]:
-    """Each pair with ``bm25_negatives`` BM25 and ``dense_negatives`` bi-encoder negatives."""
-    from ragline.train.negatives import attach_negatives, bm25_negatives, model_negatives
+def _with_negatives(
+    data: TrainingData, recipe: ColbertRecipe, bf16: bool
+) -> tuple[list[TrainingPair], dict[str, Any]]:
+    """Each pair with BM25 and bi-encoder (``recipe.miner``) negatives, and the mining cost;
+    the bi-encoder reads ``mine_length`` tokens per passage, which keeps mining cheap."""
+    from ragline.train.negatives import mine_negatives
 
-    sources: list[tuple[dict[str, list[str]], int]] = []
-    if recipe.bm25_negatives:
-        sources.append((bm25_negatives(data, recipe.bm25_negatives), recipe.bm25_negatives))
+    miner = None
     if recipe.dense_negatives:
         from ragline.embed.sentence_transformers import SentenceTransformerEncoder
 
         miner = SentenceTransformerEncoder(recipe.miner).model
-        miner.max_seq_length = min(recipe.mine_length, miner.max_seq_length or recipe.mine_length)
-        mined = model_negatives(
-            miner, data, recipe.dense_negatives, relative_margin=recipe.mine_margin
-        )
-        sources.append((mined, recipe.dense_negatives))
-    return attach_negatives(data, sources, seed=recipe.seed)
+    return mine_negatives(
+        data,
+        bm25=recipe.bm25_negatives,
+        model=miner,
+        dense=recipe.dense_negatives,
+        margin=recipe.mine_margin,
+        bf16=bf16,
+        length=recipe.mine_length,
+        seed=recipe.seed,
+    )
 
 
 def _start_model(recipe: ColbertRecipe, data: TrainingData) -> Any:
@@ -101,14 +106,11 @@ def _start_model(recipe: ColbertRecipe, data: TrainingData) -> Any:
 
     rng = random.Random(recipe.seed)
     sample = rng.sample(data.corpus, min(recipe.pca_texts, len(data.corpus)))
-    settings = ColbertSettings(
-        query_length=recipe.query_length, document_length=recipe.train_document_length
-    )
+    query_length, document_length = recipe.query_length, recipe.document_length
+    settings = ColbertSettings(query_length=query_length, document_length=document_length)
     model = ColbertModel.load(recipe.base, dim=recipe.dim, settings=settings, pca_texts=sample)
     model.settings = replace(
-        model.settings,
-        query_length=recipe.query_length,
-        document_length=recipe.train_document_length,
+        model.settings, query_length=query_length, document_length=document_length
     )
     return model
 
@@ -156,7 +158,7 @@ def batch_loss(
     queries = model.encode_queries([pair.query for pair in batch])
     texts = [text for pair in batch for text in (pair.positive, *pair.negatives)]
     passages, mask = model.encode_documents(texts)
-    scores = maxsim_tensor(queries, passages, mask)
+    scores = maxsim_tensor(queries, passages, mask).float()
     return info_nce(_candidate_scores(scores, batch, texts, relevant, in_batch), temperature)
 
 
@@ -173,7 +175,7 @@ def dev_ndcg(model: Any, candidates: dict[str, list[str]], relevant: dict[str, s
     from ragline.evaluate.metrics import evaluate_run
     from ragline.rerank.colbert import ColbertReranker, maxsim
 
-    reranker = ColbertReranker.from_model(model)
+    reranker = ColbertReranker(model)
     passages = list(dict.fromkeys(p for ps in candidates.values() for p in ps))
     tokens = dict(zip(passages, reranker.encode_passages(passages), strict=True))
     ids = {text: f"p{i}" for i, text in enumerate(passages)}
@@ -186,9 +188,42 @@ def dev_ndcg(model: Any, candidates: dict[str, list[str]], relevant: dict[str, s
     return evaluate_run(qrels, run, ["ndcg@10"])["ndcg@10"]
 
 
-def _append(path: Path, record: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
+class _Log:
+    """Appends one JSON line per step or evaluation, with the seconds since the start."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.perf_counter()
+
+    def write(self, **record: Any) -> None:
+        record["seconds"] = round(time.perf_counter() - self.started, 2)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def _step(
+    model: Any,
+    optimizer: Any,
+    schedule: Any,
+    batch: Sequence[TrainingPair],
+    relevant: dict[str, set[str]],
+    recipe: ColbertRecipe,
+    bf16: bool,
+) -> float:
+    """One optimisation step on ``batch`` (bf16 autocast for the forward pass when asked,
+    gradients clipped); returns its loss."""
+    import torch
+
+    with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=bf16):
+        loss = batch_loss(
+            model, batch, relevant, temperature=recipe.temperature, in_batch=recipe.in_batch
+        )
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
+    optimizer.step()
+    schedule.step()
+    return float(loss.item())
 
 
 def _fit(
@@ -196,66 +231,55 @@ def _fit(
     pairs: list[TrainingPair],
     relevant: dict[str, set[str]],
     recipe: ColbertRecipe,
-    evaluate: Any,
+    evaluate: Callable[[], float] | None,
     log_path: Path,
+    *,
+    bf16: bool,
     progress: bool,
 ) -> dict[str, Any]:
-    """The training loop; ``evaluate()`` (or None) gives dev nDCG@10 before and per epoch."""
+    """The training loop; ``evaluate()`` gives dev nDCG@10 before training and per epoch."""
     import torch
-    from tqdm.auto import tqdm
+    from rich.console import Console
+    from rich.progress import Progress
     from transformers import get_linear_schedule_with_warmup
 
     rng = random.Random(recipe.seed)
-    per_epoch = -(-len(pairs) // recipe.batch_size)
-    total = per_epoch * recipe.epochs
+    total = -(-len(pairs) // recipe.batch_size) * recipe.epochs
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay
     )
     schedule = get_linear_schedule_with_warmup(optimizer, round(total * recipe.warmup), total)
-    started = time.perf_counter()
-    dev = [evaluate()] if evaluate else []
+    journal = _Log(log_path)
+    before = evaluate() if evaluate else None
+    dev: list[float] = []
     losses: list[list[float]] = []
     step = 0
-    bar = tqdm(total=total, desc="colbert", unit="step", disable=not progress)
-    for epoch in range(1, recipe.epochs + 1):
-        order = pairs[:]
-        rng.shuffle(order)
-        model.train(True)
-        losses.append([])
-        for start in range(0, len(order), recipe.batch_size):
-            loss = batch_loss(
-                model,
-                order[start : start + recipe.batch_size],
-                relevant,
-                temperature=recipe.temperature,
-                in_batch=recipe.in_batch,
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
-            optimizer.step()
-            schedule.step()
-            step += 1
-            losses[-1].append(loss.item())
-            seconds = round(time.perf_counter() - started, 2)
-            record = {"step": step, "epoch": epoch, "loss": losses[-1][-1], "seconds": seconds}
-            _append(log_path, record | {"learning_rate": schedule.get_last_lr()[0]})
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1][-1]:.3f}")
-        if evaluate:
-            dev.append(evaluate())
-            seconds = round(time.perf_counter() - started, 2)
-            _append(
-                log_path, {"step": step, "epoch": epoch, "dev_ndcg@10": dev[-1], "seconds": seconds}
-            )
-    bar.close()
+    with Progress(console=Console(stderr=True), disable=not progress) as bar:
+        task = bar.add_task("colbert", total=total)
+        for epoch in range(1, recipe.epochs + 1):
+            order = pairs[:]
+            rng.shuffle(order)
+            model.train(True)
+            losses.append([])
+            for start in range(0, len(order), recipe.batch_size):
+                batch = order[start : start + recipe.batch_size]
+                loss = _step(model, optimizer, schedule, batch, relevant, recipe, bf16)
+                losses[-1].append(loss)
+                step += 1
+                journal.write(step=step, epoch=epoch, loss=loss, lr=schedule.get_last_lr()[0])
+                bar.update(task, advance=1, description=f"colbert loss {loss:.3f}")
+            if evaluate:
+                dev.append(evaluate())
+                journal.write(step=step, epoch=epoch, **{"dev_ndcg@10": dev[-1]})
     flat = [value for epoch_losses in losses for value in epoch_losses]
     return {
+        "pairs": len(pairs),
         "steps": step,
-        "training_seconds": round(time.perf_counter() - started, 1),
-        "first_loss": flat[0] if flat else None,
-        "last_loss": flat[-1] if flat else None,
-        "loss_per_epoch": [sum(v) / len(v) for v in losses if v],
+        "training_seconds": round(time.perf_counter() - journal.started, 1),
+        "first_loss": flat[0],
+        "last_loss": flat[-1],
+        "loss_per_epoch": [sum(v) / len(v) for v in losses],
+        "dev_ndcg@10_before": before,
         "dev_ndcg@10_per_epoch": dev,
     }
 
@@ -270,67 +294,46 @@ def train_colbert(
     """Train a ColBERT re-ranker from ``recipe.base`` on ``data`` and save it to ``output``
     (PyLate format, written atomically: a crash leaves no half-written model there).
 
-    Returns the report also saved in ``ragline-training.json``: data summary, recipe,
-    pairs, steps, seconds, first and last loss, mean loss per epoch and dev nDCG@10 before
-    training and after each epoch (when a dev split is held out).
+    Returns the report also saved in ``ragline-training.json``: data summary, recipe and,
+    under ``rounds`` (one, as the other trainers report), pairs, steps, seconds, first and
+    last loss, mean loss per epoch, and dev nDCG@10 before training and after each epoch
+    when a dev split is held out.
     """
-    import numpy as np
-    import torch
+    from ragline.precision import use_bf16
+    from ragline.train.runner import seed_everything, staged_output
 
     recipe = recipe or ColbertRecipe()
     output = Path(output)
-    if output.exists() and any(output.iterdir()):
-        raise RaglineError(f"{output}: exists and is not empty (choose a new --out)")
     started = time.perf_counter()
-    random.seed(recipe.seed)
-    np.random.seed(recipe.seed)
-    torch.manual_seed(recipe.seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    seed_everything(recipe.seed)
+    bf16 = use_bf16(recipe.precision)
     train, dev = data.split(recipe.dev_fraction, recipe.seed)
     if not train.pairs:
         raise RaglineError("no training pairs left after holding out the dev split")
-    staging = output.parent / f".{output.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    pairs = _with_negatives(train, recipe)
-    mining_seconds = round(time.perf_counter() - started, 1)
-    log.info("%d pairs with %d negatives each", len(pairs), len(pairs[0].negatives))
-    model = _start_model(recipe, train)
-    candidates = _dev_candidates(dev, recipe.dev_depth) if dev.pairs else {}
-
-    def evaluate() -> float:
-        # dev passages are read at the saved model's length, as re-ranking will read them
-        training = model.settings
-        model.settings = replace(training, document_length=recipe.document_length)
-        try:
-            return dev_ndcg(model, candidates, dev.relevant)
-        finally:
-            model.settings = training
-
-    fitted = _fit(
-        model,
-        pairs,
-        train.relevant,
-        recipe,
-        evaluate if candidates else None,
-        staging / LOG_FILE,
-        progress,
-    )
-    model.settings = replace(model.settings, document_length=recipe.document_length)
-    model.save(staging)
-    report = {
-        "output": str(output),
-        "data": data.summary()
-        | {"train_queries": len(train.relevant), "dev_queries": len(dev.relevant)},
-        "recipe": asdict(recipe),
-        "pairs": len(pairs),
-        "negatives_per_pair": len(pairs[0].negatives),
-        "mining_seconds": mining_seconds,
-        **fitted,
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    (staging / RECIPE_FILE).write_text(json.dumps(report, indent=2) + "\n")
-    if output.exists():
-        output.rmdir()
-    staging.rename(output)
+    with staged_output(output) as staging:
+        pairs, stats = _with_negatives(train, recipe, bf16)
+        log.info("%d pairs, %s", len(pairs), stats)
+        model = _start_model(recipe, train)
+        candidates = _dev_candidates(dev, recipe.dev_depth) if dev.pairs else {}
+        result = _fit(
+            model,
+            pairs,
+            train.relevant,
+            recipe,
+            (lambda: dev_ndcg(model, candidates, dev.relevant)) if candidates else None,
+            staging / LOG_FILE,
+            bf16=bf16,
+            progress=progress,
+        )
+        report = {
+            "output": str(output),
+            "kind": "colbert",
+            "data": data.summary()
+            | {"train_queries": len(train.relevant), "dev_queries": len(dev.relevant)},
+            "recipe": asdict(recipe),
+            "rounds": [{"round": 1, **stats, **result}],
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        model.save(staging)
+        (staging / RECIPE_FILE).write_text(json.dumps(report, indent=2) + "\n")
     return report

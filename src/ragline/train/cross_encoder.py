@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
+from ragline.precision import PRECISIONS, use_bf16
 from ragline.train.negatives import bm25_negatives, mine_negatives
 from ragline.train.pairs import TrainingData
 from ragline.train.runner import (
     LOG_FILE,
-    PRECISIONS,
     RECIPE_FILE,
     Schedule,
     run_trainer,
     seed_everything,
     staged_output,
-    use_bf16,
 )
 
 LOSSES = ("listwise", "bce")
@@ -146,6 +145,7 @@ def train_cross_encoder(
             model=retriever,
             dense=recipe.dense_negatives,
             bf16=use_bf16(recipe.precision),
+            length=128,
             seed=recipe.seed,
         )
         model = _new_cross_encoder(recipe.base, recipe.max_length)

@@ -14,23 +14,22 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
+from ragline.precision import PRECISIONS, use_bf16
 from ragline.train.loss import DEFAULT_TEMPERATURE
 from ragline.train.negatives import NEGATIVE_SOURCES, mine_negatives
 from ragline.train.pairs import TrainingData
 from ragline.train.runner import (
     LOG_FILE,
-    PRECISIONS,
     RECIPE_FILE,
     Schedule,
     run_trainer,
     seed_everything,
     staged_output,
-    use_bf16,
 )
 
 log = logging.getLogger(__name__)
@@ -53,6 +52,7 @@ class RetrieverRecipe:
     warmup_ratio: float = 0.1
     temperature: float = DEFAULT_TEMPERATURE
     max_seq_length: int = 256
+    mine_length: int = 128
     precision: str = "auto"
     dev_fraction: float = 0.1
     dev_depth: int = 20
@@ -73,20 +73,6 @@ class RetrieverRecipe:
             raise RaglineError(f"--precision {self.precision}: use {', '.join(PRECISIONS)}")
         if not 0 <= self.dev_fraction < 1:
             raise RaglineError(f"--dev-fraction {self.dev_fraction}: must be in [0, 1)")
-
-
-@dataclass
-class RetrieverReport:
-    """What a training run did and measured."""
-
-    output: str
-    data: dict[str, Any]
-    recipe: dict[str, Any]
-    rounds: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _load_model(base: str, max_seq_length: int) -> Any:
@@ -140,9 +126,9 @@ def train_retriever(
     recipe: RetrieverRecipe | None = None,
     *,
     progress: bool = True,
-) -> RetrieverReport:
+) -> dict[str, Any]:
     """Train ``recipe.base`` on ``data`` and save it to ``output`` (written atomically: a
-    crash leaves no half-written model there)."""
+    crash leaves no half-written model there); returns the training report."""
     from ragline.train.loss import contrastive_loss
 
     recipe = recipe or RetrieverRecipe()
@@ -167,7 +153,13 @@ def train_retriever(
             "train_queries": len(train.relevant),
             "dev_queries": len(dev.relevant),
         }
-        report = RetrieverReport(str(output), summary, asdict(recipe))
+        report: dict[str, Any] = {
+            "output": str(output),
+            "kind": "retriever",
+            "data": summary,
+            "recipe": asdict(recipe),
+            "rounds": [],
+        }
         for round_number in range(1, recipe.rounds + 1):
             pairs, stats = mine_negatives(
                 train,
@@ -177,6 +169,7 @@ def train_retriever(
                 skip=recipe.mine_skip,
                 margin=recipe.mine_margin,
                 bf16=use_bf16(recipe.precision),
+                length=recipe.mine_length,
                 seed=recipe.seed + round_number,
             )
             log.info("round %d: %d pairs, %s", round_number, len(pairs), stats)
@@ -192,8 +185,8 @@ def train_retriever(
                 round_number=round_number,
                 progress=progress,
             )
-            report.rounds.append(stats | result)
-        report.seconds = round(time.perf_counter() - started, 1)
+            report["rounds"].append(stats | result)
+        report["seconds"] = round(time.perf_counter() - started, 1)
         model.save(str(staging))
-        (staging / RECIPE_FILE).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        (staging / RECIPE_FILE).write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
+from ragline.precision import use_bf16
 from ragline.train.pairs import TrainingPair
 
 RECIPE_FILE = "ragline-training.json"
 LOG_FILE = "training-log.jsonl"
-PRECISIONS = ("auto", "bf16", "fp32")
 
 
 @dataclass(frozen=True)
@@ -33,25 +33,11 @@ class Schedule:
     seed: int
 
 
-def use_bf16(precision: str) -> bool:
-    """bf16 autocast for "auto" when the CPU computes bf16 natively (about 1.8× faster
-    training here; weights and optimizer state stay float32)."""
-    import torch
-
-    if precision not in PRECISIONS:
-        raise RaglineError(f"--precision {precision}: use auto, bf16 or fp32")
-    if precision == "auto":
-        return bool(torch.cuda.is_available() or torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return precision == "bf16"
-
-
 def seed_everything(seed: int) -> None:
-    import torch
     from transformers import set_seed
 
     set_seed(seed)
     random.seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def pairs_dataset(pairs: list[TrainingPair]) -> Any:
@@ -109,6 +95,7 @@ def run_trainer(
             bf16=use_bf16(schedule.precision),
             batch_sampler=BatchSamplers.NO_DUPLICATES if dataset is None else "batch_sampler",
             eval_strategy="epoch" if evaluator is not None else "no",
+            eval_on_start=evaluator is not None and round_number == 1,
             save_strategy="no",
             logging_strategy="steps",
             logging_steps=1,
@@ -139,7 +126,12 @@ def run_trainer(
         "training_seconds": round(seconds, 1),
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
-        "dev_ndcg@10_per_epoch": [r[key] for r in training_log.records if key in r],
+        "dev_ndcg@10_before": next(
+            (r[key] for r in training_log.records if key in r and r["step"] == 0), None
+        ),
+        "dev_ndcg@10_per_epoch": [
+            r[key] for r in training_log.records if key in r and r["step"] > 0
+        ],
     }
 
 

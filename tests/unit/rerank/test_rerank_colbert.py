@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,11 @@ from ragline.rerank.colbert import (  # noqa: E402
     maxsim_tensor,
 )
 
-WORDS = (
-    "the a cat cats dog dogs sat sleeps on mat sun moon star stars river lake boat boats "
-    "red blue green bread flour oven bakes train rails station why how do does where"
-).split()
+WORDS = [
+    *("the", "a", "cat", "cats", "dog", "dogs", "sat", "sleeps", "on", "mat", "sun", "moon"),
+    *("star", "stars", "river", "lake", "boat", "boats", "red", "blue", "green", "bread"),
+    *("flour", "oven", "bakes", "train", "rails", "station", "why", "how", "do", "does"),
+]
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[unused0]", "[unused1]"]
 VOCAB += [*".,!?;:", *WORDS]
 PASSAGES = [
@@ -88,6 +90,16 @@ def stanford_dir(directory: Path, *, metadata: dict | None = None) -> tuple[Path
     if metadata is not None:
         (directory / "artifact.metadata").write_text(json.dumps(metadata))
     return directory, linear
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run single-threaded: on a busy machine, syncing threads costs more than
+    the arithmetic (a training step here took 8x longer with two threads)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +181,7 @@ def test_is_colbert_checkpoint_tells_colbert_dirs_from_others(tmp_path, bi_encod
 def test_saved_model_loads_back_with_identical_scores_and_settings(tmp_path, bi_encoder):
     settings = ColbertSettings(query_length=8, document_length=16, attend_to_expansion_tokens=False)
     model = ColbertModel.from_bi_encoder(bi_encoder, dim=8, settings=settings, pca_texts=PASSAGES)
-    before = ColbertReranker.from_model(model).score("why does the cat sleep", PASSAGES)
+    before = ColbertReranker(model).score("why does the cat sleep", PASSAGES)
     model.save(tmp_path / "saved")
     loaded = ColbertReranker(tmp_path / "saved")
     assert loaded.name == str((tmp_path / "saved").resolve())
@@ -195,10 +207,16 @@ def test_query_is_padded_with_masks_and_passage_punctuation_is_skipped(pylate_di
 
 
 def test_stanford_checkpoint_loads_its_projection_and_metadata(tmp_path):
+    from safetensors.torch import load_file
+
     metadata = {"query_maxlen": 12, "doc_maxlen": 20, "attend_to_mask_tokens": False}
     directory, linear = stanford_dir(tmp_path / "colbertv2", metadata=metadata)
     reranker = ColbertReranker(directory)
     torch.testing.assert_close(reranker.model.projection[0].weight, linear)
+    saved = load_file(str(directory / "model.safetensors"))[
+        "bert.embeddings.word_embeddings.weight"
+    ]
+    torch.testing.assert_close(reranker.model.encoder.get_input_embeddings().weight, saved)
     settings = reranker.model.settings
     assert (settings.query_prefix, settings.document_prefix) == ("[unused0]", "[unused1]")
     assert (settings.query_length, settings.document_length) == (12, 20)
@@ -234,6 +252,8 @@ def test_cache_skips_encoding_seen_passages_and_re_encodes_edited_ones(
     seen = count_encoded(reranker, monkeypatch)
     first = reranker.score("cat on the mat", PASSAGES)
     assert sorted(seen) == sorted(PASSAGES)
+    with sqlite3.connect(cache) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     seen.clear()
     np.testing.assert_array_equal(reranker.score("cat on the mat", PASSAGES), first)
     assert seen == []
@@ -248,6 +268,24 @@ def test_cache_skips_encoding_seen_passages_and_re_encodes_edited_ones(
     assert fresh_seen == [], "a second reranker reads what the first one stored"
     uncached = ColbertReranker(pylate_dir).score("cat on the mat", PASSAGES)
     np.testing.assert_array_equal(uncached, first)
+
+    other = ColbertReranker(stanford_dir(tmp_path / "other")[0], cache_path=cache)
+    other_seen = count_encoded(other, monkeypatch)
+    other.score("cat on the mat", PASSAGES)
+    assert sorted(other_seen) == sorted(PASSAGES), "another model never reads these entries"
+
+
+def test_fill_cache_encodes_each_missing_passage_once(tmp_path, pylate_dir, monkeypatch):
+    reranker = ColbertReranker(pylate_dir, cache_path=tmp_path / "colbert.sqlite")
+    seen = count_encoded(reranker, monkeypatch)
+    assert reranker.fill_cache([*PASSAGES, PASSAGES[0]], chunk=3) == len(PASSAGES)
+    assert sorted(seen) == sorted(PASSAGES)
+    assert reranker.fill_cache(PASSAGES) == 0 and reranker.cache.missing(PASSAGES) == []
+    seen.clear()
+    reranker.rerank("boat", hits_for(PASSAGES))
+    assert seen == []
+    with pytest.raises(RaglineError, match="cache_path"):
+        ColbertReranker(pylate_dir).fill_cache(PASSAGES)
 
 
 def test_corrupt_cache_file_is_tolerated(tmp_path, pylate_dir, caplog):
@@ -293,7 +331,10 @@ def test_minilm_start_lifts_the_paraphrased_passage(minilm):
         "The cat sat quietly on the warm windowsill, purring.",
     ]
     hits = hits_for(passages)
-    reranked = minilm.rerank("a feline resting by the window", hits)
+    query = "a feline resting by the window"
+    reranked = minilm.rerank(query, hits)
+    order = np.argsort(-minilm.score(query, passages), kind="stable")
+    assert [h.chunk.id for h in reranked] == [hits[i].chunk.id for i in order]
     assert reranked[0].chunk.text == passages[3]
     assert reranked[0].ranks["first_stage"] == 4 and reranked[0].chunk.metadata == {"n": 3}
     assert minilm.name == "colbert:sentence-transformers/all-MiniLM-L6-v2"

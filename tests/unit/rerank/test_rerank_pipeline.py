@@ -82,3 +82,21 @@ def test_rerank_names_without_models_are_clear_errors(tmp_path, monkeypatch):
     (tmp_path / "plain").mkdir()
     with pytest.raises(RaglineError, match="not cross-encoder or colbert nor"):
         make_reranker(str(tmp_path / "plain"))
+
+
+def test_rrf_fusion_of_stages_lets_both_ranks_vote(docs_kb: KnowledgeBase):
+    from ragline.rerank.base import fuse_with_first_stage
+
+    first = hits(["x", "a", "b", "xx"])
+    reranked = reorder(first, np.array([1.0, 0.0, 0.0, 2.0], dtype=np.float32), None)
+    assert [h.chunk.text for h in reranked] == ["xx", "x", "a", "b"]
+    fused = fuse_with_first_stage(reranked, rrf_k=1)
+    # x: 1/2 + 1/3; xx: 1/5 + 1/2; a: 1/3 + 1/4; b: 1/4 + 1/5
+    assert [h.chunk.text for h in fused] == ["x", "xx", "a", "b"]
+    assert fused[0].score == pytest.approx(1 / 2 + 1 / 3) == fused[0].scores["fused"]
+    assert fused[0].ranks == {"bm25": 1, "first_stage": 1, "rerank": 2}
+    out = docs_kb.search("cats lava", k=2, mode="bm25", rerank=KeywordReranker("lava"),
+                         rerank_fusion="rrf")  # fmt: skip
+    assert all("fused" in h.scores for h in out)
+    with pytest.raises(RaglineError, match="rerank fusion 'max'"):
+        docs_kb.search("cats", rerank=KeywordReranker("x"), rerank_fusion="max")

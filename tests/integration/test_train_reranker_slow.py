@@ -1,0 +1,49 @@
+"""The default re-ranker recipes on SciFact train, re-ranking hybrid top-100 on SciFact test
+and on HotpotQA, which they were not trained on (slow: about 30 minutes of training and 10 of
+re-ranking per kind on 2 cores)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def ragline(*args: str | Path, cache: Path) -> dict:
+    env = {**os.environ, "RAGLINE_CACHE": str(cache)}
+    argv = [sys.executable, "-m", "ragline.cli", *map(str, args), "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=7200, env=env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["cross-encoder", "colbert"])
+def test_reranker_recipe_beats_hybrid_on_scifact_and_holds_on_hotpotqa(kind: str, tmp_path):
+    if not (DATA / "scifact" / "corpus.jsonl").is_file():
+        pytest.skip(f"SciFact is not at {DATA / 'scifact'} (see ../shared/data/README.md)")
+    model = tmp_path / kind
+    report = ragline("train", "reranker", "--kind", kind, "--beir", DATA / "scifact",
+                     "--out", model, cache=tmp_path)  # fmt: skip
+    assert report["seconds"] < 30 * 60
+    scores = {}
+    for data in (DATA / "scifact", DATA / "hotpotqa-100"):
+        hybrid = ragline("eval", "beir", data, "--mode", "hybrid", cache=tmp_path)
+        reranked = ragline("eval", "beir", data, "--mode", "hybrid", "--rerank", model,
+                           cache=tmp_path)  # fmt: skip
+        scores[data.name] = (
+            hybrid["results"]["hybrid"]["ndcg@10"],
+            reranked["results"]["hybrid+rerank"]["ndcg@10"],
+        )
+    before, after = scores["scifact"]
+    assert after > before
+    if kind == "cross-encoder":
+        assert after >= 0.73
+    before, after = scores["hotpotqa-100"]
+    assert after >= before
