@@ -27,6 +27,10 @@ app = typer.Typer(
 KbOption = Annotated[Path, typer.Option("--kb", help="Knowledge base directory.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
+QueryEncoderOption = Annotated[
+    str | None,
+    typer.Option(help="Embed queries with this model (one trained by `ragline train rag`)."),
+]
 RerankOption = Annotated[
     str | None,
     typer.Option(help="Re-rank with cross-encoder, colbert, or a model directory."),
@@ -36,7 +40,10 @@ RerankDepthOption = Annotated[
 ]
 RerankFusionOption = Annotated[
     str | None,
-    typer.Option(help="none: order by re-rank score; rrf: fuse first-stage and re-rank ranks."),
+    typer.Option(
+        help="none: order by re-rank score; rrf: fuse first-stage and re-rank ranks "
+        "(eval beir: a comma-separated list, scored once)."
+    ),
 ]
 
 
@@ -208,6 +215,7 @@ def search(
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
+    query_encoder: QueryEncoderOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -217,7 +225,7 @@ def search(
 
     _setup_logging(verbose)
     filters = parse_filters(filter_) if filter_ else None
-    with KnowledgeBase.open(kb) as knowledge_base:
+    with KnowledgeBase.open(kb, query_encoder=query_encoder) as knowledge_base:
         hits = knowledge_base.search(
             query,
             k=k,
@@ -266,6 +274,7 @@ def ask(
     ] = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="Longest answer, in tokens.")] = None,
     rerank: RerankOption = None,
+    query_encoder: QueryEncoderOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -276,7 +285,7 @@ def ask(
     _setup_logging(verbose)
     console = _console()
     streamed = not as_json and (mode or "plain") == "plain"
-    with KnowledgeBase.open(kb) as knowledge_base:
+    with KnowledgeBase.open(kb, query_encoder=query_encoder) as knowledge_base:
         answer = knowledge_base.ask(
             question,
             generator=generator,
@@ -471,25 +480,30 @@ def eval_beir(
                 use_cache=cache,
                 on_commit=lambda ids, report: progress.update(build, completed=report.indexed),
             )
+        fusions = [f.strip() for f in (rerank_fusion or "none").split(",")] if rerank else [None]
+        results: dict[str, Any] = {}
+        runs: dict[str, Any] = {}
         with knowledge_base:
-            task = progress.add_task("querying", total=len(data.queries) * len(modes))
-            results, runs = evaluate_modes(
-                knowledge_base,
-                data,
-                modes,
-                fusion=fusion,
-                depth=depth,
-                rerank=rerank,
-                rerank_depth=rerank_depth,
-                rerank_fusion=rerank_fusion,
-                on_batch=lambda n: progress.advance(task, n),
-            )
+            total = len(data.queries) * len(modes) * len(fusions)
+            task = progress.add_task("querying", total=total)
+            for stage_fusion in fusions:
+                part, part_runs = evaluate_modes(
+                    knowledge_base,
+                    data,
+                    modes,
+                    fusion=fusion,
+                    depth=depth,
+                    rerank=rerank,
+                    rerank_depth=rerank_depth,
+                    rerank_fusion=stage_fusion,
+                    on_batch=lambda n: progress.advance(task, n),
+                )
+                suffix = {None: "", "none": "+rerank"}.get(stage_fusion, f"+rerank-{stage_fusion}")
+                results |= {f"{name}{suffix}": values for name, values in part.items()}
+                runs |= {f"{name}{suffix}": run for name, run in part_runs.items()}
     if run_file:
         for name, run in runs.items():
             write_trec_run(run, Path(f"{run_file}.{name}.trec"), tag=f"ragline-{name}")
-    if rerank:
-        suffix = "+rerank" if (rerank_fusion or "none") == "none" else f"+rerank-{rerank_fusion}"
-        results = {f"{name}{suffix}": values for name, values in results.items()}
     payload = {
         "dataset": data.name,
         "split": data.split,
@@ -1001,6 +1015,86 @@ def train_reranker_command(
         train = train_colbert
     data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
     _train_and_report(train, data, out, recipe, as_json)
+
+
+@train_app.command("rag")
+def train_rag_command(
+    kb: KbOption,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the trained parts.")],
+    squad: Annotated[
+        Path | None,
+        typer.Option(help="SQuAD json: trains on its train side, split by paragraph."),
+    ] = None,
+    test_fraction: Annotated[
+        float, typer.Option(help="SQuAD: share of paragraphs held out for testing.")
+    ] = 0.2,
+    split_seed: Annotated[int, typer.Option(help="SQuAD: paragraph split seed.")] = 0,
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            help='(question, answer) pairs: SQuAD/HotpotQA json or {"question", "answer"} JSONL.'
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Train on a seeded sample of N pairs.")] = None,
+    train: Annotated[str, typer.Option(help="What learns: query, generator or both.")] = "query",
+    loss: Annotated[str, typer.Option(help="Marginalization: sequence or token.")] = "sequence",
+    k: Annotated[int, typer.Option("-k", "--k", help="Passages marginalized over.")] = 5,
+    temperature: Annotated[float, typer.Option(help="Temperature of p(z|q).")] = 0.1,
+    generator: Annotated[str, typer.Option(help="smollm2 or a causal LM directory.")] = ("smollm2"),
+    lora: Annotated[bool, typer.Option(help="Train the generator through LoRA adapters.")] = True,
+    epochs: Annotated[int, typer.Option(help="Epochs.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Questions per optimizer step.")] = 4,
+    query_lr: Annotated[float, typer.Option(help="Query-encoder learning rate.")] = 3e-5,
+    generator_lr: Annotated[float, typer.Option(help="Generator learning rate.")] = 2e-4,
+    checkpoint_every: Annotated[int, typer.Option(help="Save a resumable state every N.")] = 50,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run.")] = True,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Train retriever and generator together from (question, answer) pairs alone, with
+    the marginalized loss −log Σ_z p(z|q)·p(y|q,z)."""
+    import random
+
+    from ragline.train.rag import RagRecipe, read_qa_pairs, split_squad_by_paragraph, train_rag
+
+    _setup_logging(verbose)
+    if (squad is None) == (pairs is None):
+        raise RaglineError("train rag: give one of --squad or --pairs")
+    recipe = RagRecipe(
+        train=train,
+        loss=loss,
+        k=k,
+        temperature=temperature,
+        generator=generator,
+        lora=lora,
+        epochs=epochs,
+        batch_size=batch_size,
+        query_learning_rate=query_lr,
+        generator_learning_rate=generator_lr,
+        checkpoint_every=checkpoint_every,
+        seed=seed,
+    )
+    if squad is not None:
+        data, _ = split_squad_by_paragraph(squad, test_fraction, split_seed)
+    else:
+        data = read_qa_pairs(pairs)
+    if limit is not None and limit < len(data):
+        data = random.Random(seed).sample(list(data), limit)
+    console = _console()
+    console.print(f"{len(data)} (question, answer) pairs; training {train}", markup=False)
+    report = train_rag(
+        kb, data, out, recipe, resume=resume, progress=not as_json and console.is_terminal
+    )
+    if as_json:
+        _emit_json(report)
+        return
+    console.print(
+        f"{report['steps']} steps, {report['seconds_per_step']} s/step; loss "
+        f"{report['first_loss']} → {report['last_loss']}; dev F1 "
+        f"{report['dev_f1_before']} → {report['dev_f1_per_epoch']}; saved {out}",
+        markup=False,
+    )
 
 
 @app.command()

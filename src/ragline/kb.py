@@ -70,10 +70,13 @@ class KnowledgeBase:
     ['b']
     """
 
-    def __init__(self, path: Path, config: Config, encoder: Encoder) -> None:
+    def __init__(
+        self, path: Path, config: Config, encoder: Encoder, query_encoder: Encoder | None = None
+    ) -> None:
         self.path = path
         self.config = config
         self.encoder = encoder
+        self.query_encoder = query_encoder
         self.catalog = Catalog(path / CATALOG_FILE, vector_dtype=config.embed.vector_dtype)
         self._lock = threading.RLock()
         self._lock_file: IO[str] | None = None
@@ -106,12 +109,19 @@ class KnowledgeBase:
 
     @classmethod
     def open(
-        cls, path: str | Path, *, encoder: Encoder | None = None, config: Config | None = None
+        cls,
+        path: str | Path,
+        *,
+        encoder: Encoder | None = None,
+        config: Config | None = None,
+        query_encoder: Encoder | str | None = None,
     ) -> KnowledgeBase:
         """An existing knowledge base, with the embedder and settings it was built with.
 
         ``config`` may change query-time settings; build-time ones (chunking, embedder,
         index structure) must match the stored ones, or ``ConfigMismatchError`` is raised.
+        ``query_encoder`` (an Encoder or a model directory) embeds queries instead of the
+        passage embedder: a query encoder trained against this index (``ragline train rag``).
         """
         path = Path(path)
         if not (path / CONFIG_FILE).is_file():
@@ -126,7 +136,14 @@ class KnowledgeBase:
                     )
             stored = config
         encoder = encoder or make_encoder(stored.embed)
-        kb = cls(path, stored, encoder)
+        if isinstance(query_encoder, str):
+            query_encoder = make_encoder(replace(stored.embed, model=query_encoder))
+        if query_encoder is not None and query_encoder.dim != encoder.dim:
+            raise ConfigMismatchError(
+                f"query encoder {query_encoder.name}: {query_encoder.dim}-d, but {path} holds "
+                f"{encoder.dim}-d vectors"
+            )
+        kb = cls(path, stored, encoder, query_encoder)
         recorded = kb.catalog.get_meta("embedder")
         if recorded is not None and recorded != encoder.name:
             kb.catalog.close()
@@ -532,13 +549,13 @@ class KnowledgeBase:
         bm25_depth = max(cfg.bm25_depth or depth, k) if mode == "hybrid" else k
         # Encoding and result assembly run outside the lock so concurrent searches overlap;
         # only the index lookups, which a concurrent write could change, hold it.
-        encoder = self.encoder
+        encoder = self.query_encoder or self.encoder
         vectors = encoder.encode_queries(list(queries)) if mode != "bm25" else None
         sides: dict[str, list[Ranking]] = {}
         with self._lock:
             dense, bm25 = self._ensure_indexes()
-            if vectors is not None and self.encoder is not encoder:  # re-embedded meanwhile
-                vectors = self.encoder.encode_queries(list(queries))
+            if vectors is not None and (self.query_encoder or self.encoder) is not encoder:
+                vectors = self.encoder.encode_queries(list(queries))  # re-embedded meanwhile
             allowed = self.catalog.rowids_where(filters) if filters else None
             params = SearchParams(
                 nprobe=nprobe or cfg.nprobe, ef_search=ef_search or cfg.ef_search, allowed=allowed

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import json
 import logging
 import os
 import shutil
@@ -113,7 +114,9 @@ class LocalGenerator:
     """A causal LM run in-process with transformers; a ``Generator`` and a ``TokenScorer``.
 
     ``path`` is ``"smollm2"`` (the packaged SmolLM2-135M-Instruct), a Hugging Face model
-    directory, or a ``.gguf`` file. ``cache_dir`` is the root of ragline's cache (default
+    directory, a ``.gguf`` file, or a LoRA adapter directory (``adapter_config.json``, as
+    ``ragline train rag`` writes) whose base model is read from the training record beside
+    it and merged in at load. ``cache_dir`` is the root of ragline's cache (default
     ``$RAGLINE_CACHE`` or ``~/.cache/ragline``), where GGUF files are converted once.
     The model loads on first use; the constructor only records the arguments.
 
@@ -141,7 +144,23 @@ class LocalGenerator:
         self._keeps_logits = False
 
     # ----------------------------------------------------------------- loading
+    def _adapter_base(self) -> str | None:
+        """The base model an adapter directory was trained on, or None for a full model."""
+        p = Path(self.path).expanduser()
+        if not (p / "adapter_config.json").is_file():
+            return None
+        record = p.parent / "ragline-training.json"
+        try:
+            return str(json.loads(record.read_text(encoding="utf-8"))["recipe"]["generator"])
+        except (OSError, ValueError, KeyError) as e:
+            raise RaglineError(
+                f"{self.path}: a LoRA adapter without {record.name} naming its base model"
+            ) from e
+
     def _model_dir(self) -> Path:
+        base = self._adapter_base()
+        if base is not None:
+            return LocalGenerator(base, cache_dir=self.cache_dir)._model_dir()
         if self.path in PACKAGED:
             return converted_gguf_dir(packaged_gguf(self.path), self.cache_dir)
         p = Path(self.path).expanduser()
@@ -170,6 +189,9 @@ class LocalGenerator:
                 model = transformers.AutoModelForCausalLM.from_pretrained(
                     str(directory), local_files_only=True
                 )
+                if self._adapter_base() is not None:
+                    peft = require("peft", "train")
+                    model = peft.PeftModel.from_pretrained(model, self.path).merge_and_unload()
                 model.to(self.device).eval()
                 params = inspect.signature(model.forward).parameters
                 self._cache_arg = "cache" if "cache" in params else "past_key_values"

@@ -18,6 +18,8 @@ from ragline.rerank.base import PairScoringReranker, reorder
 
 log = logging.getLogger(__name__)
 
+MEMO_PAIRS = 500_000
+
 
 def is_cross_encoder_dir(path: Path) -> bool:
     """Whether ``path`` holds a sequence-classification model (a cross-encoder)."""
@@ -53,6 +55,7 @@ class CrossEncoderReranker(PairScoringReranker):
         self.max_length = max_length
         self.precision = precision
         self.device = device
+        self._memo: dict[tuple[str, str], float] = {}
 
     @cached_property
     def model(self) -> Any:
@@ -63,14 +66,23 @@ class CrossEncoderReranker(PairScoringReranker):
         return CrossEncoder(str(self.path), device=self.device, max_length=self.max_length)
 
     def _predict(self, pairs: list[tuple[str, str]]) -> NDArray[np.float32]:
+        """Scores of (query, passage) pairs; pairs scored before in this process are not
+        scored again (an evaluation comparing orderings of the same candidates pays once)."""
         from ragline.precision import autocast
 
-        with autocast(self.precision):
-            scores = self.model.predict(
-                pairs, batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
-            )
-        scores = scores.float().cpu().numpy()
-        return np.asarray(scores, dtype=np.float32).reshape(len(pairs))
+        todo = list(dict.fromkeys(pair for pair in pairs if pair not in self._memo))
+        if todo:
+            with autocast(self.precision):
+                fresh = self.model.predict(
+                    todo,
+                    batch_size=self.batch_size,
+                    convert_to_tensor=True,
+                    show_progress_bar=False,
+                )
+            if len(self._memo) + len(todo) > MEMO_PAIRS:
+                self._memo.clear()
+            self._memo.update(zip(todo, fresh.float().cpu().reshape(-1).tolist(), strict=True))
+        return np.array([self._memo[pair] for pair in pairs], dtype=np.float32)
 
     def score(self, query: str, passages: Sequence[str]) -> NDArray[np.float32]:
         return self._predict([(query, p) for p in passages])

@@ -93,7 +93,9 @@ def _loss(model: Any, recipe: CrossEncoderRecipe) -> Any:
 
 def _bce_pairs(pairs: list[Any]) -> Any:
     """Pointwise rows (query, passage, label): each positive 1, each negative 0."""
-    from datasets import Dataset
+    from ragline._optional import require
+
+    Dataset = require("datasets", "train").Dataset
 
     rows = [(p.query, p.positive, 1.0) for p in pairs]
     rows += [(p.query, n, 0.0) for p in pairs for n in p.negatives]

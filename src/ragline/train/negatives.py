@@ -60,7 +60,9 @@ def model_negatives(
 ) -> dict[str, list[str]]:
     """Per query, the model's top hits that are not labelled relevant, below rank ``skip``
     and at least ``relative_margin`` (a fraction) below the positive's score."""
-    from datasets import Dataset
+    from ragline._optional import require
+
+    Dataset = require("datasets", "train").Dataset
     from sentence_transformers.util import mine_hard_negatives
 
     # The miner treats every pair of a query as that query's positives, so give it all of them.

@@ -42,7 +42,9 @@ def seed_everything(seed: int) -> None:
 
 def pairs_dataset(pairs: list[TrainingPair]) -> Any:
     """Columns anchor, positive, negative_1…negative_n: the layout both trainers' losses read."""
-    from datasets import Dataset
+    from ragline._optional import require
+
+    Dataset = require("datasets", "train").Dataset
 
     columns: dict[str, list[str]] = {
         "anchor": [p.query for p in pairs],

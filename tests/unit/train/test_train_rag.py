@@ -1,0 +1,374 @@
+"""train_rag: reading QA pairs, the paragraph split, and tiny end-to-end runs — the loss goes
+down, gradients reach the query encoder and the generator, outputs load, and a run
+interrupted at a checkpoint resumes to the same weights as one that was not.
+
+The generator is a random one-layer Llama made here (with the packaged SmolLM2 tokenizer
+when its converted copy is cached, else a small word-level tokenizer); the knowledge base
+holds six one-sentence documents embedded with the packaged MiniLM.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+from ragline.documents import Document  # noqa: E402
+from ragline.errors import RaglineError  # noqa: E402
+from ragline.train import rag  # noqa: E402
+from ragline.train.rag import (  # noqa: E402
+    GENERATOR_DIR,
+    QUERY_ENCODER_DIR,
+    RagRecipe,
+    checkpoint_dir,
+    read_qa_pairs,
+    split_squad_by_paragraph,
+    train_rag,
+)
+from ragline.train.runner import LOG_FILE, RECIPE_FILE  # noqa: E402
+
+DOCUMENTS = {
+    "etna": "Mount Etna is an active volcano on the island of Sicily in Italy.",
+    "violin": "The violin has four strings and is played with a bow made of horsehair.",
+    "honey": "Bees make honey from the nectar of flowers and store it in wax combs.",
+    "glacier": "A glacier is a slow river of ice that forms from compacted snow.",
+    "chess": "In chess the knight moves in an L shape and can jump over other pieces.",
+    "tea": "Green tea is made from leaves of the Camellia sinensis plant.",
+}
+PAIRS = [
+    ("Which island is Mount Etna on?", "Sicily"),
+    ("How many strings does a violin have?", "four"),
+    ("What do bees make honey from?", "nectar"),
+    ("What does a glacier form from?", "compacted snow"),
+    ("How does the knight move in chess?", "in an L shape"),
+    ("Which plant is green tea made from?", "Camellia sinensis"),
+]
+pytestmark = pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing`:FutureWarning")
+SQUAD_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "squad2-dev"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# ---- reading pairs ------------------------------------------------------------------------
+
+
+def _squad(paragraphs: int) -> dict:
+    def qa(n: int, p: int) -> dict:
+        if n == 2:
+            return {
+                "id": f"{p}-{n}",
+                "question": f"q{p}-{n}?",
+                "answers": [],
+                "is_impossible": True,
+            }
+        answers = [{"text": f"a{p}-{n}", "answer_start": 0}, {"text": "other", "answer_start": 0}]
+        return {"id": f"{p}-{n}", "question": f"q{p}-{n}?", "answers": answers}
+
+    return {
+        "data": [
+            {
+                "title": "T",
+                "paragraphs": [
+                    {"context": f"paragraph {p}", "qas": [qa(n, p) for n in range(3)]}
+                    for p in range(paragraphs)
+                ],
+            }
+        ]
+    }
+
+
+def test_read_qa_pairs_squad_hotpot_and_jsonl(tmp_path: Path, caplog) -> None:
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(_squad(2)))
+    with caplog.at_level(logging.WARNING, logger="ragline.train.rag"):
+        assert read_qa_pairs(squad) == [
+            ("q0-0?", "a0-0"),
+            ("q0-1?", "a0-1"),
+            ("q1-0?", "a1-0"),
+            ("q1-1?", "a1-1"),
+        ]
+    assert "skipped 2 records" in caplog.text
+    hotpot = tmp_path / "qa_train.json"
+    hotpot.write_text(json.dumps([{"question": "Who?", "answer": "Ada"}, {"question": "x"}]))
+    assert read_qa_pairs(hotpot) == [("Who?", "Ada")]
+    lines = tmp_path / "pairs.jsonl"
+    lines.write_text(
+        '{"question": " Q? ", "answer": " A "}\nnot json\n{"question": "", "answer": "B"}\n'
+    )
+    assert read_qa_pairs(lines) == [("Q?", "A")]
+    with pytest.raises(RaglineError, match="no such file"):
+        read_qa_pairs(tmp_path / "missing.json")
+    (tmp_path / "odd.json").write_text('{"questions": []}')
+    with pytest.raises(RaglineError, match="odd.json: expected SQuAD json"):
+        read_qa_pairs(tmp_path / "odd.json")
+
+
+def test_split_by_paragraph_is_fixed_and_disjoint(tmp_path: Path) -> None:
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(_squad(10)))
+    train, test = split_squad_by_paragraph(path, 0.3, seed=1)
+    assert (train, test) == split_squad_by_paragraph(path, 0.3, seed=1)
+    paragraph = {q: q.split("-")[0] for q, _ in train + test}
+    assert len({paragraph[q] for q, _ in test}) == 3
+    assert not {paragraph[q] for q, _ in test} & {paragraph[q] for q, _ in train}
+    assert len(train) + len(test) == 20
+    assert split_squad_by_paragraph(path, 0.3, seed=2) != (train, test)
+    with pytest.raises(RaglineError, match="test fraction 1"):
+        split_squad_by_paragraph(path, 1)
+
+
+def test_split_of_squad2_dev_covers_every_answerable_question() -> None:
+    path = SQUAD_DIR / "dev-v2.0.json"
+    if not path.is_file():
+        pytest.skip("squad2-dev data set is missing")
+    train, test = split_squad_by_paragraph(path, 0.2, seed=0)
+    assert len(train) + len(test) == len(read_qa_pairs(path)) == 2910
+    assert 0.15 < len(test) / 2910 < 0.25
+
+
+def test_recipe_refuses_passage_training_and_bad_values() -> None:
+    with pytest.raises(RaglineError, match="passage encoder stays frozen"):
+        RagRecipe(train="passage")
+    with pytest.raises(RaglineError, match="--loss beam"):
+        RagRecipe(loss="beam")
+    with pytest.raises(RaglineError, match="--k 0"):
+        RagRecipe(k=0)
+    with pytest.raises(RaglineError, match="--temperature 0"):
+        RagRecipe(temperature=0)
+
+
+def test_hash_embedder_knowledge_base_is_refused(tmp_path: Path) -> None:
+    from ragline.config import Config, EmbedConfig
+    from ragline.kb import KnowledgeBase
+
+    with KnowledgeBase.create(tmp_path / "kb", Config(embed=EmbedConfig(model="hash-16"))) as kb:
+        kb.add([Document(name, text) for name, text in DOCUMENTS.items()])
+    with pytest.raises(RaglineError, match="needs a sentence-transformers embedder"):
+        train_rag(tmp_path / "kb", PAIRS, tmp_path / "out", RagRecipe(), dev_pairs=[])
+
+
+# ---- tiny end-to-end runs -----------------------------------------------------------------
+
+
+def _cached_smollm2_tokenizer() -> Path | None:
+    from ragline.evaluate.beir import default_cache_dir
+
+    found = sorted((default_cache_dir() / "models").glob("SmolLM2-135M-Instruct*/tokenizer.json"))
+    return found[0].parent if found else None
+
+
+def _word_tokenizer() -> object:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    from ragline.generate.prompt import SYSTEM_PROMPT
+
+    text = " ".join([SYSTEM_PROMPT, *DOCUMENTS.values(), *(q + " " + a for q, a in PAIRS)])
+    words = sorted(set(pre_tokenizers.Whitespace().pre_tokenize_str(text + " Passages Title")))
+    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "</s>", *sorted({w for w, _ in words})])}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.decoder = decoders.WordPiece()
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", eos_token="</s>"
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_generator(tmp_path_factory) -> Path:
+    """A random one-layer Llama saved with a tokenizer, as a Hugging Face directory."""
+    directory = tmp_path_factory.mktemp("tiny-llama")
+    source = _cached_smollm2_tokenizer()
+    if source is not None:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+    else:
+        tokenizer = _word_tokenizer()
+    tokenizer.save_pretrained(str(directory))
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    transformers.LlamaForCausalLM(config).save_pretrained(str(directory))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def minilm_kb(tmp_path_factory) -> Path:
+    from ragline.kb import KnowledgeBase
+
+    path = tmp_path_factory.mktemp("rag") / "kb"
+    with KnowledgeBase.create(path) as kb:
+        kb.add([Document(name, text, {"title": name}) for name, text in DOCUMENTS.items()])
+    return path
+
+
+def _recipe(generator: Path, **changes) -> RagRecipe:
+    settings = {
+        "train": "both",
+        "k": 3,
+        "generator": str(generator),
+        "epochs": 1,
+        "batch_size": 2,
+        "query_learning_rate": 1e-4,
+        "generator_learning_rate": 1e-2,
+        "warmup_ratio": 0.0,
+        "max_answer_tokens": 8,
+        "context_tokens": 48,
+        "precision": "fp32",
+        "checkpoint_every": 100,
+        "seed": 7,
+    }
+    return RagRecipe(**(settings | changes))
+
+
+def _safetensors(path: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(path))
+
+
+@pytest.mark.integration
+def test_tiny_run_learns_and_writes_loadable_outputs(
+    tmp_path: Path, minilm_kb: Path, tiny_generator: Path
+) -> None:
+    from peft import PeftModel
+
+    from ragline.embed.sentence_transformers import SentenceTransformerEncoder
+
+    out = tmp_path / "rag-out"
+    # Every step sees the same four questions, so the losses are comparable step to step.
+    recipe = _recipe(
+        tiny_generator,
+        epochs=6,
+        batch_size=4,
+        generator_learning_rate=3e-2,
+        query_learning_rate=3e-4,
+    )
+    report = train_rag(minilm_kb, PAIRS[:4], out, recipe, dev_pairs=PAIRS[4:5], progress=False)
+    records = [json.loads(line) for line in (out / LOG_FILE).read_text().splitlines()]
+    losses = [r["loss"] for r in records if "loss" in r]
+    assert report["steps"] == len(losses) == 6
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:], strict=False))
+    assert losses[0] - losses[-1] > 0.5
+    assert [r["step"] for r in records if "dev_f1" in r] == [0, 1, 2, 3, 4, 5, 6]
+    assert len(report["dev_f1_per_epoch"]) == 6 and report["dev_f1_before"] is not None
+    assert report["trained"] == [QUERY_ENCODER_DIR, GENERATOR_DIR]
+    assert json.loads((out / RECIPE_FILE).read_text())["recipe"]["train"] == "both"
+    assert not checkpoint_dir(out).exists()
+
+    encoder = SentenceTransformerEncoder(str(out / QUERY_ENCODER_DIR))
+    assert encoder.encode_queries(["Which island?"]).shape == (1, 384)
+    base = transformers.AutoModelForCausalLM.from_pretrained(str(tiny_generator))
+    adapted = PeftModel.from_pretrained(base, str(out / GENERATOR_DIR))
+    assert any("lora_" in name for name, _ in adapted.named_parameters())
+
+    # What `ragline ask --query-encoder DIR --generator DIR` loads.
+    from ragline.generate.hf_local import LocalGenerator
+    from ragline.kb import KnowledgeBase
+
+    local = LocalGenerator(str(out / GENERATOR_DIR))
+    merged, _ = local._load()
+    assert not any("lora_" in name for name, _ in merged.named_parameters())
+    assert local.sequence_logprobs(
+        [local.encode("Which island?")], local.encode("Crete")
+    ).shape == (1,)
+    with KnowledgeBase.open(minilm_kb, query_encoder=str(out / QUERY_ENCODER_DIR)) as kb:
+        assert kb.query_encoder is not None and kb.search("Which island?", k=1, mode="dense")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("train", "loss", "query_grads", "generator_grads"),
+    [
+        ("both", "sequence", True, True),
+        ("both", "token", True, True),
+        ("query", "sequence", True, False),
+        ("generator", "token", False, True),
+    ],
+)
+def test_gradients_reach_the_trained_parts(
+    minilm_kb: Path, tiny_generator: Path, train, loss, query_grads, generator_grads
+) -> None:
+    from ragline.kb import KnowledgeBase
+
+    recipe = _recipe(tiny_generator, train=train, loss=loss)
+    with KnowledgeBase.open(minilm_kb) as kb:
+        trainer = rag._RagTrainer(kb, PAIRS, recipe, total_steps=1)
+        value = trainer.question_loss(0)
+        value.backward()
+    query = [p.grad for p in trainer.query_model.parameters() if p.grad is not None]
+    generator = [
+        (name, p.grad) for name, p in trainer.model.named_parameters() if p.grad is not None
+    ]
+    assert torch.isfinite(value) and value.item() > 0
+    assert (sum(float(g.abs().sum()) for g in query) > 0) is query_grads
+    assert (sum(float(g.abs().sum()) for _, g in generator) > 0) is generator_grads
+    if generator_grads:
+        assert all("lora_" in name for name, _ in generator)
+
+
+@pytest.mark.integration
+def test_interrupted_run_resumes_to_the_same_weights(
+    tmp_path: Path, minilm_kb: Path, tiny_generator: Path, monkeypatch
+) -> None:
+    recipe = _recipe(tiny_generator, epochs=2, batch_size=1, checkpoint_every=2)
+    pairs = PAIRS[:3]
+    straight = train_rag(minilm_kb, pairs, tmp_path / "a", recipe, dev_pairs=[], progress=False)
+
+    save = rag._save_checkpoint
+    saved: list[int] = []
+
+    def save_then_crash(directory: Path, state: dict) -> None:
+        save(directory, state)
+        saved.append(state["step"])
+        if len(saved) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(rag, "_save_checkpoint", save_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        train_rag(minilm_kb, pairs, tmp_path / "b", recipe, dev_pairs=[], progress=False)
+    assert saved == [2, 4] and checkpoint_dir(tmp_path / "b").is_dir()
+    monkeypatch.setattr(rag, "_save_checkpoint", save)
+    resumed = train_rag(minilm_kb, pairs, tmp_path / "b", recipe, dev_pairs=[], progress=False)
+
+    assert resumed["resumed_from_step"] == 4 and resumed["steps"] == straight["steps"] == 6
+    records = (tmp_path / "b" / LOG_FILE).read_text().splitlines()
+    assert [json.loads(r)["step"] for r in records if '"loss"' in r] == [1, 2, 3, 4, 5, 6]
+    for part in (
+        f"{QUERY_ENCODER_DIR}/model.safetensors",
+        f"{GENERATOR_DIR}/adapter_model.safetensors",
+    ):
+        a, b = _safetensors(tmp_path / "a" / part), _safetensors(tmp_path / "b" / part)
+        assert a.keys() == b.keys()
+        for name in a:
+            torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6)
+    assert resumed["last_loss"] == pytest.approx(straight["last_loss"], abs=1e-6)
+
+
+@pytest.mark.integration
+def test_checkpoint_of_another_recipe_is_refused(tmp_path: Path, minilm_kb: Path) -> None:
+    checkpoint = checkpoint_dir(tmp_path / "out")
+    checkpoint.mkdir(parents=True)
+    torch.save({"fingerprint": "another"}, checkpoint / rag.CHECKPOINT_FILE)
+    with pytest.raises(RaglineError, match="checkpoint of another recipe"):
+        train_rag(minilm_kb, PAIRS, tmp_path / "out", RagRecipe(), dev_pairs=[])
