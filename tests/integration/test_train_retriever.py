@@ -23,6 +23,15 @@ def pair_loss(model_path: str, queries: list[str], passages: list[str]) -> float
     return float(-np.mean(np.diag(log_softmax)))
 
 
+def assert_same_weights(a: Path, b: Path) -> None:
+    """Two seeded runs of the same recipe give the same weights."""
+    from safetensors.numpy import load_file
+
+    first, second = load_file(str(a / "model.safetensors")), load_file(str(b / "model.safetensors"))
+    assert first.keys() == second.keys()
+    assert all(np.array_equal(first[name], second[name]) for name in first)
+
+
 def test_train_retriever_lowers_the_loss_and_writes_a_usable_model(
     tmp_path: Path, corpus_docs, queries, run_cli
 ):
@@ -30,12 +39,12 @@ def test_train_retriever_lowers_the_loss_and_writes_a_usable_model(
     data = tmp_path / "pairs.jsonl"
     data.write_text("".join(json.dumps(p) + "\n" for p in pairs) + "not json\n")
     out = tmp_path / "model"
-    result = run_cli(
+    args = (
         "train", "retriever", "--jsonl", data, "--out", out, "--epochs", "3",
         "--batch-size", "4", "--lr", "1e-4", "--dev-fraction", "0",
         "--negatives", "in-batch,bm25", "--temperature", "0.05", "--json",
-        timeout=600,
     )  # fmt: skip
+    result = run_cli(*args, timeout=600)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["data"]["pairs"] == 8 and report["data"]["skipped"] == {
@@ -47,6 +56,11 @@ def test_train_retriever_lowers_the_loss_and_writes_a_usable_model(
     assert (out / "model.safetensors").is_file() and (out / "ragline-training.json").is_file()
     logged = [json.loads(line) for line in (out / "training-log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in logged if "loss" in r] == [1, 2, 3, 4, 5, 6]
+
+    again = tmp_path / "model-again"
+    rerun = run_cli(*[again if arg == out else arg for arg in args], timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert_same_weights(out, again)
 
     texts = [p["positive"] for p in pairs]
     asked = [p["query"] for p in pairs]

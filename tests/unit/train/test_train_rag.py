@@ -372,3 +372,28 @@ def test_checkpoint_of_another_recipe_is_refused(tmp_path: Path, minilm_kb: Path
     torch.save({"fingerprint": "another"}, checkpoint / rag.CHECKPOINT_FILE)
     with pytest.raises(RaglineError, match="checkpoint of another recipe"):
         train_rag(minilm_kb, PAIRS, tmp_path / "out", RagRecipe(), dev_pairs=[])
+
+
+@pytest.mark.integration
+def test_cli_trains_and_ask_loads_the_trained_parts(
+    tmp_path: Path, minilm_kb: Path, tiny_generator: Path, run_cli
+) -> None:
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in PAIRS[:4]))
+    out = tmp_path / "rag-cli"
+    trained = run_cli(
+        "train", "rag", "--kb", minilm_kb, "--pairs", data, "--out", out, "--train", "both",
+        "--generator", tiny_generator, "-k", "2", "--batch-size", "2", "--json", timeout=600,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout)
+    assert report["kind"] == "rag" and report["trained"] == [QUERY_ENCODER_DIR, GENERATOR_DIR]
+    answered = run_cli(
+        "ask", PAIRS[0][0], "--kb", minilm_kb, "--query-encoder", out / QUERY_ENCODER_DIR,
+        "--generator", out / GENERATOR_DIR, "--mode", "sequence", "-k", "2",
+        "--max-new-tokens", "4", "--json", timeout=600,
+    )  # fmt: skip
+    assert answered.returncode == 0, answered.stderr
+    assert len(json.loads(answered.stdout)["passages"]) >= 1
+    both = run_cli("train", "rag", "--kb", minilm_kb, "--out", tmp_path / "x")
+    assert both.returncode == 1 and "give one of --squad or --pairs" in both.stderr
