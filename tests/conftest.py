@@ -238,3 +238,15 @@ def run_cli(
 def run_cli_fixture():
     """The ``run_cli`` helper (conftest modules are not importable by name across the tree)."""
     return run_cli
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models run single-threaded: on a busy machine, syncing threads costs more than
+    the arithmetic (a tiny training step took 8x longer with two threads)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

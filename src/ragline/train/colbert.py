@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
-from ragline.precision import PRECISIONS
 from ragline.train.pairs import TrainingData, TrainingPair
-from ragline.train.runner import LOG_FILE, RECIPE_FILE
+from ragline.train.runner import LOG_FILE, RECIPE_FILE, check_recipe
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +60,13 @@ class ColbertRecipe:
     seed: int = 42
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.dim < 1:
-            raise RaglineError("--epochs, --batch-size and --dim must be >= 1")
-        if self.temperature <= 0:
-            raise RaglineError(f"--temperature {self.temperature}: must be > 0")
+        check_recipe(self)
+        if self.dim < 1:
+            raise RaglineError(f"--dim {self.dim}: must be >= 1")
         if self.bm25_negatives < 0 or self.dense_negatives < 0:
             raise RaglineError("--bm25-negatives and --dense-negatives must be >= 0")
         if not 0 <= self.warmup < 1:
             raise RaglineError(f"--warmup {self.warmup}: a fraction of the steps, in [0, 1)")
-        if self.precision not in PRECISIONS:
-            raise RaglineError(f"--precision {self.precision}: use {', '.join(PRECISIONS)}")
-        if not 0 <= self.dev_fraction < 1:
-            raise RaglineError(f"--dev-fraction {self.dev_fraction}: must be in [0, 1)")
 
 
 def _with_negatives(

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
-from ragline.precision import PRECISIONS, use_bf16
+from ragline.precision import use_bf16
 from ragline.train.negatives import bm25_negatives, mine_negatives
 from ragline.train.pairs import TrainingData
 from ragline.train.runner import (
     LOG_FILE,
     RECIPE_FILE,
     Schedule,
+    check_recipe,
     run_trainer,
     seed_everything,
     staged_output,
@@ -53,16 +54,9 @@ class CrossEncoderRecipe:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        check_recipe(self)
         if self.loss not in LOSSES:
             raise RaglineError(f"--loss {self.loss}: use {' or '.join(LOSSES)}")
-        if self.precision not in PRECISIONS:
-            raise RaglineError(f"--precision {self.precision}: use {', '.join(PRECISIONS)}")
-        if self.temperature <= 0:
-            raise RaglineError(f"--temperature {self.temperature}: must be > 0")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise RaglineError("--epochs and --batch-size must be >= 1")
-        if not 0 <= self.dev_fraction < 1:
-            raise RaglineError(f"--dev-fraction {self.dev_fraction}: must be in [0, 1)")
 
 
 def _new_cross_encoder(base: str, max_length: int) -> Any:

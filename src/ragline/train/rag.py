@@ -44,8 +44,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragline.errors import RaglineError
-from ragline.precision import PRECISIONS, autocast
-from ragline.train.runner import LOG_FILE, RECIPE_FILE, seed_everything, staged_output
+from ragline.precision import autocast
+from ragline.train.runner import (
+    LOG_FILE,
+    RECIPE_FILE,
+    check_recipe,
+    seed_everything,
+    staged_output,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,6 +117,7 @@ class RagRecipe:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        check_recipe(self)
         if self.train == "passage":
             raise RaglineError(
                 "--train passage: the passage encoder stays frozen (its stored vectors are "
@@ -120,16 +127,8 @@ class RagRecipe:
             raise RaglineError(f"--train {self.train}: use {', '.join(TRAINABLE)}")
         if self.loss not in LOSSES:
             raise RaglineError(f"--loss {self.loss}: use {', '.join(LOSSES)}")
-        if self.precision not in PRECISIONS:
-            raise RaglineError(f"--precision {self.precision}: use {', '.join(PRECISIONS)}")
-        if not self.temperature > 0:
-            raise RaglineError(f"--temperature {self.temperature}: must be > 0")
-        if not 0 <= self.dev_fraction < 1:
-            raise RaglineError(f"--dev-fraction {self.dev_fraction}: must be in [0, 1)")
         counts = {
             "k": self.k,
-            "epochs": self.epochs,
-            "batch-size": self.batch_size,
             "lora-r": self.lora_r,
             "max-answer-tokens": self.max_answer_tokens,
             "context-tokens": self.context_tokens,

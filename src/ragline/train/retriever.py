@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
-from ragline.precision import PRECISIONS, use_bf16
+from ragline.precision import use_bf16
 from ragline.train.loss import DEFAULT_TEMPERATURE
 from ragline.train.negatives import NEGATIVE_SOURCES, mine_negatives
 from ragline.train.pairs import TrainingData
@@ -28,6 +28,7 @@ from ragline.train.runner import (
     LOG_FILE,
     RECIPE_FILE,
     Schedule,
+    check_recipe,
     run_trainer,
     seed_everything,
     staged_output,
@@ -60,20 +61,15 @@ class RetrieverRecipe:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        check_recipe(self)
         unknown = [n for n in self.negatives if n not in NEGATIVE_SOURCES]
         if unknown or "in-batch" not in self.negatives:
             raise RaglineError(
                 f"--negatives {','.join(self.negatives)}: combine {', '.join(NEGATIVE_SOURCES)} "
                 "(in-batch is always part of the loss)"
             )
-        if self.temperature <= 0:
-            raise RaglineError(f"--temperature {self.temperature}: must be > 0")
         if self.rounds < 1 or self.epochs < 1 or self.batch_size < 2:
             raise RaglineError("--rounds and --epochs must be >= 1, --batch-size >= 2")
-        if self.precision not in PRECISIONS:
-            raise RaglineError(f"--precision {self.precision}: use {', '.join(PRECISIONS)}")
-        if not 0 <= self.dev_fraction < 1:
-            raise RaglineError(f"--dev-fraction {self.dev_fraction}: must be in [0, 1)")
 
 
 def _load_model(base: str, max_seq_length: int) -> Any:

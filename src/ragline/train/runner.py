@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
-from ragline.precision import use_bf16
+from ragline.precision import PRECISIONS, use_bf16
 from ragline.train.pairs import TrainingPair
 
 RECIPE_FILE = "ragline-training.json"
@@ -31,6 +31,19 @@ class Schedule:
     warmup_ratio: float
     precision: str
     seed: int
+
+
+def check_recipe(recipe: Any) -> None:
+    """The checks every training recipe shares: a positive temperature, at least one epoch
+    and one example per batch, a known precision and a dev share in [0, 1)."""
+    if recipe.temperature <= 0:
+        raise RaglineError(f"--temperature {recipe.temperature}: must be > 0")
+    if recipe.epochs < 1 or recipe.batch_size < 1:
+        raise RaglineError("--epochs and --batch-size must be >= 1")
+    if recipe.precision not in PRECISIONS:
+        raise RaglineError(f"--precision {recipe.precision}: use {', '.join(PRECISIONS)}")
+    if not 0 <= recipe.dev_fraction < 1:
+        raise RaglineError(f"--dev-fraction {recipe.dev_fraction}: must be in [0, 1)")
 
 
 def seed_everything(seed: int) -> None:

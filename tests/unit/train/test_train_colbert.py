@@ -79,14 +79,7 @@ def tiny_data() -> TrainingData:
     return data
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run single-threaded: on a busy machine, syncing threads costs more than
-    the arithmetic (a training step here took 8x longer with two threads)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -49,16 +49,13 @@ PAIRS = [
     ("How does the knight move in chess?", "in an L shape"),
     ("Which plant is green tea made from?", "Camellia sinensis"),
 ]
-pytestmark = pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing`:FutureWarning")
 SQUAD_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "squad2-dev"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing`:FutureWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),
+]
 
 
 # ---- reading pairs ------------------------------------------------------------------------

@@ -17,13 +17,7 @@ from ragline.train.rag_loss import (  # noqa: E402
     rag_token_loss,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
