@@ -54,7 +54,7 @@ class RetrieverRecipe:
     warmup_ratio: float = 0.1
     temperature: float = DEFAULT_TEMPERATURE
     max_seq_length: int = 256
-    mine_length: int = 128
+    mine_length: int = 256
     precision: str = "auto"
     dev_fraction: float = 0.1
     dev_depth: int = 20
