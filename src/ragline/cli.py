@@ -737,6 +737,36 @@ def bench_query_command(
     _console().print(table)
 
 
+@bench_app.command("generate")
+def bench_generate_command(
+    kb: KbOption,
+    queries: Annotated[
+        Path, typer.Option(help="BEIR folder, queries.jsonl, or a text file with a query a line.")
+    ],
+    generator: Annotated[str, typer.Option(help="smollm2 or a local model path.")] = "smollm2",
+    limit: Annotated[int, typer.Option(help="Use the first N questions.")] = 10,
+    k: Annotated[int, typer.Option("-k", "--k", help="Passages per question.")] = 3,
+    max_new_tokens: Annotated[int, typer.Option(help="Tokens generated per answer.")] = 32,
+    as_json: JsonOption = False,
+) -> None:
+    """Time to first token, tokens/s, and RAG-Token's cost per token relative to plain."""
+    from ragline.bench.generate import bench_generate
+    from ragline.kb import KnowledgeBase
+
+    texts = _read_queries(queries, limit)
+    with KnowledgeBase.open(kb) as knowledge_base:
+        result = bench_generate(
+            knowledge_base, texts, generator=generator, k=k, max_new_tokens=max_new_tokens
+        )
+    if as_json:
+        _emit_json(result)
+        return
+    console = _console()
+    for key, value in result.items():
+        if key != "machine":
+            console.print(f"{key:>26}: {value}", markup=False)
+
+
 @bench_app.command("update")
 def bench_update_command(
     chunks: Annotated[int, typer.Option(help="Size of the knowledge base, in chunks.")] = 100_000,

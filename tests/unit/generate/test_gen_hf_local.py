@@ -232,3 +232,14 @@ def test_packaged_smollm2_answers_a_grounded_question() -> None:
     print(f"load {loaded:.1f} s; {len(g.encode(answer))} tokens in {seconds:.1f} s: {answer!r}")
     assert "Paris" in answer
     assert "".join(g.stream(chat, max_new_tokens=24)) == g.generate(chat, max_new_tokens=24)
+
+
+def test_bench_generate_times_first_token_and_rag_token(tiny_dir: Path, docs_kb) -> None:
+    from ragline.bench.generate import bench_generate
+
+    questions = ["what sat on the mat ?", "what color is the sky ?"]
+    result = bench_generate(docs_kb, questions, generator=str(tiny_dir), k=2, max_new_tokens=6)
+    assert result["questions"] == 2 and result["k"] == 2 and result["load_seconds"] > 0
+    assert 0 < result["ttft_p50_s"] <= result["ttft_p95_s"]
+    rates = (result["plain_tokens_per_s"], result["rag_token_tokens_per_s"])
+    assert all(rate is None or rate > 0 for rate in rates)
