@@ -60,12 +60,12 @@ def test_train_reranker_writes_a_model_that_reranks(
     assert (out / "ragline-training.json").is_file() and (out / "training-log.jsonl").is_file()
 
     query = queries["volcanoes"]
-    found = run_cli("search", query, "--kb", docs_kb_dir, "--mode", "bm25", "-k", "3",
+    found = run_cli("search", query, "--kb", docs_kb_dir, "--mode", "hybrid", "-k", "3",
                     "--rerank", out, "--rerank-depth", "5", "--json")  # fmt: skip
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)["hits"]
     assert [h["rank"] for h in hits] == [1, 2, 3]
-    assert all({"first_stage", "rerank", "bm25"} <= set(h["ranks"]) for h in hits)
+    assert all({"first_stage", "rerank"} <= set(h["ranks"]) for h in hits)
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
 
 
