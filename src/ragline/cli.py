@@ -924,7 +924,7 @@ def train_retriever_command(
     ),
     negatives: Annotated[
         str, typer.Option(help="Comma-separated negative sources: in-batch,bm25,model.")
-    ] = "in-batch,model",
+    ] = "in-batch,bm25",
     bm25_negatives: Annotated[int, typer.Option(help="BM25 hard negatives per pair.")] = 1,
     model_negatives: Annotated[int, typer.Option(help="Model-mined negatives per pair.")] = 1,
     mine_skip: Annotated[int, typer.Option(help="Model mining: skip this many top ranks.")] = 0,

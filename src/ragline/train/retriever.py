@@ -1,9 +1,9 @@
 """Fine-tune a bi-encoder retriever on (query, relevant passage) pairs.
 
 The recipe: InfoNCE (sentence-transformers' multiple-negatives ranking loss, ``scale = 1/τ``)
-over in-batch negatives plus one hard negative per pair mined by the model itself (BM25
-negatives can be added or swapped in), batches without duplicate texts, bf16 autocast where
-the CPU has it, linear warm-up and decay, a fixed seed. With ``rounds = 2`` the
+over in-batch negatives plus one BM25 hard negative per pair (negatives mined by the model
+itself can be added or swapped in: better dense-only retrieval, slower), batches without
+duplicate texts, bf16 autocast where the CPU has it, linear warm-up and decay, a fixed seed. With ``rounds = 2`` the
 trained model re-mines its own hard negatives and trains again. The result is a standard
 sentence-transformers directory (``ragline index --embedder DIR``), with the recipe and the
 training log beside the weights.
@@ -42,7 +42,7 @@ class RetrieverRecipe:
     """How to train; the defaults are the measured SciFact recipe for 2 CPU cores."""
 
     base: str = "minilm"
-    negatives: tuple[str, ...] = ("in-batch", "model")
+    negatives: tuple[str, ...] = ("in-batch", "bm25")
     bm25_negatives: int = 1
     model_negatives: int = 1
     mine_skip: int = 0
