@@ -4,9 +4,9 @@ The recipe: InfoNCE (sentence-transformers' multiple-negatives ranking loss, ``s
 over in-batch negatives plus one BM25 hard negative per pair (negatives mined by the model
 itself can be added or swapped in: better dense-only retrieval, slower), batches without
 duplicate texts, bf16 autocast where the CPU has it, linear warm-up and decay, a fixed seed.
-With ``rounds = 2`` the trained model re-mines its own hard negatives and trains again. The result is a standard
-sentence-transformers directory (``ragline index --embedder DIR``), with the recipe and the
-training log beside the weights.
+With ``rounds = 2`` the trained model re-mines its own hard negatives and trains again. The
+result is a standard sentence-transformers directory (``ragline index --embedder DIR``), with
+the recipe and the training log beside the weights.
 """
 
 from __future__ import annotations
