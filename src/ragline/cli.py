@@ -41,7 +41,7 @@ RerankDepthOption = Annotated[
 RerankFusionOption = Annotated[
     str | None,
     typer.Option(
-        help="none: order by re-rank score; rrf: fuse first-stage and re-rank ranks "
+        help="rrf (default): fuse first-stage and re-rank ranks; none: re-rank score alone "
         "(eval beir: a comma-separated list, scored once)."
     ),
 ]
@@ -480,7 +480,7 @@ def eval_beir(
                 use_cache=cache,
                 on_commit=lambda ids, report: progress.update(build, completed=report.indexed),
             )
-        fusions = [f.strip() for f in (rerank_fusion or "none").split(",")] if rerank else [None]
+        fusions = [f.strip() for f in (rerank_fusion or "rrf").split(",")] if rerank else [None]
         results: dict[str, Any] = {}
         runs: dict[str, Any] = {}
         with knowledge_base:

@@ -65,11 +65,15 @@ def test_search_reranks_the_first_stage_head_and_keeps_the_tail(docs_kb: Knowled
     plain = docs_kb.search(query, k=8, mode="bm25")
     assert len(plain) == 8
     reranker = KeywordReranker("moon")
-    out = docs_kb.search(query, k=8, mode="bm25", rerank=reranker, rerank_depth=len(plain))
+    out = docs_kb.search(
+        query, k=8, mode="bm25", rerank=reranker, rerank_depth=len(plain), rerank_fusion="none"
+    )
     assert out[0].chunk.doc_id == "oceans"  # the one passage that mentions the moon
     assert {h.chunk.id for h in out} == {h.chunk.id for h in plain}
     assert reranker.scored == len(plain)
-    head = docs_kb.search(query, k=8, mode="bm25", rerank=reranker, rerank_depth=2)
+    head = docs_kb.search(
+        query, k=8, mode="bm25", rerank=reranker, rerank_depth=2, rerank_fusion="none"
+    )
     assert [h.chunk.id for h in head[2:]] == [h.chunk.id for h in plain[2:]]
     assert [h.rank for h in head] == list(range(1, len(head) + 1))
     assert "rerank" not in head[2].ranks and head[0].ranks["first_stage"] in (1, 2)
