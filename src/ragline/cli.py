@@ -530,8 +530,14 @@ def eval_qa(
     answerable: Annotated[int, typer.Option(help="SQuAD: answerable questions sampled.")] = 300,
     unanswerable: Annotated[int, typer.Option(help="SQuAD: unanswerable questions sampled.")] = 100,
     seed: Annotated[int, typer.Option(help="SQuAD: sampling seed.")] = 0,
+    held_out: Annotated[
+        float | None,
+        typer.Option(help="SQuAD: ask only the test side of this by-paragraph split (train rag)."),
+    ] = None,
+    split_seed: Annotated[int, typer.Option(help="SQuAD: seed of that split.")] = 0,
     limit: Annotated[int | None, typer.Option(help="HotpotQA: first N questions.")] = None,
     embedder: Annotated[str | None, typer.Option(help="minilm or a model directory.")] = None,
+    query_encoder: QueryEncoderOption = None,
     per_question: Annotated[
         Path | None, typer.Option(help="Write each question's answer as JSON lines.")
     ] = None,
@@ -547,13 +553,24 @@ def eval_qa(
     _setup_logging(verbose)
     modes = [m.strip() for m in mode.split(",") if m.strip()]
     data = load_qa(
-        dataset, answerable=answerable, unanswerable=unanswerable, seed=seed, limit=limit
+        dataset,
+        answerable=answerable,
+        unanswerable=unanswerable,
+        seed=seed,
+        held_out=held_out,
+        split_seed=split_seed,
+        limit=limit,
     )
     config = Config().with_overrides("embed", model=embedder)
     console = _console()
     records = open(per_question, "w", encoding="utf-8") if per_question else None  # noqa: SIM115
     with _progress_bar(console, as_json) as progress:
         kb = cached_kb(data.name, data.fingerprint, config, lambda: data.documents, use_cache=cache)
+        if query_encoder:
+            from ragline.kb import KnowledgeBase
+
+            kb.close()
+            kb = KnowledgeBase.open(kb.path, config=config, query_encoder=query_encoder)
         task = progress.add_task("answering", total=len(data.questions) * len(modes))
 
         def answered(run_mode: str, question: Any, answer: Any) -> None:

@@ -45,17 +45,40 @@ def _fingerprint(path: Path, **params: Any) -> str:
     return digest.hexdigest()[:16]
 
 
+def held_out_paragraphs(count: int, fraction: float, seed: int = 0) -> set[int]:
+    """The test side of the fixed by-paragraph split of a SQuAD file: paragraph indices (file
+    order, every paragraph counted) shuffled with ``random.Random(seed)``, the first
+    ``round(fraction · count)`` of them. Training (``ragline train rag``) uses the rest."""
+    if not 0 < fraction < 1:
+        raise RaglineError(f"test fraction {fraction}: must be in (0, 1)")
+    order = list(range(count))
+    random.Random(seed).shuffle(order)
+    return set(order[: round(fraction * count)])
+
+
 def load_squad(
-    path: Path, *, answerable: int = 300, unanswerable: int = 100, seed: int = 0
+    path: Path,
+    *,
+    answerable: int = 300,
+    unanswerable: int = 100,
+    seed: int = 0,
+    held_out: float | None = None,
+    split_seed: int = 0,
 ) -> QaDataset:
-    """SQuAD 1.1/2.0 json: every paragraph a document, a fixed sample of questions."""
+    """SQuAD 1.1/2.0 json: every paragraph a document, a fixed sample of questions; with
+    ``held_out``, questions only from the test side of the by-paragraph split (retrieval
+    still runs over every paragraph)."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    count = sum(len(article["paragraphs"]) for article in data["data"])
+    test_side = held_out_paragraphs(count, held_out, split_seed) if held_out else None
     documents: list[Document] = []
     pool: list[Question] = []
     for article in data["data"]:
         for number, paragraph in enumerate(article["paragraphs"]):
             doc_id = f"{article['title']}#{number}"
             documents.append(Document(doc_id, paragraph["context"], {"title": article["title"]}))
+            if test_side is not None and len(documents) - 1 not in test_side:
+                continue
             for qa in paragraph["qas"]:
                 golds = [] if qa.get("is_impossible") else [a["text"] for a in qa["answers"]]
                 pool.append(Question(qa["id"], qa["question"], golds, [doc_id]))
@@ -101,7 +124,8 @@ def load_qa(path: str | Path, **options: Any) -> QaDataset:
             raise RaglineError(f"{path}: expected a SQuAD json file or a HotpotQA folder")
     if not path.is_file():
         raise RaglineError(f"{path}: no such file")
-    params = {k: v for k, v in options.items() if k in ("answerable", "unanswerable", "seed")}
+    keys = ("answerable", "unanswerable", "seed", "held_out", "split_seed")
+    params = {k: v for k, v in options.items() if k in keys}
     return load_squad(path, **params)
 
 

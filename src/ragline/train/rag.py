@@ -233,22 +233,20 @@ def split_squad_by_paragraph(
     """Train and test pairs of a SQuAD file, split by paragraph so that no test question's
     paragraph was seen in training.
 
-    The split is fixed: paragraphs are numbered in file order (article by article, every
-    paragraph counted, with or without answerable questions), shuffled with
-    ``random.Random(seed)``, and the first ``round(test_fraction · paragraphs)`` go to test.
-    Each side keeps the answerable questions of its paragraphs (first gold answer), in file
+    The split is fixed (``ragline.evaluate.qa.held_out_paragraphs``, which ``ragline eval qa
+    --held-out`` uses too): paragraphs numbered in file order, shuffled with
+    ``random.Random(seed)``, the first ``round(test_fraction · paragraphs)`` to test. Each
+    side keeps the answerable questions of its paragraphs (first gold answer), in file
     order.
     """
+    from ragline.evaluate.qa import held_out_paragraphs
+
     path = Path(path)
-    if not 0 < test_fraction < 1:
-        raise RaglineError(f"test fraction {test_fraction}: must be in (0, 1)")
     data, _ = _records(path)
     if not (isinstance(data, dict) and "data" in data):
         raise RaglineError(f"{path}: not a SQuAD json file")
     paragraphs = [pairs for pairs, _ in _squad_paragraphs(data)]
-    order = list(range(len(paragraphs)))
-    random.Random(seed).shuffle(order)
-    test = set(order[: round(test_fraction * len(paragraphs))])
+    test = held_out_paragraphs(len(paragraphs), test_fraction, seed)
     train_pairs = [p for n, pairs in enumerate(paragraphs) if n not in test for p in pairs]
     test_pairs = [p for n, pairs in enumerate(paragraphs) if n in test for p in pairs]
     return train_pairs, test_pairs

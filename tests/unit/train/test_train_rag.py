@@ -394,3 +394,15 @@ def test_cli_trains_and_ask_loads_the_trained_parts(
     assert len(json.loads(answered.stdout)["passages"]) >= 1
     both = run_cli("train", "rag", "--kb", minilm_kb, "--out", tmp_path / "x")
     assert both.returncode == 1 and "give one of --squad or --pairs" in both.stderr
+
+
+def test_eval_qa_held_out_side_is_the_training_split_test_side() -> None:
+    from ragline.evaluate.qa import load_squad
+
+    path = SQUAD_DIR / "dev-v2.0.json"
+    if not path.is_file():
+        pytest.skip(f"SQuAD 2.0 dev is not at {path}")
+    held = load_squad(path, answerable=10_000, unanswerable=0, held_out=0.2, split_seed=3)
+    train, test = split_squad_by_paragraph(path, 0.2, 3)
+    assert {q.text.strip() for q in held.questions} == {q for q, _ in test}
+    assert len(held.documents) == 646  # retrieval still runs over every paragraph
