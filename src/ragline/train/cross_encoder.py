@@ -102,12 +102,11 @@ def _bce_pairs(pairs: list[Any]) -> Any:
     )
 
 
-def _dev_evaluator(dev: TrainingData, data: TrainingData, depth: int) -> Any:
+def _dev_evaluator(dev: TrainingData, depth: int) -> Any:
     """nDCG@10 of re-ranking each dev query's positives among its BM25 top-``depth``."""
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
 
-    pool = TrainingData(corpus=data.corpus, relevant=dev.relevant)
-    candidates = bm25_negatives(pool, depth, depth=depth)
+    candidates = bm25_negatives(dev, depth, depth=depth)
     samples = [
         {"query": q, "positive": sorted(ps), "negative": candidates.get(q, [])}
         for q, ps in dev.relevant.items()
@@ -145,7 +144,7 @@ def train_cross_encoder(
             seed=recipe.seed,
         )
         model = _new_cross_encoder(recipe.base, recipe.max_length)
-        evaluator = _dev_evaluator(dev, data, recipe.dev_depth) if dev.pairs else None
+        evaluator = _dev_evaluator(dev, recipe.dev_depth) if dev.pairs else None
         if evaluator is not None and not evaluator.samples:
             evaluator = None
         schedule = Schedule(

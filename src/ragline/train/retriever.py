@@ -84,7 +84,7 @@ def _load_model(base: str, max_seq_length: int) -> Any:
     return model
 
 
-def _dev_evaluator(dev: TrainingData, corpus_data: TrainingData, depth: int) -> Any:
+def _dev_evaluator(dev: TrainingData, depth: int) -> Any:
     """nDCG@10 on dev queries over their positives and BM25 top-``depth`` passages."""
     from sentence_transformers.sentence_transformer.evaluation import (
         InformationRetrievalEvaluator,
@@ -92,8 +92,7 @@ def _dev_evaluator(dev: TrainingData, corpus_data: TrainingData, depth: int) -> 
 
     from ragline.train.negatives import bm25_negatives
 
-    pool = TrainingData(corpus=corpus_data.corpus, relevant=dev.relevant)
-    candidates = bm25_negatives(pool, depth, depth=depth)
+    candidates = bm25_negatives(dev, depth, depth=depth)
     passages = list(
         dict.fromkeys(
             [p for ps in dev.relevant.values() for p in sorted(ps)]
@@ -145,7 +144,7 @@ def train_retriever(
     )
     with staged_output(output) as staging:
         model = _load_model(recipe.base, recipe.max_seq_length)
-        evaluator = _dev_evaluator(dev, data, recipe.dev_depth) if dev.pairs else None
+        evaluator = _dev_evaluator(dev, recipe.dev_depth) if dev.pairs else None
         summary = data.summary() | {
             "train_queries": len(train.relevant),
             "dev_queries": len(dev.relevant),
