@@ -146,11 +146,9 @@ def _model_files_fingerprint(model: str) -> str:
 
 def open_beir_kb(dataset: BeirDataset, config: Config, **options: Any) -> Any:
     """A knowledge base over the data set's corpus (see ``cached_kb``)."""
-    if dataset.documents is not None:
-        documents = dataset.documents
-        return cached_kb(dataset.name, dataset.fingerprint, config, lambda: documents, **options)
-    fingerprint = corpus_fingerprint(dataset.path)
-    return cached_kb(dataset.name, fingerprint, config, lambda: [dataset.path], **options)
+    fingerprint = dataset.fingerprint or corpus_fingerprint(dataset.path)
+    sources = dataset.documents if dataset.documents is not None else [dataset.path]
+    return cached_kb(dataset.name, fingerprint, config, lambda: sources, **options)
 
 
 def run_queries(
