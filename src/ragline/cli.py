@@ -527,6 +527,12 @@ def eval_qa(
     model: Annotated[str | None, typer.Option(help="Remote model name (API generators).")] = None,
     hops: Annotated[int | None, typer.Option(help="Retrieval rounds (multi-hop).")] = None,
     k: Annotated[int | None, typer.Option("-k", "--k", help="Passages per question.")] = None,
+    search_mode: Annotated[
+        str | None, typer.Option(help="Retrieval: dense, bm25 or hybrid (default: config).")
+    ] = None,
+    max_new_tokens: Annotated[
+        int | None, typer.Option(help="Longest answer generated (default: config).")
+    ] = None,
     answerable: Annotated[int, typer.Option(help="SQuAD: answerable questions sampled.")] = 300,
     unanswerable: Annotated[int, typer.Option(help="SQuAD: unanswerable questions sampled.")] = 100,
     seed: Annotated[int, typer.Option(help="SQuAD: sampling seed.")] = 0,
@@ -586,7 +592,13 @@ def eval_qa(
                 records.write(json.dumps(record, ensure_ascii=False) + "\n")
 
         with kb:
-            options = {"generator": generator, "hops": hops, "k": k}
+            options = {
+                "generator": generator,
+                "hops": hops,
+                "k": k,
+                "search_mode": search_mode,
+                "max_new_tokens": max_new_tokens,
+            }
             if model:
                 options["model"] = model
             results = evaluate_answers(
@@ -1007,6 +1019,9 @@ def train_reranker_command(
         str | None, typer.Option(help="minilm or a model directory to start from.")
     ] = None,
     loss: Annotated[str | None, typer.Option(help="Cross-encoder loss: listwise or bce.")] = None,
+    head: Annotated[
+        str | None, typer.Option(help="Cross-encoder head: on mean-pooled tokens or [CLS].")
+    ] = None,
     bm25_negatives: Annotated[int | None, typer.Option(help="BM25 negatives per pair.")] = None,
     dense_negatives: Annotated[
         int | None, typer.Option(help="Dense-retriever negatives per pair.")
@@ -1049,14 +1064,15 @@ def train_reranker_command(
     if kind == "cross-encoder":
         from ragline.train.cross_encoder import CrossEncoderRecipe, train_cross_encoder
 
-        given |= {"loss": loss, "max_length": max_length}
+        given |= {"loss": loss, "head": head, "max_length": max_length}
         recipe: Any = CrossEncoderRecipe(**{k: v for k, v in given.items() if v is not None})
         train: Any = train_cross_encoder
     else:
         from ragline.train.colbert import ColbertRecipe, train_colbert
 
-        if loss is not None:
-            raise RaglineError("--loss applies to cross-encoders only")
+        for flag, value in (("--loss", loss), ("--head", head)):
+            if value is not None:
+                raise RaglineError(f"{flag} applies to cross-encoders only")
         given["document_length"] = max_length
         recipe = ColbertRecipe(**{k: v for k, v in given.items() if v is not None})
         train = train_colbert

@@ -240,4 +240,13 @@ def test_eval_qa_on_a_tiny_squad_file(tmp_path: Path, env: dict[str, str]) -> No
     rows = [json.loads(line) for line in per_question.read_text().splitlines()]
     assert {row["id"] for row in rows} == {"a1", "a2", "u1"}
     assert all(row["citations"] or row["abstained"] for row in rows)
+    assert {p["source"] for row in rows for p in row["passages"]} == {"hybrid"}
     assert (tmp_path / "qa.png").read_bytes().startswith(b"\x89PNG")
+
+    done = _ragline("eval", "qa", str(path), "--generator", "extractive", "--embedder", "hash-64",
+                    "--answerable", "2", "--unanswerable", "0", "--search-mode", "bm25", "-k", "1",
+                    "--max-new-tokens", "8", "--per-question", str(per_question), "--json",
+                    cwd=tmp_path, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in per_question.read_text().splitlines()]
+    assert [[p["source"] for p in row["passages"]] for row in rows] == [["bm25"], ["bm25"]]
