@@ -32,15 +32,18 @@ def docs_kb_dir(tmp_path: Path, corpus_docs, run_cli) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("kind", "extra"),
+    ("kind", "extra", "steps"),
     [
-        ("cross-encoder", ["--loss", "listwise", "--dense-negatives", "0"]),
-        ("colbert", ["--dense-negatives", "0"]),
+        ("cross-encoder", ["--loss", "listwise", "--dense-negatives", "0"], 2),
+        # pointwise: each pair's positive and its negative are separate rows
+        ("cross-encoder", ["--loss", "bce", "--head", "cls", "--dense-negatives", "0"], 4),
+        ("colbert", ["--dense-negatives", "0"], 2),
     ],
 )
 def test_train_reranker_writes_a_model_that_reranks(
     kind: str,
     extra: list[str],
+    steps: int,
     tmp_path: Path,
     pairs_file: Path,
     docs_kb_dir: Path,
@@ -56,7 +59,7 @@ def test_train_reranker_writes_a_model_that_reranks(
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
     assert report["kind"] == kind and report["data"]["pairs"] == 8
-    assert report["rounds"][0]["steps"] == 2
+    assert report["rounds"][0]["steps"] == steps
     assert (out / "ragline-training.json").is_file() and (out / "training-log.jsonl").is_file()
 
     query = queries["volcanoes"]
@@ -72,10 +75,12 @@ def test_train_reranker_writes_a_model_that_reranks(
 def test_rerank_flag_errors_name_the_input(tmp_path: Path, docs_kb_dir: Path, run_cli):
     missing = run_cli("search", "lava", "--kb", docs_kb_dir, "--rerank", tmp_path / "nope")
     assert missing.returncode == 1 and "--rerank" in missing.stderr
-    colbert_loss = run_cli("train", "reranker", "--kind", "colbert", "--jsonl", tmp_path / "x",
-                           "--loss", "bce")  # fmt: skip
+    colbert_head = run_cli("train", "reranker", "--kind", "colbert", "--jsonl", tmp_path / "x",
+                           "--head", "cls")  # fmt: skip
     assert (
-        colbert_loss.returncode == 1 and "--loss applies to cross-encoders" in colbert_loss.stderr
+        colbert_head.returncode == 1 and "--head applies to cross-encoders" in colbert_head.stderr
     )
+    bad_head = run_cli("train", "reranker", "--jsonl", tmp_path / "x", "--head", "max")
+    assert bad_head.returncode == 1 and "--head max" in bad_head.stderr
     bad_kind = run_cli("train", "reranker", "--kind", "bm25", "--jsonl", tmp_path / "x")
     assert bad_kind.returncode == 1 and "--kind bm25" in bad_kind.stderr

@@ -22,17 +22,21 @@ MEMO_PAIRS = 500_000
 
 
 def is_cross_encoder_dir(path: Path) -> bool:
-    """Whether ``path`` holds a sequence-classification model (a cross-encoder)."""
+    """Whether ``path`` holds a cross-encoder: a sequence-classification model, or a
+    sentence-transformers CrossEncoder made of modules (e.g. a head on pooled token states)."""
     import json
 
-    config = path / "config.json"
-    if not config.is_file():
-        return False
-    try:
-        architectures = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
-    except (OSError, ValueError):
-        return False
-    return any(a.endswith("ForSequenceClassification") for a in architectures)
+    def read(name: str) -> dict[str, Any]:
+        try:
+            value = json.loads((path / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    if read("config_sentence_transformers.json").get("model_type") == "CrossEncoder":
+        return True
+    architectures = read("config.json").get("architectures") or []
+    return any(str(a).endswith("ForSequenceClassification") for a in architectures)
 
 
 class CrossEncoderReranker(PairScoringReranker):

@@ -1,10 +1,13 @@
 """Train a cross-encoder re-ranker on (query, relevant passage) pairs.
 
-The model starts from a bi-encoder's transformer (the packaged MiniLM by default) with a new
-one-logit head, and learns listwise: for each query, a softmax over its positive, its hard
-negatives (BM25 and dense hits: the candidates a first stage hands the re-ranker) and a few
-other queries' positives — InfoNCE over the candidate list (sentence-transformers' cross-encoder
-multiple-negatives ranking loss). ``loss = "bce"`` trains pointwise instead, for comparison.
+The model starts from a bi-encoder's transformer (the packaged MiniLM by default) reading
+query and passage together, with a new one-logit head on the mean of its token states — the
+representation the bi-encoder was trained to make meaningful, so the head has something to read
+from the first step (a head on [CLS], ``head = "cls"``, barely moves within a CPU budget). It
+learns listwise: for each query, a softmax over its positive, its hard negatives (BM25 and dense
+hits: the candidates a first stage hands the re-ranker) and other queries' positives — InfoNCE
+over the candidate list (sentence-transformers' cross-encoder multiple-negatives ranking loss).
+``loss = "bce"`` trains pointwise instead, for comparison.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ragline.train.runner import (
 )
 
 LOSSES = ("listwise", "bce")
+HEADS = ("mean", "cls")
 
 
 @dataclass(frozen=True)
@@ -38,13 +42,14 @@ class CrossEncoderRecipe:
     """How to train a cross-encoder; defaults are the measured SciFact recipe."""
 
     base: str = "minilm"
+    head: str = "mean"
     loss: str = "listwise"
-    bm25_negatives: int = 3
-    dense_negatives: int = 3
-    in_batch_negatives: int = 2
+    bm25_negatives: int = 2
+    dense_negatives: int = 2
+    in_batch_negatives: int = 1
     epochs: int = 2
     batch_size: int = 16
-    learning_rate: float = 3e-5
+    learning_rate: float = 1e-4
     warmup_ratio: float = 0.1
     temperature: float = 0.1
     max_length: int = 256
@@ -57,22 +62,40 @@ class CrossEncoderRecipe:
         check_recipe(self)
         if self.loss not in LOSSES:
             raise RaglineError(f"--loss {self.loss}: use {' or '.join(LOSSES)}")
+        if self.head not in HEADS:
+            raise RaglineError(f"--head {self.head}: use {' or '.join(HEADS)}")
 
 
-def _new_cross_encoder(base: str, max_length: int) -> Any:
-    """A one-logit cross-encoder over ``base``'s transformer weights (its head is new)."""
+def _new_cross_encoder(base: str, max_length: int, head: str) -> Any:
+    """A cross-encoder to train: ``base`` itself when it is one, else ``base``'s transformer
+    (a bi-encoder) with a new one-logit head on its mean-pooled or [CLS] token state."""
     from ragline.embed.sentence_transformers import resolve_model
     from ragline.rerank.cross_encoder import is_cross_encoder_dir
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from sentence_transformers.base.modules import Dense, Transformer
     from sentence_transformers.cross_encoder import CrossEncoder
+    from sentence_transformers.sentence_transformer.modules import Pooling
     from transformers.utils import logging as transformers_logging
 
     path = Path(base).expanduser()
-    if not is_cross_encoder_dir(path):
-        path, _ = resolve_model(base)
-    transformers_logging.set_verbosity_error()  # the new head's "newly initialized" warning
-    return CrossEncoder(str(path), num_labels=1, max_length=max_length, device="cpu")
+    if is_cross_encoder_dir(path):
+        return CrossEncoder(str(path), max_length=max_length, device="cpu")
+    path, _ = resolve_model(base)
+    if head == "cls":
+        transformers_logging.set_verbosity_error()  # the new head's "newly initialized" warning
+        return CrossEncoder(str(path), num_labels=1, max_length=max_length, device="cpu")
+    transformer = Transformer(str(path), max_seq_length=max_length)
+    width = transformer.get_embedding_dimension()
+    score = Dense(
+        width,
+        1,
+        activation_function=torch.nn.Identity(),
+        module_input_name="sentence_embedding",
+        module_output_name="scores",
+    )
+    return CrossEncoder(modules=[transformer, Pooling(width, "mean"), score], device="cpu")
 
 
 def _loss(model: Any, recipe: CrossEncoderRecipe) -> Any:
@@ -80,8 +103,13 @@ def _loss(model: Any, recipe: CrossEncoderRecipe) -> Any:
 
     if recipe.loss == "bce":
         return losses.BinaryCrossEntropyLoss(model)
+    import torch
+
     return losses.MultipleNegativesRankingLoss(
-        model, num_negatives=recipe.in_batch_negatives, scale=1.0 / recipe.temperature
+        model,
+        num_negatives=recipe.in_batch_negatives,
+        scale=1.0 / recipe.temperature,
+        activation_fn=torch.nn.Identity(),  # softmax over raw scores, not squashed to (0, 1)
     )
 
 
@@ -143,7 +171,7 @@ def train_cross_encoder(
             length=128,
             seed=recipe.seed,
         )
-        model = _new_cross_encoder(recipe.base, recipe.max_length)
+        model = _new_cross_encoder(recipe.base, recipe.max_length, recipe.head)
         evaluator = _dev_evaluator(dev, recipe.dev_depth) if dev.pairs else None
         if evaluator is not None and not evaluator.samples:
             evaluator = None

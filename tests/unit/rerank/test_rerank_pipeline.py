@@ -104,3 +104,24 @@ def test_rrf_fusion_of_stages_lets_both_ranks_vote(docs_kb: KnowledgeBase):
     assert all("fused" in h.scores for h in out)
     with pytest.raises(RaglineError, match="rerank fusion 'max'"):
         docs_kb.search("cats", rerank=KeywordReranker("x"), rerank_fusion="max")
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"config_sentence_transformers.json": {"model_type": "CrossEncoder"}}, True),
+        ({"config.json": {"architectures": ["BertForSequenceClassification"]}}, True),
+        ({"config_sentence_transformers.json": {"model_type": "SentenceTransformer"},
+          "config.json": {"architectures": ["BertModel"]}}, False),
+        ({"config_sentence_transformers.json": ["not", "an", "object"]}, False),
+        ({}, False),
+    ],
+)  # fmt: skip
+def test_cross_encoder_dirs_are_told_from_bi_encoders(tmp_path, files, expected):
+    import json
+
+    from ragline.rerank.cross_encoder import is_cross_encoder_dir
+
+    for name, content in files.items():
+        (tmp_path / name).write_text(json.dumps(content))
+    assert is_cross_encoder_dir(tmp_path) is expected
