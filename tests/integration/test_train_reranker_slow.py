@@ -1,6 +1,6 @@
-"""The default re-ranker recipes on SciFact train, re-ranking hybrid top-100 on SciFact test
-and on HotpotQA, which they were not trained on (slow: about 30 minutes of training and 10 of
-re-ranking per kind on 2 cores)."""
+"""The default re-ranker recipes trained on SciFact train (the cross-encoder with SQuAD
+questions too), re-ranking hybrid top-100 on SciFact test and on HotpotQA, which they were not
+trained on (slow: 15–26 minutes of training and 10–15 of re-ranking per kind on 2 cores)."""
 
 from __future__ import annotations
 
@@ -25,23 +25,26 @@ def ragline(*args: str | Path, cache: Path) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "kind",
+    ("kind", "inputs"),
     [
+        # SciFact alone over-fits the cross-encoder to SciFact (HotpotQA 0.80 -> 0.61)
         pytest.param(
             "cross-encoder",
+            ("--squad", DATA / "squad2-dev" / "dev-v2.0.json"),
             marks=pytest.mark.xfail(
-                strict=True,
-                reason="the cross-encoder recipe does not learn within its budget yet (issue 6)",
+                strict=True, reason="measured 0.726 on SciFact, short of the 0.73 target (issue 6)"
             ),
         ),
-        "colbert",
+        ("colbert", ()),
     ],
 )
-def test_reranker_recipe_beats_hybrid_on_scifact_and_holds_on_hotpotqa(kind: str, tmp_path):
+def test_reranker_recipe_beats_hybrid_on_scifact_and_holds_on_hotpotqa(
+    kind: str, inputs: tuple, tmp_path
+):
     if not (DATA / "scifact" / "corpus.jsonl").is_file():
         pytest.skip(f"SciFact is not at {DATA / 'scifact'} (see ../shared/data/README.md)")
     model = tmp_path / kind
-    report = ragline("train", "reranker", "--kind", kind, "--beir", DATA / "scifact",
+    report = ragline("train", "reranker", "--kind", kind, "--beir", DATA / "scifact", *inputs,
                      "--out", model, cache=tmp_path)  # fmt: skip
     assert report["seconds"] < 30 * 60
     scores = {}
@@ -58,4 +61,4 @@ def test_reranker_recipe_beats_hybrid_on_scifact_and_holds_on_hotpotqa(kind: str
     if kind == "cross-encoder":
         assert after >= 0.73
     before, after = scores["hotpotqa-100"]
-    assert after >= before - 0.001  # measured here: 0.80234 re-ranked vs 0.80240 hybrid
+    assert after >= before - 0.001  # measured: ColBERT 0.80234 vs hybrid 0.80240; CE 0.819
