@@ -3,11 +3,12 @@
 The model starts from a bi-encoder's transformer (the packaged MiniLM by default) reading
 query and passage together, with a new one-logit head on the mean of its token states: the
 representation the bi-encoder was trained to make meaningful, so the head has something to
-read from the first step (``head = "cls"`` reads [CLS] instead; in short probes its loss stayed
-at chance level while the mean head's fell). It learns listwise: for each query, a softmax over
-its positive, its hard negatives (BM25 and dense hits: the candidates a first stage hands the
-re-ranker) and other queries' positives — InfoNCE over the candidate list (sentence-transformers'
-cross-encoder multiple-negatives ranking loss). ``loss = "bce"`` trains pointwise instead.
+read from the first step. (``head = "cls"`` reads [CLS] instead: over the same 26 probe steps
+its loss went from 1.82 to 1.59, chance being 1.79, while the mean head's reached 0.88.) It
+learns listwise: for each query, a softmax over its positive, its hard negatives (BM25 and
+dense hits: the candidates a first stage hands the re-ranker) and other queries' positives —
+InfoNCE over the candidate list (sentence-transformers' cross-encoder multiple-negatives
+ranking loss). ``loss = "bce"`` trains pointwise instead.
 """
 
 from __future__ import annotations
