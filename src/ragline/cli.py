@@ -31,6 +31,14 @@ QueryEncoderOption = Annotated[
     str | None,
     typer.Option(help="Embed queries with this model (one trained by `ragline train rag`)."),
 ]
+SearchModeOption = Annotated[
+    str | None, typer.Option(help="Retrieval: hybrid | dense | bm25 (default: config).")
+]
+MaxNewTokensOption = Annotated[
+    int | None, typer.Option(help="Longest answer, in tokens (default: config).")
+]
+ModelOption = Annotated[str | None, typer.Option(help="Remote model name (API generators).")]
+HopsOption = Annotated[int | None, typer.Option(help="Retrieval rounds (multi-hop).")]
 RerankOption = Annotated[
     str | None,
     typer.Option(help="Re-rank with cross-encoder, colbert, or a model directory."),
@@ -262,17 +270,15 @@ def ask(
         str | None,
         typer.Option(help="smollm2 (packaged), extractive, a model path, or an API base URL."),
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Remote model name (API generators).")] = None,
+    model: ModelOption = None,
     mode: Annotated[str | None, typer.Option(help="plain | sequence | token.")] = None,
-    hops: Annotated[int | None, typer.Option(help="Retrieval rounds (multi-hop).")] = None,
+    hops: HopsOption = None,
     k: Annotated[int | None, typer.Option("-k", "--k", help="Passages given to the model.")] = None,
-    search_mode: Annotated[
-        str | None, typer.Option(help="Retrieval: hybrid | dense | bm25.")
-    ] = None,
+    search_mode: SearchModeOption = None,
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="Restrict passages: key=value …")
     ] = None,
-    max_new_tokens: Annotated[int | None, typer.Option(help="Longest answer, in tokens.")] = None,
+    max_new_tokens: MaxNewTokensOption = None,
     rerank: RerankOption = None,
     query_encoder: QueryEncoderOption = None,
     as_json: JsonOption = False,
@@ -524,15 +530,11 @@ def eval_qa(
     generator: Annotated[
         str | None, typer.Option(help="smollm2, extractive, a model path or an API URL.")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Remote model name (API generators).")] = None,
-    hops: Annotated[int | None, typer.Option(help="Retrieval rounds (multi-hop).")] = None,
+    model: ModelOption = None,
+    hops: HopsOption = None,
     k: Annotated[int | None, typer.Option("-k", "--k", help="Passages per question.")] = None,
-    search_mode: Annotated[
-        str | None, typer.Option(help="Retrieval: dense, bm25 or hybrid (default: config).")
-    ] = None,
-    max_new_tokens: Annotated[
-        int | None, typer.Option(help="Longest answer generated (default: config).")
-    ] = None,
+    search_mode: SearchModeOption = None,
+    max_new_tokens: MaxNewTokensOption = None,
     answerable: Annotated[int, typer.Option(help="SQuAD: answerable questions sampled.")] = 300,
     unanswerable: Annotated[int, typer.Option(help="SQuAD: unanswerable questions sampled.")] = 100,
     seed: Annotated[int, typer.Option(help="SQuAD: sampling seed.")] = 0,
