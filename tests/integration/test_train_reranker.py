@@ -70,6 +70,10 @@ def test_train_reranker_writes_a_model_that_reranks(
     assert [h["rank"] for h in hits] == [1, 2, 3]
     assert all({"first_stage", "rerank"} <= set(h["ranks"]) for h in hits)
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    if kind == "cross-encoder":  # re-ranks at the length it was trained with
+        from ragline.rerank.cross_encoder import CrossEncoderReranker
+
+        assert CrossEncoderReranker(out).model.max_seq_length == 64
 
 
 def test_rerank_flag_errors_name_the_input(tmp_path: Path, docs_kb_dir: Path, run_cli):

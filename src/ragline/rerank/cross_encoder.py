@@ -40,14 +40,17 @@ def is_cross_encoder_dir(path: Path) -> bool:
 
 
 class CrossEncoderReranker(PairScoringReranker):
-    """sentence-transformers' CrossEncoder from a local directory, loaded on first use."""
+    """sentence-transformers' CrossEncoder from a local directory, loaded on first use.
+
+    ``max_length`` defaults to the length the model was saved with (what it was trained to
+    read); pass one to trade accuracy for speed."""
 
     def __init__(
         self,
         model: str | Path,
         *,
         batch_size: int = 32,
-        max_length: int = 256,
+        max_length: int | None = None,
         precision: str = "auto",
         device: str = "cpu",
     ) -> None:
@@ -67,7 +70,8 @@ class CrossEncoderReranker(PairScoringReranker):
         from sentence_transformers.cross_encoder import CrossEncoder
 
         log.info("loading cross-encoder %s", self.path)
-        return CrossEncoder(str(self.path), device=self.device, max_length=self.max_length)
+        length = {"max_length": self.max_length} if self.max_length else {}
+        return CrossEncoder(str(self.path), device=self.device, **length)
 
     def _predict(self, pairs: list[tuple[str, str]]) -> NDArray[np.float32]:
         """Scores of (query, passage) pairs; pairs scored before in this process are not
