@@ -18,6 +18,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from conftest import write_tiny_bert  # noqa: E402
 from ragline.documents import Chunk, Hit  # noqa: E402
 from ragline.errors import RaglineError  # noqa: E402
 from ragline.rerank.base import Reranker  # noqa: E402
@@ -45,37 +46,8 @@ PASSAGES = [
 ]
 
 
-def tiny_bert(directory: Path, *, seed: int = 0, sentence_transformers: bool = True) -> Path:
-    """Save a random 2-layer BERT and its tokenizer; with ``sentence_transformers`` also the
-    modules.json and mean pooling of a bi-encoder directory."""
-    directory.mkdir(parents=True, exist_ok=True)
-    tokenizer = transformers.BertTokenizer(vocab={w: i for i, w in enumerate(VOCAB)})
-    tokenizer.save_pretrained(str(directory))
-    torch.manual_seed(seed)
-    config = transformers.BertConfig(
-        vocab_size=len(VOCAB),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    transformers.BertModel(config).save_pretrained(str(directory))
-    if sentence_transformers:
-        modules = [
-            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {
-                "idx": 1,
-                "name": "1",
-                "path": "1_Pooling",
-                "type": "sentence_transformers.models.Pooling",
-            },
-        ]
-        (directory / "modules.json").write_text(json.dumps(modules))
-        (directory / "1_Pooling").mkdir(exist_ok=True)
-        pooling = {"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True}
-        (directory / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
-    return directory
+def tiny_bert(directory: Path, **options) -> Path:
+    return write_tiny_bert(directory, VOCAB, **options)
 
 
 def stanford_dir(directory: Path, *, metadata: dict | None = None) -> tuple[Path, torch.Tensor]:

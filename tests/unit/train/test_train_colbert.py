@@ -16,6 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from conftest import write_tiny_bert  # noqa: E402
 from ragline.errors import RaglineError  # noqa: E402
 from ragline.rerank.colbert import ColbertReranker, is_colbert_checkpoint  # noqa: E402
 from ragline.train.colbert import (  # noqa: E402
@@ -41,37 +42,6 @@ WORDS = sorted({w for text in TOPICS.values() for w in text.split()} | set(TOPIC
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *".,!?", *WORDS]
 
 
-def tiny_bi_encoder(directory: Path) -> Path:
-    """A random 2-layer BERT saved as a mean-pooling sentence-transformers directory."""
-    directory.mkdir(parents=True)
-    tokenizer = transformers.BertTokenizer(vocab={w: i for i, w in enumerate(VOCAB)})
-    tokenizer.save_pretrained(str(directory))
-    torch.manual_seed(0)
-    config = transformers.BertConfig(
-        vocab_size=len(VOCAB),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    transformers.BertModel(config).save_pretrained(str(directory))
-    modules = [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {
-            "idx": 1,
-            "name": "1",
-            "path": "1_Pooling",
-            "type": "sentence_transformers.models.Pooling",
-        },
-    ]
-    (directory / "modules.json").write_text(json.dumps(modules))
-    (directory / "1_Pooling").mkdir()
-    pooling = {"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True}
-    (directory / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
-    return directory
-
-
 def tiny_data() -> TrainingData:
     data = TrainingData(corpus=list(TOPICS.values()))
     for word, passage in TOPICS.items():
@@ -84,7 +54,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_bi_encoder(tmp_path_factory.mktemp("tiny") / "bi-encoder")
+    return write_tiny_bert(tmp_path_factory.mktemp("tiny") / "bi-encoder", VOCAB)
 
 
 def tiny_recipe(base: Path, **changes) -> ColbertRecipe:
