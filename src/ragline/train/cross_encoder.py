@@ -1,7 +1,8 @@
 """Train a cross-encoder re-ranker on (query, relevant passage) pairs.
 
-The model starts from a bi-encoder's transformer (the packaged MiniLM by default) reading
-query and passage together, with a new one-logit head on the mean of its token states: the
+The model starts from a bi-encoder's transformer (the packaged MiniLM by default; a retriever
+trained on the same domain is a better start: SciFact 0.726 → 0.731) reading query and
+passage together, with a new one-logit head on the mean of its token states: the
 representation the bi-encoder was trained to make meaningful, so the head has something to
 read from the first step. (``head = "cls"`` reads [CLS] instead: over the same 26 probe steps
 its loss went from 1.82 to 1.59, chance being 1.79, while the mean head's reached 0.88.) It
