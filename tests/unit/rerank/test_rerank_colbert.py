@@ -18,7 +18,6 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from conftest import write_tiny_bert  # noqa: E402
 from ragline.documents import Chunk, Hit  # noqa: E402
 from ragline.errors import RaglineError  # noqa: E402
 from ragline.rerank.base import Reranker  # noqa: E402
@@ -30,6 +29,7 @@ from ragline.rerank.colbert import (  # noqa: E402
     maxsim,
     maxsim_tensor,
 )
+from tiny_models import write_tiny_bert  # noqa: E402
 
 WORDS = [
     *("the", "a", "cat", "cats", "dog", "dogs", "sat", "sleeps", "on", "mat", "sun", "moon"),

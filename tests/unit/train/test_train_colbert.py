@@ -16,7 +16,6 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from conftest import write_tiny_bert  # noqa: E402
 from ragline.errors import RaglineError  # noqa: E402
 from ragline.rerank.colbert import ColbertReranker, is_colbert_checkpoint  # noqa: E402
 from ragline.train.colbert import (  # noqa: E402
@@ -27,6 +26,7 @@ from ragline.train.colbert import (  # noqa: E402
     train_colbert,
 )
 from ragline.train.pairs import TrainingData, TrainingPair  # noqa: E402
+from tiny_models import write_tiny_bert  # noqa: E402
 
 TOPICS = {
     "cat": "the cat sleeps on the warm mat",
