@@ -7,18 +7,15 @@ Everything here is model-free and fast: knowledge bases use ``HashEncoder`` (con
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cli_runs import run_cli
 from ragline import Config, Document, KnowledgeBase
 
 HASH_MODEL = "hash-64"
-CLI_TIMEOUT = 120
 
 # Eight documents with disjoint vocabularies, so that each one is the clear answer to a
 # query built from its own words, with metadata for filter tests.
@@ -217,21 +214,6 @@ def docs_kb(kb: KnowledgeBase) -> KnowledgeBase:
     report = kb.add(CORPUS)
     assert report.added == len(CORPUS) and not report.errors
     return kb
-
-
-def run_cli(
-    *args: str | os.PathLike[str], timeout: float = CLI_TIMEOUT, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m ragline.cli ARGS`` and capture its output (never raises on exit code)."""
-    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "ragline.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=cwd,
-    )
 
 
 @pytest.fixture(name="run_cli", scope="session")

@@ -4,13 +4,11 @@ training and a few of answering per arm on 2 cores)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from cli_runs import cli_report
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SQUAD = DATA / "squad2-dev" / "dev-v2.0.json"
@@ -18,19 +16,11 @@ RECALL = ("--answerable", "10000", "--generator", "extractive", "-k", "5")
 ANSWERS = ("--answerable", "120", "-k", "1", "--max-new-tokens", "32")
 
 
-def ragline(*args: str | Path, cache: Path) -> dict:
-    env = {**os.environ, "RAGLINE_CACHE": str(cache)}
-    argv = [sys.executable, "-m", "ragline.cli", *map(str, args), "--json"]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=7200, env=env)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def held_out(*options: str | Path, cache: Path) -> dict:
     """Plain answers to the test side's answerable questions, dense retrieval."""
-    report = ragline("eval", "qa", SQUAD, "--held-out", "0.2", "--split-seed", "0",
-                     "--unanswerable", "0", "--search-mode", "dense", *options,
-                     cache=cache)  # fmt: skip
+    report = cli_report("eval", "qa", SQUAD, "--held-out", "0.2", "--split-seed", "0",
+                        "--unanswerable", "0", "--search-mode", "dense", *options,
+                        cache=cache)  # fmt: skip
     return report["results"]["plain"]
 
 
@@ -38,8 +28,8 @@ def train(arm: str, *options: str, cache: Path) -> Path:
     """Train one arm on a seeded 400 of the train side; returns its output directory."""
     (kb,) = (cache / "kb").glob("squad2-dev-*")
     out = cache / f"rag-{arm}"
-    ragline("train", "rag", "--kb", kb, "--squad", SQUAD, "--limit", "400", "--train", arm,
-            *options, "--out", out, cache=cache)  # fmt: skip
+    cli_report("train", "rag", "--kb", kb, "--squad", SQUAD, "--limit", "400", "--train", arm,
+               *options, "--out", out, cache=cache)  # fmt: skip
     return out
 
 

@@ -5,23 +5,13 @@ and 10–15 of re-ranking per kind on 2 cores)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runs import cli_report
+
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-def ragline(*args: str | Path, cache: Path) -> dict:
-    env = {**os.environ, "RAGLINE_CACHE": str(cache)}
-    argv = [sys.executable, "-m", "ragline.cli", *map(str, args), "--json"]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=7200, env=env)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.mark.slow
@@ -40,17 +30,17 @@ def test_reranker_recipe_beats_hybrid_on_scifact_and_holds_on_hotpotqa(
         pytest.skip(f"SciFact is not at {DATA / 'scifact'} (see ../shared/data/README.md)")
     if kind == "cross-encoder":  # from the MiniLM it scored 0.726 on SciFact
         retriever = tmp_path / "retriever"
-        ragline("train", "retriever", "--beir", DATA / "scifact", "--split", "train",
-                "--out", retriever, cache=tmp_path)  # fmt: skip
+        cli_report("train", "retriever", "--beir", DATA / "scifact", "--split", "train",
+                   "--out", retriever, cache=tmp_path)  # fmt: skip
         inputs = (*inputs, "--base", retriever)
     model = tmp_path / kind
-    ragline("train", "reranker", "--kind", kind, "--beir", DATA / "scifact", *inputs,
-            "--out", model, cache=tmp_path)  # fmt: skip
+    cli_report("train", "reranker", "--kind", kind, "--beir", DATA / "scifact", *inputs,
+               "--out", model, cache=tmp_path)  # fmt: skip
     scores = {}
     for data in (DATA / "scifact", DATA / "hotpotqa-100"):
-        hybrid = ragline("eval", "beir", data, "--mode", "hybrid", cache=tmp_path)
-        reranked = ragline("eval", "beir", data, "--mode", "hybrid", "--rerank", model,
-                           cache=tmp_path)  # fmt: skip
+        hybrid = cli_report("eval", "beir", data, "--mode", "hybrid", cache=tmp_path)
+        reranked = cli_report("eval", "beir", data, "--mode", "hybrid", "--rerank", model,
+                              cache=tmp_path)  # fmt: skip
         scores[data.name] = (
             hybrid["results"]["hybrid"]["ndcg@10"],
             reranked["results"]["hybrid+rerank-rrf"]["ndcg@10"],

@@ -3,23 +3,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runs import cli_report
+
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-def ragline(*args: str | Path, cache: Path) -> dict:
-    env = {**os.environ, "RAGLINE_CACHE": str(cache)}
-    argv = [sys.executable, "-m", "ragline.cli", *map(str, args), "--json"]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=7200, env=env)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.mark.slow
@@ -27,16 +17,16 @@ def test_default_recipe_meets_the_scifact_targets_without_hurting_hotpotqa(tmp_p
     if not (DATA / "scifact" / "corpus.jsonl").is_file():
         pytest.skip(f"SciFact is not at {DATA / 'scifact'} (see ../shared/data/README.md)")
     model = tmp_path / "scifact-retriever"
-    report = ragline("train", "retriever", "--beir", DATA / "scifact", "--out", model,
-                     cache=tmp_path)  # fmt: skip
+    report = cli_report("train", "retriever", "--beir", DATA / "scifact", "--out", model,
+                        cache=tmp_path)  # fmt: skip
     assert report["seconds"] < 30 * 60
-    scifact = ragline("eval", "beir", DATA / "scifact", "--embedder", model,
-                      "--mode", "dense,hybrid", cache=tmp_path)["results"]  # fmt: skip
+    scifact = cli_report("eval", "beir", DATA / "scifact", "--embedder", model,
+                         "--mode", "dense,hybrid", cache=tmp_path)["results"]  # fmt: skip
     assert scifact["dense"]["ndcg@10"] >= 0.70
     assert scifact["hybrid"]["ndcg@10"] >= 0.73
     base, trained = (
-        ragline("eval", "beir", DATA / "hotpotqa-100", "--embedder", embedder,
-                "--mode", "dense", cache=tmp_path)["results"]["dense"]["ndcg@10"]
+        cli_report("eval", "beir", DATA / "hotpotqa-100", "--embedder", embedder,
+                   "--mode", "dense", cache=tmp_path)["results"]["dense"]["ndcg@10"]
         for embedder in ("minilm", model)
     )  # fmt: skip
     assert trained >= base - 0.01
