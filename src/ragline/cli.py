@@ -1088,7 +1088,10 @@ def train_rag_command(
     out: Annotated[Path, typer.Option("--out", help="Directory for the trained parts.")],
     squad: Annotated[
         Path | None,
-        typer.Option(help="SQuAD json: trains on its train side, split by paragraph."),
+        typer.Option(
+            help="SQuAD json: trains on its train side, split by paragraph; the test side's "
+            "paragraphs are never retrieved in training."
+        ),
     ] = None,
     test_fraction: Annotated[
         float, typer.Option(help="SQuAD: share of paragraphs held out for testing.")
@@ -1121,6 +1124,7 @@ def train_rag_command(
     the marginalized loss −log Σ_z p(z|q)·p(y|q,z)."""
     import random
 
+    from ragline.evaluate.qa import held_out_documents
     from ragline.train.rag import RagRecipe, read_qa_pairs, split_squad_by_paragraph, train_rag
 
     _setup_logging(verbose)
@@ -1140,8 +1144,10 @@ def train_rag_command(
         checkpoint_every=checkpoint_every,
         seed=seed,
     )
+    hidden: set[str] = set()
     if squad is not None:
         data, _ = split_squad_by_paragraph(squad, test_fraction, split_seed)
+        hidden = held_out_documents(squad, test_fraction, split_seed)
     else:
         data = read_qa_pairs(pairs)
     if limit is not None and limit < len(data):
@@ -1149,7 +1155,13 @@ def train_rag_command(
     console = _console()
     console.print(f"{len(data)} (question, answer) pairs; training {train}", markup=False)
     report = train_rag(
-        kb, data, out, recipe, resume=resume, progress=not as_json and console.is_terminal
+        kb,
+        data,
+        out,
+        recipe,
+        hidden_documents=hidden,
+        resume=resume,
+        progress=not as_json and console.is_terminal,
     )
     if as_json:
         _emit_json(report)

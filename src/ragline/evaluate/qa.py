@@ -56,6 +56,23 @@ def held_out_paragraphs(count: int, fraction: float, seed: int = 0) -> set[int]:
     return set(order[: round(fraction * count)])
 
 
+def squad_doc_id(title: str, number: int) -> str:
+    """A SQuAD paragraph's document id: its article's title and its number in the article."""
+    return f"{title}#{number}"
+
+
+def held_out_documents(path: str | Path, fraction: float, seed: int = 0) -> set[str]:
+    """Document ids of the test side's paragraphs in the by-paragraph split of a SQuAD file
+    (:func:`held_out_paragraphs`), as :func:`load_squad` names them."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    ids = [
+        squad_doc_id(article["title"], number)
+        for article in data["data"]
+        for number in range(len(article["paragraphs"]))
+    ]
+    return {ids[n] for n in held_out_paragraphs(len(ids), fraction, seed)}
+
+
 def load_squad(
     path: Path,
     *,
@@ -75,7 +92,7 @@ def load_squad(
     pool: list[Question] = []
     for article in data["data"]:
         for number, paragraph in enumerate(article["paragraphs"]):
-            doc_id = f"{article['title']}#{number}"
+            doc_id = squad_doc_id(article["title"], number)
             documents.append(Document(doc_id, paragraph["context"], {"title": article["title"]}))
             if test_side is not None and len(documents) - 1 not in test_side:
                 continue

@@ -38,7 +38,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -337,9 +337,13 @@ def _trainable_state(module: Any) -> dict[str, Any]:
 
 class _Passages:
     """The knowledge base's frozen passages: its dense index finds the top-k chunk row ids,
-    its stored vectors give the scores a gradient, its catalog the texts."""
+    its stored vectors give the scores a gradient, its catalog the texts.
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    Chunks of the ``hidden`` documents are never retrieved (a test split's passages)."""
+
+    def __init__(self, kb: KnowledgeBase, hidden: Collection[str] = ()) -> None:
+        import numpy as np
+
         from ragline.index.base import SearchParams
 
         self.kb = kb
@@ -347,10 +351,25 @@ class _Passages:
         # catalog); opened read-only, nothing is written back.
         self.index, _ = kb._ensure_indexes()
         search = kb.config.search
-        self.params = SearchParams(nprobe=search.nprobe, ef_search=search.ef_search)
+        allowed = None
+        self.hidden_chunks = 0
+        if hidden:
+            every = kb.catalog.rowids_where({})
+            hidden_rows = kb.catalog.rowids_where({"doc_id": {"in": sorted(hidden)}})
+            allowed = np.setdiff1d(every, hidden_rows, assume_unique=True)
+            self.hidden_chunks = len(hidden_rows)
+            if not self.hidden_chunks:
+                log.warning(
+                    "%s: none of the %d held-out documents is in it; training sees every chunk",
+                    kb.path,
+                    len(hidden),
+                )
+        self.params = SearchParams(
+            nprobe=search.nprobe, ef_search=search.ef_search, allowed=allowed
+        )
 
     def __len__(self) -> int:
-        return len(self.index)
+        return len(self.index) - self.hidden_chunks
 
     def top_k(self, query_vectors: NDArray[np.float32], k: int) -> list[list[int]]:
         """Chunk row ids of the ``k`` best passages per query vector."""
@@ -382,11 +401,16 @@ class _RagTrainer:
     """The models, optimizer and schedule of one run, and the loss of one question."""
 
     def __init__(
-        self, kb: KnowledgeBase, examples: list[QaPair], recipe: RagRecipe, total_steps: int
+        self,
+        kb: KnowledgeBase,
+        examples: list[QaPair],
+        recipe: RagRecipe,
+        total_steps: int,
+        hidden: Collection[str] = (),
     ) -> None:
         self.recipe = recipe
         self.examples = examples
-        self.passages = _Passages(kb)
+        self.passages = _Passages(kb, hidden)
         self.k = min(recipe.k, len(self.passages))
         if self.k < recipe.k:
             log.warning("%s holds %d chunks: k lowered to %d", kb.path, self.k, self.k)
@@ -693,11 +717,16 @@ def train_rag(
     recipe: RagRecipe | None = None,
     *,
     dev_pairs: Sequence[QaPair] | None = None,
+    hidden_documents: Collection[str] = (),
     progress: bool = True,
     resume: bool = True,
 ) -> dict[str, Any]:
     """Train end to end on (question, answer) ``pairs`` over the knowledge base at
     ``kb_path`` and save the trained parts to ``output`` (written atomically).
+
+    Chunks of ``hidden_documents`` (a test split's paragraphs) are never retrieved in
+    training, not even as passages that fail to help: otherwise the query encoder learns
+    that the test side never holds an answer and ranks it lower for test questions too.
 
     Dev answer F1 is measured on ``dev_pairs``, or on a held-out ``recipe.dev_fraction``
     of ``pairs``. With ``resume``, a checkpoint left by an interrupted run of the same
@@ -712,7 +741,9 @@ def train_rag(
     train, dev = _split(pairs, dev_pairs, recipe)
     if not train:
         raise RaglineError("no training pairs left after holding out the dev split")
-    fingerprint = _fingerprint(asdict(recipe), train, dev, str(Path(kb_path).resolve()))
+    fingerprint = _fingerprint(
+        asdict(recipe), train, dev, str(Path(kb_path).resolve()), sorted(hidden_documents)
+    )
     checkpoint = checkpoint_dir(output)
     if not resume:
         shutil.rmtree(checkpoint, ignore_errors=True)
@@ -720,7 +751,7 @@ def train_rag(
     seed_everything(recipe.seed)
     with staged_output(output) as staging, KnowledgeBase.open(kb_path) as kb:
         total = recipe.epochs * math.ceil(len(train) / recipe.batch_size)
-        trainer = _RagTrainer(kb, train, recipe, total)
+        trainer = _RagTrainer(kb, train, recipe, total, hidden_documents)
         records: list[dict[str, Any]] = []
         start = 0
         if saved is not None:
@@ -746,6 +777,7 @@ def train_rag(
             "data": {
                 "knowledge_base": str(Path(kb_path).resolve()),
                 "chunks": len(trainer.passages),
+                "hidden_chunks": trainer.passages.hidden_chunks,
                 "train_pairs": len(train),
                 "dev_pairs": len(dev),
             },

@@ -397,7 +397,7 @@ def test_cli_trains_and_ask_loads_the_trained_parts(
 
 
 def test_eval_qa_held_out_side_is_the_training_split_test_side() -> None:
-    from ragline.evaluate.qa import load_squad
+    from ragline.evaluate.qa import held_out_documents, load_squad
 
     path = SQUAD_DIR / "dev-v2.0.json"
     if not path.is_file():
@@ -406,3 +406,27 @@ def test_eval_qa_held_out_side_is_the_training_split_test_side() -> None:
     train, test = split_squad_by_paragraph(path, 0.2, 3)
     assert {q.text.strip() for q in held.questions} == {q for q, _ in test}
     assert len(held.documents) == 646  # retrieval still runs over every paragraph
+    hidden = held_out_documents(path, 0.2, 3)
+    assert len(hidden) == round(0.2 * 646)
+    assert {doc for q in held.questions for doc in q.supporting} <= hidden
+
+
+@pytest.mark.integration
+def test_hidden_documents_are_never_retrieved_in_training(minilm_kb: Path, caplog) -> None:
+    import numpy as np
+
+    from ragline.kb import KnowledgeBase
+
+    with KnowledgeBase.open(minilm_kb) as kb:
+        question = kb.encoder.encode_queries([PAIRS[0][0]]).astype(np.float32)
+        seen = rag._Passages(kb)
+        assert seen.hits(seen.top_k(question, 1)[0])[0].chunk.doc_id == "etna"
+        passages = rag._Passages(kb, {"etna", "tea"})
+        assert (len(passages), passages.hidden_chunks) == (len(DOCUMENTS) - 2, 2)
+        found = {hit.chunk.doc_id for hit in passages.hits(passages.top_k(question, 4)[0])}
+        assert found == set(DOCUMENTS) - {"etna", "tea"}
+        with pytest.raises(RaglineError, match="fewer than 5 hits"):
+            passages.top_k(question, 5)
+        with caplog.at_level(logging.WARNING):
+            assert len(rag._Passages(kb, {"not-there"})) == len(DOCUMENTS)
+        assert "none of the 1 held-out documents" in caplog.text
