@@ -39,6 +39,13 @@ MaxNewTokensOption = Annotated[
 ]
 ModelOption = Annotated[str | None, typer.Option(help="Remote model name (API generators).")]
 HopsOption = Annotated[int | None, typer.Option(help="Retrieval rounds (multi-hop).")]
+FollowUpOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Between hops, search for: missing (a query the model writes for the missing "
+        "fact) or answer (the question plus the model's answer so far)."
+    ),
+]
 RerankOption = Annotated[
     str | None,
     typer.Option(help="Re-rank with cross-encoder, colbert, or a model directory."),
@@ -273,6 +280,7 @@ def ask(
     model: ModelOption = None,
     mode: Annotated[str | None, typer.Option(help="plain | sequence | token.")] = None,
     hops: HopsOption = None,
+    follow_up: FollowUpOption = None,
     k: Annotated[int | None, typer.Option("-k", "--k", help="Passages given to the model.")] = None,
     search_mode: SearchModeOption = None,
     filter_: Annotated[
@@ -306,6 +314,7 @@ def ask(
             else None,
             **({"model": model} if model else {}),
             **({"max_new_tokens": max_new_tokens} if max_new_tokens else {}),
+            **({"follow_up": follow_up} if follow_up else {}),
         )
     if as_json:
         _emit_json(answer.to_dict())
@@ -532,6 +541,7 @@ def eval_qa(
     ] = None,
     model: ModelOption = None,
     hops: HopsOption = None,
+    follow_up: FollowUpOption = None,
     k: Annotated[int | None, typer.Option("-k", "--k", help="Passages per question.")] = None,
     search_mode: SearchModeOption = None,
     max_new_tokens: MaxNewTokensOption = None,
@@ -603,6 +613,8 @@ def eval_qa(
             }
             if model:
                 options["model"] = model
+            if follow_up:
+                options["follow_up"] = follow_up
             results = evaluate_answers(
                 kb,
                 data,

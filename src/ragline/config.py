@@ -121,7 +121,10 @@ class GenerateConfig:
     ``context_tokens``); ``prior_temperature`` turns passage scores (dense cosines where
     known) into p(z|q) for the sequence and token modes; ``min_score`` is the best dense
     cosine below which ragline answers that the knowledge base does not say; ``hops`` > 1
-    retrieves iteratively for questions that need several facts. Decoding ends at ``stop``
+    retrieves iteratively for questions that need several facts, searching between hops
+    for what the generator writes (``follow_up``): ``missing``, a query for the fact still
+    missing, or ``answer``, its answer so far, searched for together with the question
+    (the extractive generator always does the latter). Decoding ends at ``stop``
     ("" for none); the answer kept is the first paragraph with content, without lead-ins
     such as "The answer is:" (small models ramble on after answering).
     """
@@ -138,6 +141,7 @@ class GenerateConfig:
     prior_temperature: float = 0.1
     min_score: float = 0.2
     hops: int = 1
+    follow_up: Literal["missing", "answer"] = "missing"
     seed: int = 0
 
 

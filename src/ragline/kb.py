@@ -635,7 +635,12 @@ class KnowledgeBase:
 
         if config.hops > 1:
             passages, log = multihop_retrieve(
-                question, search, model, hops=config.hops, passages=config.passages
+                question,
+                search,
+                model,
+                hops=config.hops,
+                passages=config.passages,
+                follow_up=config.follow_up,
             )
         else:
             passages = search(question)

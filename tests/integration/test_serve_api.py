@@ -154,6 +154,7 @@ def test_ask_options(client: TestClient) -> None:
             "question": "What are tides caused by?",
             "k": 2,
             "hops": 2,
+            "follow_up": "answer",
             "filters": {"topic": "science"},
             "search_mode": "bm25",
         },
@@ -179,6 +180,7 @@ def test_ask_options(client: TestClient) -> None:
         ("/ask", {"question": "x", "generator": "/etc/passwd"}, "not offered"),
         ("/ask", {"question": "x", "mode": "token"}, "token probabilities"),
         ("/ask", {"question": "x", "hops": 0}, "hops"),
+        ("/ask", {"question": "x", "follow_up": "guess"}, "follow_up"),
     ],
 )
 def test_bad_requests_are_400_with_one_line(

@@ -2,8 +2,9 @@
 
 For a question that needs two facts (who directed the film whose lead actress also starred
 in X?), the first search finds the bridge passage; its content names what to look for next.
-A language model states that follow-up query (or ``DONE``); without one (the extractive
-generator) the follow-up is the question expanded with the best sentence found so far.
+The follow-up search is either a query a language model writes for the fact still missing
+(or ``DONE``), or the question expanded with the answer so far: the generator's answer
+from the passages found, or the extractive generator's best-supported sentence.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ragline.documents import Hit
+from ragline.errors import RaglineError
+from ragline.generate.answer import first_answer
 from ragline.generate.base import Generator, Message
-from ragline.generate.citations import strip_citations
-from ragline.generate.prompt import format_passage
+from ragline.generate.citations import is_abstention_text, strip_citations
+from ragline.generate.prompt import build_messages, format_passage
+
+FOLLOW_UPS = ("missing", "answer")
 
 FOLLOW_UP_SYSTEM = (
     "You plan searches for a question that may need several facts. Given the question and "
@@ -23,13 +28,32 @@ FOLLOW_UP_SYSTEM = (
 )
 
 
-def follow_up_query(question: str, passages: Sequence[Hit], generator: Generator) -> str | None:
-    """The next search query, or None when the generator says nothing is missing."""
+def follow_up_query(
+    question: str, passages: Sequence[Hit], generator: Generator, follow_up: str = "missing"
+) -> str | None:
+    """The next search query, or None when nothing is missing or nothing was found.
+
+    ``follow_up`` is ``missing`` (the generator writes a query for the missing fact) or
+    ``answer`` (the question plus the generator's answer so far).
+    """
+    if follow_up not in FOLLOW_UPS:
+        raise RaglineError(f"follow-up {follow_up!r}: use {', '.join(FOLLOW_UPS)}")
     extract = getattr(generator, "answer", None)
     if callable(extract):
-        sentence, _ = extract(question, passages)
-        sentence = strip_citations(sentence).strip()
-        return f"{question} {sentence}" if sentence else None
+        partial, _ = extract(question, passages)
+    elif follow_up == "answer":
+        messages, _ = build_messages(question, passages)
+        partial = first_answer(generator.generate(messages, max_new_tokens=32, temperature=0.0))
+    else:
+        return _missing_fact_query(question, passages, generator)
+    partial = strip_citations(partial).strip()
+    if not partial or is_abstention_text(partial):
+        return None
+    return f"{question} {partial}"
+
+
+def _missing_fact_query(question: str, passages: Sequence[Hit], generator: Generator) -> str | None:
+    """The generator's query for the fact still missing, or None when it says ``DONE``."""
     blocks = "\n\n".join(format_passage(n, hit) for n, hit in enumerate(passages, start=1))
     messages: list[Message] = [
         {"role": "system", "content": FOLLOW_UP_SYSTEM},
@@ -67,8 +91,12 @@ def multihop_retrieve(
     *,
     hops: int,
     passages: int,
+    follow_up: str = "missing",
 ) -> tuple[list[Hit], list[dict[str, Any]]]:
-    """Up to ``hops`` rounds of retrieval; returns the merged passages and each round's log."""
+    """Up to ``hops`` rounds of retrieval; returns the merged passages and each round's log.
+
+    ``follow_up`` chooses what is searched for after the first round (see
+    :func:`follow_up_query`)."""
     rounds: list[list[Hit]] = []
     log: list[dict[str, Any]] = []
     query: str | None = question
@@ -79,7 +107,7 @@ def multihop_retrieve(
         if len(rounds) == hops:
             break
         found = interleave(rounds, passages)
-        query = follow_up_query(question, found, generator)
+        query = follow_up_query(question, found, generator, follow_up)
         if query is not None and query.lower() in {entry["query"].lower() for entry in log}:
             query = None
     return interleave(rounds, passages + len(rounds) - 1), log

@@ -285,6 +285,8 @@ def ask(body: AskRequest, state: State) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if body.max_new_tokens:
         options["max_new_tokens"] = body.max_new_tokens
+    if body.follow_up:
+        options["follow_up"] = body.follow_up
     try:
         answer = state.kb.ask(
             body.question,

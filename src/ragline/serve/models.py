@@ -59,6 +59,7 @@ class AskRequest(_Strict):
     mode: Literal["plain", "sequence", "token"] | None = None
     k: int | None = Field(None, ge=1, le=100)
     hops: int | None = Field(None, ge=1, le=10)
+    follow_up: Literal["missing", "answer"] | None = None
     generator: str | None = None
     filters: FilterSpec | None = None
     search_mode: Literal["hybrid", "dense", "bm25"] | None = None

@@ -91,24 +91,58 @@ def test_extractive_answer_cites_the_right_passage(kb: KnowledgeBase) -> None:
     assert all(c.supported for c in answer.citations)
 
 
+CHAIN = [
+    Document("film", "The film Zorblat was directed by Quintara Velm."),
+    Document("person", "Quintara Velm was born in the harbour town of Ostrava Pelt."),
+    *[Document(f"noise{i}", f"Someone was born in a town in spring number {i}.") for i in range(6)],
+]
+CHAIN_QUESTION = "Where was the person who directed Zorblat born?"
+
+
 def test_multihop_finds_the_second_fact_single_hop_misses(tmp_path: Path) -> None:
-    chain = [
-        Document("film", "The film Zorblat was directed by Quintara Velm."),
-        Document("person", "Quintara Velm was born in the harbour town of Ostrava Pelt."),
-        *[
-            Document(f"noise{i}", f"Someone was born in a town in spring number {i}.")
-            for i in range(6)
-        ],
-    ]
     generator = ExtractiveGenerator(encoder=HashEncoder())
-    question = "Where was the person who directed Zorblat born?"
+    question = CHAIN_QUESTION
     with KnowledgeBase.create(tmp_path / "kb", encoder=HashEncoder()) as kb:
-        kb.add(chain)
+        kb.add(CHAIN)
         single = kb.ask(question, generator=generator, k=2, search_mode="bm25")
         double = kb.ask(question, generator=generator, k=2, hops=2, search_mode="bm25")
     assert "person" not in {hit.chunk.doc_id for hit in single.passages}
     assert {"film", "person"} <= {hit.chunk.doc_id for hit in double.passages}
     assert len(double.hops) == 2 and "Quintara Velm" in double.hops[1]["query"]
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "reply", "second_query"),
+    [
+        ("answer", "Quintara Velm made it [1].", f"{CHAIN_QUESTION} Quintara Velm made it."),
+        ("missing", "Query: Quintara Velm birthplace", "Quintara Velm birthplace"),
+        ("missing", "DONE", None),
+        ("answer", ABSTAIN_TEXT, None),
+    ],
+)
+def test_multihop_follow_up_is_the_missing_fact_or_the_answer_so_far(
+    tmp_path: Path, follow_up: str, reply: str, second_query: str | None
+) -> None:
+    generator = ScriptedGenerator(reply)
+    with KnowledgeBase.create(tmp_path / "kb", encoder=HashEncoder()) as kb:
+        kb.add(CHAIN)
+        answer = kb.ask(
+            CHAIN_QUESTION, generator=generator, k=2, hops=2, search_mode="bm25",
+            follow_up=follow_up,
+        )  # fmt: skip
+    queries = [hop["query"] for hop in answer.hops]
+    assert queries == [CHAIN_QUESTION] + ([second_query] if second_query else [])
+    if second_query:
+        assert "person" in {hit.chunk.doc_id for hit in answer.passages}
+    hop_prompt = generator.prompts[0][0]["content"]
+    assert ("cite" in hop_prompt) is (follow_up == "answer")
+
+
+def test_unknown_follow_up_is_refused(kb: KnowledgeBase) -> None:
+    from ragline.errors import RaglineError
+
+    with pytest.raises(RaglineError, match="follow-up 'guess': use missing, answer"):
+        kb.ask("What causes tides?", generator=ScriptedGenerator("x"), hops=2, follow_up="guess")
 
 
 @pytest.mark.parametrize("mode", ["sequence", "token"])
