@@ -20,6 +20,8 @@ from ragline.generate.citations import is_abstention_text, strip_citations
 from ragline.generate.prompt import build_messages, format_passage
 
 FOLLOW_UPS = ("missing", "answer")
+FOLLOW_UP_TOKENS = 32
+"""Longest follow-up a generator writes between hops (a query or a short answer)."""
 
 FOLLOW_UP_SYSTEM = (
     "You plan searches for a question that may need several facts. Given the question and "
@@ -43,7 +45,8 @@ def follow_up_query(
         partial, _ = extract(question, passages)
     elif follow_up == "answer":
         messages, _ = build_messages(question, passages)
-        partial = first_answer(generator.generate(messages, max_new_tokens=32, temperature=0.0))
+        reply = generator.generate(messages, max_new_tokens=FOLLOW_UP_TOKENS, temperature=0.0)
+        partial = first_answer(reply)
     else:
         return _missing_fact_query(question, passages, generator)
     partial = strip_citations(partial).strip()
@@ -59,7 +62,7 @@ def _missing_fact_query(question: str, passages: Sequence[Hit], generator: Gener
         {"role": "system", "content": FOLLOW_UP_SYSTEM},
         {"role": "user", "content": f"Passages:\n\n{blocks}\n\nQuestion: {question}\n\nQuery:"},
     ]
-    reply = generator.generate(messages, max_new_tokens=32, temperature=0.0)
+    reply = generator.generate(messages, max_new_tokens=FOLLOW_UP_TOKENS, temperature=0.0)
     lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
     query = lines[0].removeprefix("Query:").strip().strip('"') if lines else ""
     if not query or query.upper().startswith("DONE"):

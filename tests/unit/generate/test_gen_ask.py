@@ -101,11 +101,10 @@ CHAIN_QUESTION = "Where was the person who directed Zorblat born?"
 
 def test_multihop_finds_the_second_fact_single_hop_misses(tmp_path: Path) -> None:
     generator = ExtractiveGenerator(encoder=HashEncoder())
-    question = CHAIN_QUESTION
     with KnowledgeBase.create(tmp_path / "kb", encoder=HashEncoder()) as kb:
         kb.add(CHAIN)
-        single = kb.ask(question, generator=generator, k=2, search_mode="bm25")
-        double = kb.ask(question, generator=generator, k=2, hops=2, search_mode="bm25")
+        single = kb.ask(CHAIN_QUESTION, generator=generator, k=2, search_mode="bm25")
+        double = kb.ask(CHAIN_QUESTION, generator=generator, k=2, hops=2, search_mode="bm25")
     assert "person" not in {hit.chunk.doc_id for hit in single.passages}
     assert {"film", "person"} <= {hit.chunk.doc_id for hit in double.passages}
     assert len(double.hops) == 2 and "Quintara Velm" in double.hops[1]["query"]
