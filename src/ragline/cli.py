@@ -1116,7 +1116,12 @@ def train_rag_command(
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Train on a seeded sample of N pairs.")] = None,
-    train: Annotated[str, typer.Option(help="What learns: query, generator or both.")] = "query",
+    train: Annotated[
+        str,
+        typer.Option(
+            help="What learns, comma-separated: query, passage, generator (both = query,generator)."
+        ),
+    ] = "query",
     loss: Annotated[str, typer.Option(help="Marginalization: sequence or token.")] = "sequence",
     k: Annotated[int, typer.Option("-k", "--k", help="Passages marginalized over.")] = 5,
     temperature: Annotated[float, typer.Option(help="Temperature of p(z|q).")] = 0.1,
@@ -1125,6 +1130,10 @@ def train_rag_command(
     epochs: Annotated[int, typer.Option(help="Epochs.")] = 1,
     batch_size: Annotated[int, typer.Option(help="Questions per optimizer step.")] = 4,
     query_lr: Annotated[float, typer.Option(help="Query-encoder learning rate.")] = 3e-5,
+    passage_lr: Annotated[float, typer.Option(help="Passage-encoder learning rate.")] = 3e-5,
+    refresh_every: Annotated[
+        int, typer.Option(help="With --train passage: re-encode the passage index every N steps.")
+    ] = 50,
     generator_lr: Annotated[float, typer.Option(help="Generator learning rate.")] = 2e-4,
     checkpoint_every: Annotated[int, typer.Option(help="Save a resumable state every N.")] = 50,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
@@ -1152,7 +1161,9 @@ def train_rag_command(
         epochs=epochs,
         batch_size=batch_size,
         query_learning_rate=query_lr,
+        passage_learning_rate=passage_lr,
         generator_learning_rate=generator_lr,
+        refresh_every=refresh_every,
         checkpoint_every=checkpoint_every,
         seed=seed,
     )
@@ -1184,6 +1195,12 @@ def train_rag_command(
         f"{report['dev_f1_before']} → {report['dev_f1_per_epoch']}; saved {out}",
         markup=False,
     )
+    if recipe.trains_passage:
+        console.print(
+            f"to search with it: ragline reindex --kb {kb} --embedder {out}/passage-encoder, "
+            f"then ask with --query-encoder {out}/query-encoder",
+            markup=False,
+        )
 
 
 @app.command()

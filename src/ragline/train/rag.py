@@ -6,10 +6,13 @@ answer under each passage alone, and the loss is the negative log of the margina
 probability (:mod:`ragline.train.rag_loss`). The query encoder learns to rank the passages
 that help the generator produce the answer; the generator learns to answer from them.
 
-What trains (``RagRecipe.train``): the query encoder (a copy of the knowledge base's
-sentence-transformers embedder), the generator (LoRA adapters by default), or both. The
-passage encoder stays frozen: the knowledge base's stored chunk vectors are the passage
-index, so re-embedding is never needed (as in RAG, where the document encoder is frozen too).
+What trains (``RagRecipe.train``, comma-separated parts): the query encoder (a copy of the
+knowledge base's sentence-transformers embedder), the generator (LoRA adapters by default),
+and the passage encoder (another copy of the embedder). By default the passage encoder
+stays frozen, as in RAG: the knowledge base's stored chunk vectors are the passage index.
+When it trains, the index of the stored chunks is re-encoded every ``refresh_every`` steps
+and swapped in whole (:mod:`ragline.train.rag_passages`), and the knowledge base must be
+re-embedded with the trained passage encoder afterwards (``ragline reindex``).
 
 Training matches ``ragline ask --mode sequence`` at inference: dense top-k retrieval, the
 prior's temperature, and one prompt per passage built by
@@ -19,7 +22,9 @@ decoding scores a finished answer.
 
 Output directory::
 
-    query-encoder/          sentence-transformers model (when the query encoder trained)
+    query-encoder/          sentence-transformers model (when the query or passage encoder
+                            trained: queries and passages are then encoded by two models)
+    passage-encoder/        sentence-transformers model (when the passage encoder trained)
     generator/              peft LoRA adapter, or a full model with LoRA off (when trained)
     ragline-training.json   recipe and report
     training-log.jsonl      loss per step, dev answer F1 per epoch
@@ -45,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragline.errors import RaglineError
 from ragline.precision import autocast
+from ragline.train.rag_passages import PROBE_QUERIES, FrozenPassages, RefreshedPassages
 from ragline.train.runner import (
     LOG_FILE,
     RECIPE_FILE,
@@ -64,9 +70,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TRAINABLE = ("query", "generator", "both")
+PARTS = ("query", "passage", "generator")
+ALIASES = {"both": ("query", "generator")}
 LOSSES = ("sequence", "token")
 QUERY_ENCODER_DIR = "query-encoder"
+PASSAGE_ENCODER_DIR = "passage-encoder"
 GENERATOR_DIR = "generator"
 CHECKPOINT_FILE = "state.pt"
 DEV_STOP = ("\n\n",)
@@ -81,19 +89,23 @@ QaPair = tuple[str, str]
 class RagRecipe:
     """How to train end to end.
 
-    ``train`` is ``"query"``, ``"generator"`` or ``"both"``; ``loss`` ``"sequence"`` or
+    ``train`` names the parts that learn, comma-separated: ``query``, ``passage``,
+    ``generator`` (``both`` = query and generator). ``loss`` is ``"sequence"`` or
     ``"token"``; ``k`` passages per question with prior ``softmax(score / temperature)``
     (keep it equal to ``prior_temperature`` at inference). ``generator`` is ``"smollm2"``
     or a local Hugging Face causal LM directory; with ``lora`` only rank-``lora_r``
     adapters on its linear layers train. ``batch_size`` questions per optimizer step;
-    answers are cut to ``max_answer_tokens`` and each passage to ``context_tokens``.
+    answers are cut to ``max_answer_tokens`` and each passage to ``context_tokens``. A
+    training passage encoder's index is refreshed every ``refresh_every`` steps.
 
     >>> RagRecipe(train="both", loss="token").k
     5
-    >>> RagRecipe(train="passage")
+    >>> RagRecipe(train="query,passage").parts
+    ('query', 'passage')
+    >>> RagRecipe(train="documents")
     Traceback (most recent call last):
     ...
-    ragline.errors.RaglineError: --train passage: the passage encoder stays frozen (its stored vectors are the index); train query, generator or both
+    ragline.errors.RaglineError: --train documents: name parts from query, passage, generator (or both)
     """  # noqa: E501
 
     train: str = "query"
@@ -107,7 +119,9 @@ class RagRecipe:
     epochs: int = 1
     batch_size: int = 4
     query_learning_rate: float = 3e-5
+    passage_learning_rate: float = 3e-5
     generator_learning_rate: float = 2e-4
+    refresh_every: int = 50
     warmup_ratio: float = 0.1
     max_answer_tokens: int = 32
     context_tokens: int = 384
@@ -118,13 +132,7 @@ class RagRecipe:
 
     def __post_init__(self) -> None:
         check_recipe(self)
-        if self.train == "passage":
-            raise RaglineError(
-                "--train passage: the passage encoder stays frozen (its stored vectors are "
-                "the index); train query, generator or both"
-            )
-        if self.train not in TRAINABLE:
-            raise RaglineError(f"--train {self.train}: use {', '.join(TRAINABLE)}")
+        trained_parts(self.train)
         if self.loss not in LOSSES:
             raise RaglineError(f"--loss {self.loss}: use {', '.join(LOSSES)}")
         counts = {
@@ -133,18 +141,37 @@ class RagRecipe:
             "max-answer-tokens": self.max_answer_tokens,
             "context-tokens": self.context_tokens,
             "checkpoint-every": self.checkpoint_every,
+            "refresh-every": self.refresh_every,
         }
         for name, value in counts.items():
             if value < 1:
                 raise RaglineError(f"--{name} {value}: must be >= 1")
 
     @property
+    def parts(self) -> tuple[str, ...]:
+        return trained_parts(self.train)
+
+    @property
     def trains_query(self) -> bool:
-        return self.train in ("query", "both")
+        return "query" in self.parts
+
+    @property
+    def trains_passage(self) -> bool:
+        return "passage" in self.parts
 
     @property
     def trains_generator(self) -> bool:
-        return self.train in ("generator", "both")
+        return "generator" in self.parts
+
+
+def trained_parts(train: str) -> tuple[str, ...]:
+    """The parts a ``--train`` value names, in ``PARTS`` order; an unknown name is refused."""
+    named: set[str] = set()
+    for word in (w.strip() for w in train.split(",")):
+        if word not in (*PARTS, *ALIASES):
+            raise RaglineError(f"--train {train}: name parts from {', '.join(PARTS)} (or both)")
+        named.update(ALIASES.get(word, (word,)))
+    return tuple(part for part in PARTS if part in named)
 
 
 # ---- data ---------------------------------------------------------------------------------
@@ -275,7 +302,7 @@ def _fingerprint(*parts: Any) -> str:
 # ---- models -------------------------------------------------------------------------------
 
 
-def _load_query_encoder(kb: KnowledgeBase) -> Any:
+def _load_encoder(kb: KnowledgeBase) -> Any:
     """A trainable copy of the knowledge base's sentence-transformers embedder."""
     from ragline.embed.sentence_transformers import resolve_model
 
@@ -332,68 +359,6 @@ def _trainable_state(module: Any) -> dict[str, Any]:
     return {name: p.detach().clone() for name, p in module.named_parameters() if p.requires_grad}
 
 
-# ---- the passage side ---------------------------------------------------------------------
-
-
-class _Passages:
-    """The knowledge base's frozen passages: its dense index finds the top-k chunk row ids,
-    its stored vectors give the scores a gradient, its catalog the texts.
-
-    Chunks of the ``hidden`` documents are never retrieved (a test split's passages)."""
-
-    def __init__(self, kb: KnowledgeBase, hidden: Collection[str] = ()) -> None:
-        import numpy as np
-
-        from ragline.index.base import SearchParams
-
-        self.kb = kb
-        # The dense index as the KnowledgeBase keeps it (loaded or caught up from the
-        # catalog); opened read-only, nothing is written back.
-        self.index, _ = kb._ensure_indexes()
-        search = kb.config.search
-        allowed = None
-        self.hidden_chunks = 0
-        if hidden:
-            every = kb.catalog.rowids_where({})
-            hidden_rows = kb.catalog.rowids_where({"doc_id": {"in": sorted(hidden)}})
-            allowed = np.setdiff1d(every, hidden_rows, assume_unique=True)
-            self.hidden_chunks = len(hidden_rows)
-            if not self.hidden_chunks:
-                log.warning(
-                    "%s: none of the %d held-out documents is in it; training sees every chunk",
-                    kb.path,
-                    len(hidden),
-                )
-        self.params = SearchParams(
-            nprobe=search.nprobe, ef_search=search.ef_search, allowed=allowed
-        )
-
-    def __len__(self) -> int:
-        return len(self.index) - self.hidden_chunks
-
-    def top_k(self, query_vectors: NDArray[np.float32], k: int) -> list[list[int]]:
-        """Chunk row ids of the ``k`` best passages per query vector."""
-        _, ids = self.index.search(query_vectors, k, params=self.params)
-        rows = ids.tolist()
-        if any(i < 0 for row in rows for i in row):
-            raise RaglineError(f"{self.kb.path}: the dense index returned fewer than {k} hits")
-        return rows
-
-    def vectors(self, rowids: Sequence[int]) -> torch.Tensor:
-        """The stored vectors of ``rowids``, in that order, as a constant ``(k, dim)`` tensor."""
-        import torch
-
-        ids, matrix = self.kb.catalog.vectors(rowids)
-        position = {rowid: n for n, rowid in enumerate(ids.tolist())}
-        return torch.from_numpy(matrix[[position[r] for r in rowids]])
-
-    def hits(self, rowids: Sequence[int]) -> list[Hit]:
-        from ragline.documents import Hit
-
-        chunks = self.kb.catalog.chunks(rowids)
-        return [Hit(chunks[r], 0.0, n, "dense") for n, r in enumerate(rowids, start=1)]
-
-
 # ---- the trainer --------------------------------------------------------------------------
 
 
@@ -410,13 +375,22 @@ class _RagTrainer:
     ) -> None:
         self.recipe = recipe
         self.examples = examples
-        self.passages = _Passages(kb, hidden)
+        self.prefix = kb.config.embed.query_prefix
+        self.query_model = _load_encoder(kb)
+        self.query_model.requires_grad_(recipe.trains_query)
+        self.passage_model: Any = None
+        self.passages: FrozenPassages
+        if recipe.trains_passage:
+            self.passage_model = _load_encoder(kb)
+            document_prefix = kb.config.embed.document_prefix
+            self.passages = RefreshedPassages(
+                kb, lambda texts: _embed(self.passage_model, texts, document_prefix), hidden
+            )
+        else:
+            self.passages = FrozenPassages(kb, hidden)
         self.k = min(recipe.k, len(self.passages))
         if self.k < recipe.k:
             log.warning("%s holds %d chunks: k lowered to %d", kb.path, self.k, self.k)
-        self.prefix = kb.config.embed.query_prefix
-        self.query_model = _load_query_encoder(kb)
-        self.query_model.requires_grad_(recipe.trains_query)
         self.local, self.model = _load_generator(recipe)
         _, self.tokenizer = self.local._load()
         eos = self.local.eos_token_ids()
@@ -439,6 +413,10 @@ class _RagTrainer:
             groups.append(
                 {"params": _trainable(self.query_model), "lr": recipe.query_learning_rate}
             )
+        if recipe.trains_passage:
+            groups.append(
+                {"params": _trainable(self.passage_model), "lr": recipe.passage_learning_rate}
+            )
         if recipe.trains_generator:
             groups.append({"params": _trainable(self.model), "lr": recipe.generator_learning_rate})
         optimizer = torch.optim.AdamW(groups)
@@ -455,6 +433,8 @@ class _RagTrainer:
     def set_training(self, training: bool) -> None:
         """Dropout on for the parts that train (while training), off otherwise."""
         self.query_model.train(training and self.recipe.trains_query)
+        if self.passage_model is not None:
+            self.passage_model.train(training)
         self.model.train(training and self.recipe.trains_generator)
 
     def prompt(self, question: str, hit: Hit) -> list[int]:
@@ -529,7 +509,6 @@ class _RagTrainer:
 
     def dev_f1(self, dev: Sequence[QaPair]) -> float | None:
         """Mean answer F1 of greedy answers from each dev question's top-1 passage."""
-        import torch
 
         from ragline.evaluate.qa_metrics import f1
         from ragline.generate.answer import first_answer
@@ -538,15 +517,7 @@ class _RagTrainer:
         if not dev:
             return None
         self.set_training(False)
-        questions = [q for q, _ in dev]
-        with torch.no_grad():
-            vectors = torch.cat(
-                [
-                    _embed(self.query_model, questions[lo : lo + EMBED_BATCH], self.prefix)
-                    for lo in range(0, len(questions), EMBED_BATCH)
-                ]
-            )
-        top = [row[0] for row in self.passages.top_k(vectors.numpy(), 1)]
+        top = [row[0] for row in self.passages.top_k(self.query_vectors([q for q, _ in dev]), 1)]
         total = 0.0
         for (question, answer), hit in zip(dev, self.passages.hits(top), strict=True):
             with autocast(self.recipe.precision):
@@ -559,26 +530,58 @@ class _RagTrainer:
         self.set_training(True)
         return total / len(dev)
 
+    def query_vectors(self, questions: Sequence[str]) -> NDArray[np.float32]:
+        """Unit vectors of ``questions`` from the query encoder as it is now (no gradient)."""
+        import torch
+
+        with torch.no_grad():
+            parts = [
+                _embed(self.query_model, questions[lo : lo + EMBED_BATCH], self.prefix)
+                for lo in range(0, len(questions), EMBED_BATCH)
+            ]
+        return torch.cat(parts).numpy()
+
+    def refresh_index(self, step: int) -> dict[str, Any]:
+        """Re-encode the passages with the passage encoder as trained so far and swap the
+        new index in; the record says how stale the replaced one was, measured on the first
+        ``PROBE_QUERIES`` training questions."""
+        assert isinstance(self.passages, RefreshedPassages)
+        self.set_training(False)
+        probe = self.query_vectors([q for q, _ in self.examples[:PROBE_QUERIES]])
+        record = self.passages.refresh(step, probe, self.k)
+        self.set_training(True)
+        return record
+
     def state_dict(self) -> dict[str, Any]:
-        return {
+        state = {
             "query": _trainable_state(self.query_model),
             "generator": _trainable_state(self.model),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
         }
+        if isinstance(self.passages, RefreshedPassages):
+            state["passage"] = _trainable_state(self.passage_model)
+            state["passage_index"] = self.passages.state_dict()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.query_model.load_state_dict(state["query"], strict=False)
         self.model.load_state_dict(state["generator"], strict=False)
+        if isinstance(self.passages, RefreshedPassages):
+            self.passage_model.load_state_dict(state["passage"], strict=False)
+            self.passages.load_state_dict(state["passage_index"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
 
     def save(self, directory: Path) -> list[str]:
         """Write the parts that trained into ``directory``; returns their folder names."""
         written = []
-        if self.recipe.trains_query:
+        if self.recipe.trains_query or self.recipe.trains_passage:
             self.query_model.save(str(directory / QUERY_ENCODER_DIR))
             written.append(QUERY_ENCODER_DIR)
+        if self.recipe.trains_passage:
+            self.passage_model.save(str(directory / PASSAGE_ENCODER_DIR))
+            written.append(PASSAGE_ENCODER_DIR)
         if self.recipe.trains_generator:
             self.model.save_pretrained(str(directory / GENERATOR_DIR))
             self.tokenizer.save_pretrained(str(directory / GENERATOR_DIR))
@@ -682,10 +685,16 @@ def _train_loop(
         batch = order[position * recipe.batch_size : (position + 1) * recipe.batch_size]
         began = time.perf_counter()
         loss = trainer.step(batch)
-        seconds = round(time.perf_counter() - began, 3)
-        records.append({"step": step + 1, "epoch": epoch + 1, "loss": loss, "seconds": seconds})
+        record = {"step": step + 1, "epoch": epoch + 1, "loss": loss}
+        record["seconds"] = round(time.perf_counter() - began, 3)
+        refreshed = isinstance(trainer.passages, RefreshedPassages)
+        if refreshed:
+            record["index_age"] = step - trainer.passages.snapshot.step
+        records.append(record)
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}")
+        if refreshed and (step + 1) % recipe.refresh_every == 0 and step + 1 < total:
+            records.append({"epoch": epoch + 1} | trainer.refresh_index(step + 1))
         if position == per_epoch - 1:
             records.append({"step": step + 1, "epoch": epoch + 1, "dev_f1": trainer.dev_f1(dev)})
         if (step + 1) % recipe.checkpoint_every == 0 and step + 1 < total:
@@ -707,6 +716,21 @@ def _report(records: list[dict[str, Any]], resumed_from: int, started: float) ->
         "last_loss": losses[-1]["loss"] if losses else None,
         "dev_f1_before": next((r["dev_f1"] for r in dev if r["step"] == 0), None),
         "dev_f1_per_epoch": [r["dev_f1"] for r in dev if r["step"] > 0],
+    }
+
+
+def _index_report(records: list[dict[str, Any]], recipe: RagRecipe) -> dict[str, Any]:
+    """How stale the training passage index was (when the passage encoder trained)."""
+    if not recipe.trains_passage:
+        return {}
+    ages = [r["index_age"] for r in records if "index_age" in r]
+    return {
+        "passage_index": {
+            "refresh_every": recipe.refresh_every,
+            "max_index_age": max(ages, default=0),
+            "mean_index_age": round(sum(ages) / len(ages), 2) if ages else 0,
+            "refreshes": [r for r in records if "index_version" in r],
+        }
     }
 
 
@@ -770,23 +794,27 @@ def train_rag(
             fingerprint=fingerprint,
             progress=progress,
         )
-        report: dict[str, Any] = {
-            "output": str(output),
-            "kind": "rag",
-            "recipe": asdict(recipe),
-            "data": {
-                "knowledge_base": str(Path(kb_path).resolve()),
-                "chunks": len(trainer.passages),
-                "hidden_chunks": trainer.passages.hidden_chunks,
-                "train_pairs": len(train),
-                "dev_pairs": len(dev),
-            },
-            "generator": {
-                "name": trainer.local.name,
-                "base": str(trainer.local._load()[0].name_or_path),
-            },
-            "trained": trainer.save(staging),
-        } | _report(records, start, started)
+        report: dict[str, Any] = (
+            {
+                "output": str(output),
+                "kind": "rag",
+                "recipe": asdict(recipe),
+                "data": {
+                    "knowledge_base": str(Path(kb_path).resolve()),
+                    "chunks": len(trainer.passages),
+                    "hidden_chunks": trainer.passages.hidden_chunks,
+                    "train_pairs": len(train),
+                    "dev_pairs": len(dev),
+                },
+                "generator": {
+                    "name": trainer.local.name,
+                    "base": str(trainer.local._load()[0].name_or_path),
+                },
+                "trained": trainer.save(staging),
+            }
+            | _report(records, start, started)
+            | _index_report(records, recipe)
+        )
         (staging / LOG_FILE).write_text("".join(json.dumps(r) + "\n" for r in records))
         (staging / RECIPE_FILE).write_text(json.dumps(report, indent=2) + "\n")
     shutil.rmtree(checkpoint, ignore_errors=True)

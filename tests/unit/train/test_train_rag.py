@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from ragline.errors import RaglineError  # noqa: E402
 from ragline.train import rag  # noqa: E402
 from ragline.train.rag import (  # noqa: E402
     GENERATOR_DIR,
+    PASSAGE_ENCODER_DIR,
     QUERY_ENCODER_DIR,
     RagRecipe,
     checkpoint_dir,
@@ -31,6 +33,7 @@ from ragline.train.rag import (  # noqa: E402
     split_squad_by_paragraph,
     train_rag,
 )
+from ragline.train.rag_passages import FrozenPassages, RefreshedPassages  # noqa: E402
 from ragline.train.runner import LOG_FILE, RECIPE_FILE  # noqa: E402
 
 DOCUMENTS = {
@@ -135,9 +138,19 @@ def test_split_of_squad2_dev_covers_every_answerable_question() -> None:
     assert 0.15 < len(test) / 2910 < 0.25
 
 
-def test_recipe_refuses_passage_training_and_bad_values() -> None:
-    with pytest.raises(RaglineError, match="passage encoder stays frozen"):
-        RagRecipe(train="passage")
+def test_recipe_parts_and_bad_values() -> None:
+    assert RagRecipe(train="both").parts == ("query", "generator")
+    assert RagRecipe(train="generator, passage").parts == ("passage", "generator")
+    recipe = RagRecipe(train="passage")
+    assert (recipe.trains_query, recipe.trains_passage, recipe.trains_generator) == (
+        False,
+        True,
+        False,
+    )
+    with pytest.raises(RaglineError, match="--train query,documents: name parts from"):
+        RagRecipe(train="query,documents")
+    with pytest.raises(RaglineError, match="--refresh-every 0"):
+        RagRecipe(train="passage", refresh_every=0)
     with pytest.raises(RaglineError, match="--loss beam"):
         RagRecipe(loss="beam")
     with pytest.raises(RaglineError, match="--k 0"):
@@ -293,18 +306,26 @@ def test_tiny_run_learns_and_writes_loadable_outputs(
         assert kb.query_encoder is not None and kb.search("Which island?", k=1, mode="dense")
 
 
+def _grad_total(module) -> float:
+    if module is None:
+        return 0.0
+    return sum(float(p.grad.abs().sum()) for p in module.parameters() if p.grad is not None)
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize(
-    ("train", "loss", "query_grads", "generator_grads"),
+    ("train", "loss", "learns"),
     [
-        ("both", "sequence", True, True),
-        ("both", "token", True, True),
-        ("query", "sequence", True, False),
-        ("generator", "token", False, True),
+        ("both", "sequence", {"query", "generator"}),
+        ("both", "token", {"query", "generator"}),
+        ("query", "sequence", {"query"}),
+        ("generator", "token", {"generator"}),
+        ("passage", "sequence", {"passage"}),
+        ("query,passage,generator", "token", {"query", "passage", "generator"}),
     ],
 )
 def test_gradients_reach_the_trained_parts(
-    minilm_kb: Path, tiny_generator: Path, train, loss, query_grads, generator_grads
+    minilm_kb: Path, tiny_generator: Path, train, loss, learns
 ) -> None:
     from ragline.kb import KnowledgeBase
 
@@ -313,22 +334,33 @@ def test_gradients_reach_the_trained_parts(
         trainer = rag._RagTrainer(kb, PAIRS, recipe, total_steps=1)
         value = trainer.question_loss(0)
         value.backward()
-    query = [p.grad for p in trainer.query_model.parameters() if p.grad is not None]
-    generator = [
-        (name, p.grad) for name, p in trainer.model.named_parameters() if p.grad is not None
-    ]
+    generator = [name for name, p in trainer.model.named_parameters() if p.grad is not None]
     assert torch.isfinite(value) and value.item() > 0
-    assert (sum(float(g.abs().sum()) for g in query) > 0) is query_grads
-    assert (sum(float(g.abs().sum()) for _, g in generator) > 0) is generator_grads
-    if generator_grads:
-        assert all("lora_" in name for name, _ in generator)
+    models = {
+        "query": trainer.query_model,
+        "passage": trainer.passage_model,
+        "generator": trainer.model,
+    }
+    assert {part for part, model in models.items() if _grad_total(model) > 0} == learns
+    assert all("lora_" in name for name in generator)
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(
+    ("train", "parts"),
+    [
+        ("both", (QUERY_ENCODER_DIR, GENERATOR_DIR)),
+        # The passage index is refreshed at steps 3 and 5, after the checkpoint at step 4
+        # was saved with the index of step 3: the resumed run must retrieve the same.
+        ("query,passage", (QUERY_ENCODER_DIR, PASSAGE_ENCODER_DIR)),
+    ],
+)
 def test_interrupted_run_resumes_to_the_same_weights(
-    tmp_path: Path, minilm_kb: Path, tiny_generator: Path, monkeypatch
+    tmp_path: Path, minilm_kb: Path, tiny_generator: Path, monkeypatch, train, parts
 ) -> None:
-    recipe = _recipe(tiny_generator, epochs=2, batch_size=1, checkpoint_every=2)
+    recipe = _recipe(
+        tiny_generator, train=train, epochs=2, batch_size=1, checkpoint_every=2, refresh_every=3
+    )
     pairs = PAIRS[:3]
     straight = train_rag(minilm_kb, pairs, tmp_path / "a", recipe, dev_pairs=[], progress=False)
 
@@ -351,11 +383,11 @@ def test_interrupted_run_resumes_to_the_same_weights(
     assert resumed["resumed_from_step"] == 4 and resumed["steps"] == straight["steps"] == 6
     records = (tmp_path / "b" / LOG_FILE).read_text().splitlines()
     assert [json.loads(r)["step"] for r in records if '"loss"' in r] == [1, 2, 3, 4, 5, 6]
-    for part in (
-        f"{QUERY_ENCODER_DIR}/model.safetensors",
-        f"{GENERATOR_DIR}/adapter_model.safetensors",
-    ):
-        a, b = _safetensors(tmp_path / "a" / part), _safetensors(tmp_path / "b" / part)
+    weights = {GENERATOR_DIR: "adapter_model.safetensors"}
+    assert resumed["trained"] == list(parts)
+    for part in parts:
+        file = f"{part}/{weights.get(part, 'model.safetensors')}"
+        a, b = _safetensors(tmp_path / "a" / file), _safetensors(tmp_path / "b" / file)
         assert a.keys() == b.keys()
         for name in a:
             torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6)
@@ -419,14 +451,92 @@ def test_hidden_documents_are_never_retrieved_in_training(minilm_kb: Path, caplo
 
     with KnowledgeBase.open(minilm_kb) as kb:
         question = kb.encoder.encode_queries([PAIRS[0][0]]).astype(np.float32)
-        seen = rag._Passages(kb)
+        seen = FrozenPassages(kb)
         assert seen.hits(seen.top_k(question, 1)[0])[0].chunk.doc_id == "etna"
-        passages = rag._Passages(kb, {"etna", "tea"})
+        passages = FrozenPassages(kb, {"etna", "tea"})
         assert (len(passages), passages.hidden_chunks) == (len(DOCUMENTS) - 2, 2)
         found = {hit.chunk.doc_id for hit in passages.hits(passages.top_k(question, 4)[0])}
         assert found == set(DOCUMENTS) - {"etna", "tea"}
         with pytest.raises(RaglineError, match="fewer than 5 hits"):
             passages.top_k(question, 5)
         with caplog.at_level(logging.WARNING):
-            assert len(rag._Passages(kb, {"not-there"})) == len(DOCUMENTS)
+            assert len(FrozenPassages(kb, {"not-there"})) == len(DOCUMENTS)
         assert "none of the 1 held-out documents" in caplog.text
+
+
+@pytest.mark.integration
+def test_refreshed_passage_index_starts_from_the_stored_vectors_and_swaps_whole(
+    minilm_kb: Path,
+) -> None:
+    import numpy as np
+
+    from ragline.kb import KnowledgeBase
+
+    with KnowledgeBase.open(minilm_kb) as kb:
+        model = rag._load_encoder(kb)
+        passages = RefreshedPassages(kb, lambda texts: rag._embed(model, texts, ""), {"tea"})
+        questions = kb.encoder.encode_queries([q for q, _ in PAIRS]).astype(np.float32)
+        frozen = FrozenPassages(kb, {"tea"})
+        assert passages.top_k(questions, 3) == frozen.top_k(questions, 3)
+        assert len(passages) == len(DOCUMENTS) - 1 == len(passages.snapshot.matrix)
+        rowids = passages.top_k(questions[:1], 2)[0]
+        fresh = passages.vectors(rowids)
+        assert fresh.requires_grad
+        torch.testing.assert_close(fresh.detach(), frozen.vectors(rowids), atol=1e-4, rtol=0)
+
+        # Move the passage encoder: until the refresh, retrieval still uses the old index.
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p) * 0.02)
+        old = passages.snapshot
+        assert passages.top_k(questions, 3) == frozen.top_k(questions, 3)
+        record = passages.refresh(7, questions, 3)
+        assert passages.snapshot is not old and passages.snapshot.version == 1
+        assert record["step"] == 7 and record["stale_steps"] == 7 and record["index_version"] == 1
+        assert record["passage_drift"] > 1e-4 and 0.0 <= record["stale_top_k"] <= 1.0
+        np.testing.assert_allclose(passages.snapshot.matrix, passages.encode_all(), atol=1e-5)
+        found = {
+            hit.chunk.doc_id for row in passages.top_k(questions, 5) for hit in passages.hits(row)
+        }
+        assert "tea" not in found
+
+        restored = RefreshedPassages(kb, lambda texts: rag._embed(model, texts, ""), {"tea"})
+        restored.load_state_dict(passages.state_dict())
+        assert restored.snapshot.version == 1
+        assert restored.top_k(questions, 3) == passages.top_k(questions, 3)
+
+
+@pytest.mark.integration
+def test_passage_training_reports_staleness_and_writes_both_encoders(
+    tmp_path: Path, minilm_kb: Path, tiny_generator: Path
+) -> None:
+    from ragline.kb import KnowledgeBase
+
+    recipe = _recipe(
+        tiny_generator, train="passage", epochs=2, batch_size=1, refresh_every=2,
+        query_learning_rate=1e-3,
+    )  # fmt: skip
+    report = train_rag(minilm_kb, PAIRS[:3], tmp_path / "out", recipe, dev_pairs=[], progress=False)
+    index = report["passage_index"]
+    assert report["trained"] == [QUERY_ENCODER_DIR, PASSAGE_ENCODER_DIR]
+    assert [r["step"] for r in index["refreshes"]] == [2, 4]
+    assert [r["index_version"] for r in index["refreshes"]] == [1, 2]
+    assert index["max_index_age"] == 1 and all(r["stale_steps"] == 2 for r in index["refreshes"])
+    assert all(r["passage_drift"] > 0 for r in index["refreshes"])
+    records = [json.loads(x) for x in (tmp_path / "out" / LOG_FILE).read_text().splitlines()]
+    assert [r["index_age"] for r in records if "loss" in r] == [0, 1, 0, 1, 0, 1]
+
+    # What `ragline reindex --embedder OUT/passage-encoder` and then
+    # `ragline ask --query-encoder OUT/query-encoder` do.
+    import numpy as np
+
+    from ragline.config import EmbedConfig
+
+    copy = tmp_path / "kb"
+    shutil.copytree(minilm_kb, copy)
+    with KnowledgeBase.open(copy) as kb:
+        stored = kb.catalog.vectors([1])[1]
+        kb.reembed(EmbedConfig(model=str(tmp_path / "out" / PASSAGE_ENCODER_DIR)))
+        assert not np.allclose(kb.catalog.vectors([1])[1], stored, atol=1e-6)
+    with KnowledgeBase.open(copy, query_encoder=str(tmp_path / "out" / QUERY_ENCODER_DIR)) as kb:
+        assert kb.search(PAIRS[0][0], k=1, mode="dense")
