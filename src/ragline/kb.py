@@ -621,7 +621,7 @@ class KnowledgeBase:
         """
         from ragline.generate.answer import answer, with_generation_overrides
         from ragline.generate.citations import LexicalSupport
-        from ragline.generate.multihop import multihop_retrieve
+        from ragline.generate.multihop import ContextBudget, multihop_retrieve
 
         config = with_generation_overrides(
             self.config.generate, mode=mode, passages=k, hops=hops, **overrides
@@ -633,6 +633,8 @@ class KnowledgeBase:
                 query, k=config.passages, filters=filters, mode=search_mode, rerank=rerank
             )
 
+        encode = getattr(model, "encode", None)
+        count_tokens = (lambda text: len(encode(text))) if callable(encode) else None
         if config.hops > 1:
             passages, log = multihop_retrieve(
                 question,
@@ -641,18 +643,18 @@ class KnowledgeBase:
                 hops=config.hops,
                 passages=config.passages,
                 follow_up=config.follow_up,
+                budget=ContextBudget(config.context_tokens, count_tokens),
             )
         else:
             passages = search(question)
             log = [{"query": question, "chunk_ids": [hit.chunk.id for hit in passages]}]
-        encode = getattr(model, "encode", None)
         result = answer(
             question,
             passages,
             model,
             config,
             checker=LexicalSupport(),
-            count_tokens=(lambda text: len(encode(text))) if callable(encode) else None,
+            count_tokens=count_tokens,
             on_token=on_token,
         )
         result.hops = log

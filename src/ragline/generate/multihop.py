@@ -10,6 +10,7 @@ from the passages found, or the extractive generator's best-supported sentence.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ragline.documents import Hit
@@ -30,13 +31,27 @@ FOLLOW_UP_SYSTEM = (
 )
 
 
+@dataclass(frozen=True)
+class ContextBudget:
+    """How passages are packed into a prompt: the final answer's budget, so that the answer
+    follow-up reads the same passages the answer would."""
+
+    tokens: int = 1536
+    count_tokens: Callable[[str], int] | None = None
+
+
 def follow_up_query(
-    question: str, passages: Sequence[Hit], generator: Generator, follow_up: str = "missing"
+    question: str,
+    passages: Sequence[Hit],
+    generator: Generator,
+    follow_up: str = "missing",
+    budget: ContextBudget = ContextBudget(),
 ) -> str | None:
     """The next search query, or None when nothing is missing or nothing was found.
 
     ``follow_up`` is ``missing`` (the generator writes a query for the missing fact) or
-    ``answer`` (the question plus the generator's answer so far).
+    ``answer`` (the question plus the generator's answer so far, from the passages packed
+    into ``budget``).
     """
     if follow_up not in FOLLOW_UPS:
         raise RaglineError(f"follow-up {follow_up!r}: use {', '.join(FOLLOW_UPS)}")
@@ -44,7 +59,9 @@ def follow_up_query(
     if callable(extract):
         partial, _ = extract(question, passages)
     elif follow_up == "answer":
-        messages, _ = build_messages(question, passages)
+        messages, _ = build_messages(
+            question, passages, count_tokens=budget.count_tokens, context_tokens=budget.tokens
+        )
         reply = generator.generate(messages, max_new_tokens=FOLLOW_UP_TOKENS, temperature=0.0)
         partial = first_answer(reply)
     else:
@@ -95,11 +112,12 @@ def multihop_retrieve(
     hops: int,
     passages: int,
     follow_up: str = "missing",
+    budget: ContextBudget = ContextBudget(),
 ) -> tuple[list[Hit], list[dict[str, Any]]]:
     """Up to ``hops`` rounds of retrieval; returns the merged passages and each round's log.
 
-    ``follow_up`` chooses what is searched for after the first round (see
-    :func:`follow_up_query`)."""
+    ``follow_up`` chooses what is searched for after the first round, with the passages
+    packed into ``budget`` (see :func:`follow_up_query`)."""
     rounds: list[list[Hit]] = []
     log: list[dict[str, Any]] = []
     query: str | None = question
@@ -110,7 +128,7 @@ def multihop_retrieve(
         if len(rounds) == hops:
             break
         found = interleave(rounds, passages)
-        query = follow_up_query(question, found, generator, follow_up)
+        query = follow_up_query(question, found, generator, follow_up, budget)
         if query is not None and query.lower() in {entry["query"].lower() for entry in log}:
             query = None
     return interleave(rounds, passages + len(rounds) - 1), log

@@ -137,6 +137,20 @@ def test_multihop_follow_up_is_the_missing_fact_or_the_answer_so_far(
     assert ("cite" in hop_prompt) is (follow_up == "answer")
 
 
+def test_answer_follow_up_packs_the_passages_into_the_answers_budget(tmp_path: Path) -> None:
+    generator = ScriptedGenerator("Quintara Velm [1].")
+    config = Config(generate=GenerateConfig(context_tokens=24, min_score=-1.0))
+    with KnowledgeBase.create(tmp_path / "kb", config, encoder=HashEncoder()) as kb:
+        kb.add(CHAIN)
+        kb.ask(
+            CHAIN_QUESTION, generator=generator, k=2, hops=2, search_mode="bm25",
+            follow_up="answer",
+        )  # fmt: skip
+    follow_up, final = generator.prompts[0][1]["content"], generator.prompts[-1][1]["content"]
+    assert "[1] Title:" in follow_up and "[1] Title:" in final
+    assert "[2] Title:" not in follow_up and "[2] Title:" not in final
+
+
 def test_unknown_follow_up_is_refused(kb: KnowledgeBase) -> None:
     from ragline.errors import RaglineError
 
