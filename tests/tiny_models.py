@@ -37,3 +37,47 @@ def write_tiny_bert(
         mean = {"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True}
         (directory / "1_Pooling" / "config.json").write_text(json.dumps(mean))
     return directory
+
+
+T5_SPECIAL = ["<pad>", "</s>", "<unk>"]
+
+
+def write_tiny_t5(directory: Path, vocab: list[str], *, seed: int = 0) -> Path:
+    """Save a random 1-layer T5 over ``T5_SPECIAL + vocab`` and a word-level tokenizer that,
+    as T5's does, ends every encoded text with ``</s>`` (pad 0 is the decoder start)."""
+    import torch
+    import transformers
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    directory.mkdir(parents=True, exist_ok=True)
+    ids = {w: i for i, w in enumerate(T5_SPECIAL + vocab)}
+    tok = Tokenizer(models.WordLevel(ids, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.add_special_tokens(T5_SPECIAL)
+    tok.post_processor = processors.TemplateProcessing(
+        single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", ids["</s>"])]
+    )
+    tokenizer = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="</s>"
+    )
+    tokenizer.save_pretrained(str(directory))
+    torch.manual_seed(seed)
+    config = transformers.T5Config(
+        vocab_size=len(ids),
+        d_model=16,
+        d_ff=32,
+        num_layers=1,
+        num_heads=2,
+        d_kv=8,
+        decoder_start_token_id=ids["<pad>"],
+        pad_token_id=ids["<pad>"],
+        eos_token_id=ids["</s>"],
+    )
+    model = transformers.T5ForConditionalGeneration(config)
+    with torch.no_grad():
+        # T5's output layer is its input embedding, so a random tiny T5 mostly repeats the
+        # token it was fed (the decoder start, pad). Random signs and scales in the decoder's
+        # final norm break that, and give peaked next-token distributions.
+        model.decoder.final_layer_norm.weight.normal_(0.0, 4.0)
+    model.save_pretrained(str(directory))
+    return directory

@@ -1125,7 +1125,9 @@ def train_rag_command(
     loss: Annotated[str, typer.Option(help="Marginalization: sequence or token.")] = "sequence",
     k: Annotated[int, typer.Option("-k", "--k", help="Passages marginalized over.")] = 5,
     temperature: Annotated[float, typer.Option(help="Temperature of p(z|q).")] = 0.1,
-    generator: Annotated[str, typer.Option(help="smollm2 or a causal LM directory.")] = ("smollm2"),
+    generator: Annotated[
+        str, typer.Option(help="smollm2, or a causal LM or encoder-decoder (T5) directory.")
+    ] = "smollm2",
     lora: Annotated[bool, typer.Option(help="Train the generator through LoRA adapters.")] = True,
     epochs: Annotated[int, typer.Option(help="Epochs.")] = 1,
     batch_size: Annotated[int, typer.Option(help="Questions per optimizer step.")] = 4,

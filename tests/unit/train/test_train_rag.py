@@ -540,3 +540,24 @@ def test_passage_training_reports_staleness_and_writes_both_encoders(
         assert not np.allclose(kb.catalog.vectors([1])[1], stored, atol=1e-6)
     with KnowledgeBase.open(copy, query_encoder=str(tmp_path / "out" / QUERY_ENCODER_DIR)) as kb:
         assert kb.search(PAIRS[0][0], k=1, mode="dense")
+
+
+@pytest.mark.integration
+def test_seq2seq_generator_trains_end_to_end(tmp_path: Path, minilm_kb: Path) -> None:
+    from ragline.generate.hf_local import LocalGenerator
+    from tiny_models import write_tiny_t5
+
+    words = sorted({w.strip("?.,") for q, a in PAIRS for w in f"{q} {a}".split()})
+    t5 = write_tiny_t5(tmp_path / "t5", words, seed=3)
+    out = tmp_path / "out"
+    recipe = _recipe(t5, train="generator", epochs=5, batch_size=4, generator_learning_rate=3e-2)
+    report = train_rag(minilm_kb, PAIRS[:4], out, recipe, dev_pairs=[], progress=False)
+    losses = [json.loads(x)["loss"] for x in (out / LOG_FILE).read_text().splitlines()
+              if '"loss"' in x]  # fmt: skip
+    assert report["trained"] == [GENERATOR_DIR] and len(losses) == 5
+    assert losses[-1] < losses[0] - 0.5
+    adapter = json.loads((out / GENERATOR_DIR / "adapter_config.json").read_text())
+    assert adapter["task_type"] == "SEQ_2_SEQ_LM"
+    local = LocalGenerator(str(out / GENERATOR_DIR))
+    assert isinstance(local.generate([{"role": "user", "content": PAIRS[0][0]}]), str)
+    assert local._seq2seq
