@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,21 +56,46 @@ def held_out_paragraphs(count: int, fraction: float, seed: int = 0) -> set[int]:
     return set(order[: round(fraction * count)])
 
 
-def squad_doc_id(title: str, number: int) -> str:
-    """A SQuAD paragraph's document id: its article's title and its number in the article."""
-    return f"{title}#{number}"
+@dataclass(frozen=True)
+class SquadParagraph:
+    """One paragraph of a SQuAD file: its document id (article title and number in the
+    article), title, text, question records, and whether the split holds it out."""
+
+    doc_id: str
+    title: str
+    context: str
+    qas: list[dict[str, Any]]
+    held_out: bool
+
+
+def squad_paragraphs(
+    data: dict[str, Any], held_out: float | None = None, split_seed: int = 0
+) -> Iterator[SquadParagraph]:
+    """The paragraphs of parsed SQuAD ``data`` in file order; with ``held_out``, those on the
+    test side of the by-paragraph split (:func:`held_out_paragraphs`) are marked.
+
+    ``ragline eval qa --held-out`` and ``ragline train rag --squad`` both split through
+    this, so they agree on every paragraph's side and name."""
+    count = sum(len(article["paragraphs"]) for article in data["data"])
+    test_side = set() if held_out is None else held_out_paragraphs(count, held_out, split_seed)
+    n = 0
+    for article in data["data"]:
+        for number, paragraph in enumerate(article["paragraphs"]):
+            yield SquadParagraph(
+                f"{article['title']}#{number}",
+                article["title"],
+                paragraph.get("context", ""),
+                paragraph["qas"],
+                n in test_side,
+            )
+            n += 1
 
 
 def held_out_documents(path: str | Path, fraction: float, seed: int = 0) -> set[str]:
-    """Document ids of the test side's paragraphs in the by-paragraph split of a SQuAD file
-    (:func:`held_out_paragraphs`), as :func:`load_squad` names them."""
+    """Document ids of the test side's paragraphs in the by-paragraph split of a SQuAD file,
+    as :func:`load_squad` names them."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    ids = [
-        squad_doc_id(article["title"], number)
-        for article in data["data"]
-        for number in range(len(article["paragraphs"]))
-    ]
-    return {ids[n] for n in held_out_paragraphs(len(ids), fraction, seed)}
+    return {p.doc_id for p in squad_paragraphs(data, fraction, seed) if p.held_out}
 
 
 def load_squad(
@@ -86,19 +111,15 @@ def load_squad(
     ``held_out``, questions only from the test side of the by-paragraph split (retrieval
     still runs over every paragraph)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    count = sum(len(article["paragraphs"]) for article in data["data"])
-    test_side = held_out_paragraphs(count, held_out, split_seed) if held_out else None
     documents: list[Document] = []
     pool: list[Question] = []
-    for article in data["data"]:
-        for number, paragraph in enumerate(article["paragraphs"]):
-            doc_id = squad_doc_id(article["title"], number)
-            documents.append(Document(doc_id, paragraph["context"], {"title": article["title"]}))
-            if test_side is not None and len(documents) - 1 not in test_side:
-                continue
-            for qa in paragraph["qas"]:
-                golds = [] if qa.get("is_impossible") else [a["text"] for a in qa["answers"]]
-                pool.append(Question(qa["id"], qa["question"], golds, [doc_id]))
+    for paragraph in squad_paragraphs(data, held_out, split_seed):
+        documents.append(Document(paragraph.doc_id, paragraph.context, {"title": paragraph.title}))
+        if held_out is not None and not paragraph.held_out:
+            continue
+        for qa in paragraph.qas:
+            golds = [] if qa.get("is_impossible") else [a["text"] for a in qa["answers"]]
+            pool.append(Question(qa["id"], qa["question"], golds, [paragraph.doc_id]))
     random.Random(seed).shuffle(pool)
     chosen = [q for q in pool if q.answers][:answerable]
     chosen += [q for q in pool if not q.answers][:unanswerable]

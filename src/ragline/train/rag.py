@@ -185,20 +185,15 @@ def _clean_pair(question: Any, answer: Any) -> QaPair | None:
     return (question.strip(), answer.strip()) if question.strip() and answer.strip() else None
 
 
-def _squad_paragraphs(data: Any) -> list[tuple[list[QaPair], int]]:
-    """Per SQuAD paragraph, in file order: its answerable pairs (first gold answer each)
-    and how many questions were skipped (unanswerable or without an answer text)."""
-    paragraphs = []
-    for article in data["data"]:
-        for paragraph in article["paragraphs"]:
-            pairs: list[QaPair] = []
-            for qa in paragraph["qas"]:
-                answers = [] if qa.get("is_impossible") else qa.get("answers", [])
-                pair = _clean_pair(qa.get("question"), answers[0].get("text") if answers else "")
-                if pair is not None:
-                    pairs.append(pair)
-            paragraphs.append((pairs, len(paragraph["qas"]) - len(pairs)))
-    return paragraphs
+def _paragraph_pairs(qas: Sequence[dict[str, Any]]) -> list[QaPair]:
+    """A SQuAD paragraph's answerable pairs (first gold answer each), in file order."""
+    pairs: list[QaPair] = []
+    for qa in qas:
+        answers = [] if qa.get("is_impossible") else qa.get("answers", [])
+        pair = _clean_pair(qa.get("question"), answers[0].get("text") if answers else "")
+        if pair is not None:
+            pairs.append(pair)
+    return pairs
 
 
 def _records(path: Path) -> tuple[Any, int]:
@@ -238,9 +233,11 @@ def read_qa_pairs(path: str | Path) -> list[QaPair]:
         raise RaglineError(f"{path}: no such file")
     data, skipped = _records(path)
     if isinstance(data, dict) and "data" in data:
-        paragraphs = _squad_paragraphs(data)
-        pairs = [pair for found, _ in paragraphs for pair in found]
-        skipped += sum(n for _, n in paragraphs)
+        from ragline.evaluate.qa import squad_paragraphs
+
+        paragraphs = list(squad_paragraphs(data))
+        pairs = [pair for p in paragraphs for pair in _paragraph_pairs(p.qas)]
+        skipped += sum(len(p.qas) for p in paragraphs) - len(pairs)
     elif isinstance(data, list):
         found = [
             _clean_pair(r.get("question"), r.get("answer")) if isinstance(r, dict) else None
@@ -261,23 +258,22 @@ def split_squad_by_paragraph(
     """Train and test pairs of a SQuAD file, split by paragraph so that no test question's
     paragraph was seen in training.
 
-    The split is fixed (``ragline.evaluate.qa.held_out_paragraphs``, which ``ragline eval qa
+    The split is fixed (``ragline.evaluate.qa.squad_paragraphs``, which ``ragline eval qa
     --held-out`` uses too): paragraphs numbered in file order, shuffled with
     ``random.Random(seed)``, the first ``round(test_fraction · paragraphs)`` to test. Each
     side keeps the answerable questions of its paragraphs (first gold answer), in file
     order.
     """
-    from ragline.evaluate.qa import held_out_paragraphs
+    from ragline.evaluate.qa import squad_paragraphs
 
     path = Path(path)
     data, _ = _records(path)
     if not (isinstance(data, dict) and "data" in data):
         raise RaglineError(f"{path}: not a SQuAD json file")
-    paragraphs = [pairs for pairs, _ in _squad_paragraphs(data)]
-    test = held_out_paragraphs(len(paragraphs), test_fraction, seed)
-    train_pairs = [p for n, pairs in enumerate(paragraphs) if n not in test for p in pairs]
-    test_pairs = [p for n, pairs in enumerate(paragraphs) if n in test for p in pairs]
-    return train_pairs, test_pairs
+    sides: dict[bool, list[QaPair]] = {False: [], True: []}
+    for paragraph in squad_paragraphs(data, test_fraction, seed):
+        sides[paragraph.held_out] += _paragraph_pairs(paragraph.qas)
+    return sides[False], sides[True]
 
 
 def _split(
