@@ -159,6 +159,11 @@ def test_filter_by_cli_metadata(indexed, run_cli):
     )
     assert {h["doc_id"] for h in payload["hits"]} == {"chess", "oceans"}
     assert all(h["metadata"]["year"] == 2020 for h in payload["hits"])
+    payload = parse(
+        run_cli("search", everything, "--kb", kb, "--filter", "year=2023", "--filter",
+                "doc_id!=extra/owls.txt|chess", "-k", "20", "--json")
+    )  # fmt: skip
+    assert {h["doc_id"] for h in payload["hits"]} == {"extra/bees.md"}
 
 
 def test_reindex_unchanged_is_a_no_op(indexed, run_cli):

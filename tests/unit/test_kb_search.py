@@ -119,6 +119,15 @@ FILTER_CASES = [
     ({"year": 2020, "lang": "fr"}, {"baking"}),
     ({"topic": "science"}, {"astronomy", "oceans"}),
     ({"doc_id": {"in": ["cats", "trains"]}}, {"cats", "trains"}),
+    ({"lang": {"nin": ["de", "fr"]}}, {"cats", "volcanoes", "astronomy", "oceans"}),
+    (
+        {"doc_id": {"nin": ["cats", "trains"]}},
+        {"volcanoes", "astronomy", "oceans", "baking", "chess", "gardening"},
+    ),
+    (
+        {"lang": {"nin": []}},
+        {"cats", "volcanoes", "astronomy", "oceans", "baking", "chess", "trains", "gardening"},
+    ),
 ]
 
 

@@ -48,31 +48,25 @@ class FrozenPassages:
     its stored vectors give the scores a gradient, its catalog the texts."""
 
     def __init__(self, kb: KnowledgeBase, hidden: Collection[str] = ()) -> None:
-        import numpy as np
-
         from ragline.index.base import SearchParams
 
         self.kb = kb
         # The dense index as the KnowledgeBase keeps it (loaded or caught up from the
         # catalog); opened read-only, nothing is written back.
         self.index, _ = kb._ensure_indexes()
-        every = kb.catalog.rowids_where({})
-        self.hidden_chunks = 0
-        allowed = None
-        if hidden:
-            hidden_rows = kb.catalog.rowids_where({"doc_id": {"in": sorted(hidden)}})
-            allowed = np.setdiff1d(every, hidden_rows, assume_unique=True)
-            self.hidden_chunks = len(hidden_rows)
-            if not self.hidden_chunks:
-                log.warning(
-                    "%s: none of the %d held-out documents is in it; training sees every chunk",
-                    kb.path,
-                    len(hidden),
-                )
-        self.rowids = every if allowed is None else allowed
+        self.rowids = kb.catalog.rowids_where({"doc_id": {"nin": sorted(hidden)}})
+        self.hidden_chunks = kb.catalog.counts()[1] - len(self.rowids)
+        if hidden and not self.hidden_chunks:
+            log.warning(
+                "%s: none of the %d held-out documents is in it; training sees every chunk",
+                kb.path,
+                len(hidden),
+            )
         search = kb.config.search
         self.params = SearchParams(
-            nprobe=search.nprobe, ef_search=search.ef_search, allowed=allowed
+            nprobe=search.nprobe,
+            ef_search=search.ef_search,
+            allowed=self.rowids if self.hidden_chunks else None,
         )
 
     def __len__(self) -> int:
