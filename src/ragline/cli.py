@@ -1138,6 +1138,9 @@ def train_rag_command(
     ] = 50,
     generator_lr: Annotated[float, typer.Option(help="Generator learning rate.")] = 2e-4,
     checkpoint_every: Annotated[int, typer.Option(help="Save a resumable state every N.")] = 50,
+    device: Annotated[
+        str, typer.Option(help="auto (the GPU when one is present), cpu or cuda[:N].")
+    ] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run.")] = True,
     as_json: JsonOption = False,
@@ -1167,6 +1170,7 @@ def train_rag_command(
         generator_learning_rate=generator_lr,
         refresh_every=refresh_every,
         checkpoint_every=checkpoint_every,
+        device=device,
         seed=seed,
     )
     hidden: set[str] = set()

@@ -1,4 +1,4 @@
-"""Numeric precision for model work on CPU: bf16 autocast where the hardware has it."""
+"""Numeric precision for model work: bf16 autocast where the hardware has it."""
 
 from __future__ import annotations
 
@@ -21,8 +21,28 @@ def use_bf16(precision: str) -> bool:
     return precision == "bf16"
 
 
-def autocast(precision: str) -> AbstractContextManager[object]:
-    """A CPU autocast context: bf16 when ``use_bf16(precision)``, else a no-op."""
+def autocast(precision: str, device_type: str = "cpu") -> AbstractContextManager[object]:
+    """An autocast context for ``device_type`` ("cpu" or "cuda"): bf16 when
+    ``use_bf16(precision)``, else a no-op."""
     import torch
 
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16(precision))
+    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=use_bf16(precision))
+
+
+def resolve_device(device: str) -> str:
+    """The torch device to train on: ``auto`` is the GPU when one is present, else the CPU.
+
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return device
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RaglineError(f"--device {device}: no CUDA GPU is available here")
+        return device
+    raise RaglineError(f"--device {device}: use auto, cpu or cuda[:N]")

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragline.errors import RaglineError
-from ragline.precision import autocast
+from ragline.precision import autocast, resolve_device
 from ragline.train.rag_passages import PROBE_QUERIES, FrozenPassages, RefreshedPassages
 from ragline.train.runner import (
     LOG_FILE,
@@ -97,7 +97,8 @@ class RagRecipe:
     ``lora`` only rank-``lora_r``
     adapters on its linear layers train. ``batch_size`` questions per optimizer step;
     answers are cut to ``max_answer_tokens`` and each passage to ``context_tokens``. A
-    training passage encoder's index is refreshed every ``refresh_every`` steps.
+    training passage encoder's index is refreshed every ``refresh_every`` steps. ``device``
+    ``auto`` trains on the GPU when one is present, else on the CPU.
 
     >>> RagRecipe(train="both", loss="token").k
     5
@@ -129,11 +130,13 @@ class RagRecipe:
     dev_fraction: float = 0.1
     checkpoint_every: int = 50
     precision: str = "auto"
+    device: str = "auto"
     seed: int = 42
 
     def __post_init__(self) -> None:
         check_recipe(self)
         trained_parts(self.train)
+        resolve_device(self.device)
         if self.loss not in LOSSES:
             raise RaglineError(f"--loss {self.loss}: use {', '.join(LOSSES)}")
         counts = {
@@ -299,7 +302,7 @@ def _fingerprint(*parts: Any) -> str:
 # ---- models -------------------------------------------------------------------------------
 
 
-def _load_encoder(kb: KnowledgeBase) -> Any:
+def _load_encoder(kb: KnowledgeBase, device: str) -> Any:
     """A trainable copy of the knowledge base's sentence-transformers embedder."""
     from ragline.embed.sentence_transformers import resolve_model
 
@@ -312,7 +315,7 @@ def _load_encoder(kb: KnowledgeBase) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(path), device="cpu")
+    return SentenceTransformer(str(path), device=device)
 
 
 def _embed(model: Any, texts: Sequence[str], prefix: str) -> torch.Tensor:
@@ -321,11 +324,12 @@ def _embed(model: Any, texts: Sequence[str], prefix: str) -> torch.Tensor:
     import torch
 
     features = model.preprocess([prefix + text for text in texts])
+    features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
     vectors = model(features)["sentence_embedding"]
     return torch.nn.functional.normalize(vectors.float(), dim=-1)
 
 
-def _load_generator(recipe: RagRecipe) -> tuple[Any, Any]:
+def _load_generator(recipe: RagRecipe, device: str) -> tuple[Any, Any]:
     """The LocalGenerator (prompts, tokens, decoding) and the module to train or score with.
 
     LoRA adapters are injected into the LocalGenerator's own model, so its decoding (used
@@ -334,7 +338,7 @@ def _load_generator(recipe: RagRecipe) -> tuple[Any, Any]:
     from ragline.generate.hf_local import LocalGenerator
     from ragline.train.rag_loss import lora_task_type
 
-    local = LocalGenerator(recipe.generator)
+    local = LocalGenerator(recipe.generator, device=device)
     model, _ = local._load()
     model.requires_grad_(recipe.trains_generator and not recipe.lora)
     if not (recipe.trains_generator and recipe.lora):
@@ -374,12 +378,13 @@ class _RagTrainer:
         self.recipe = recipe
         self.examples = examples
         self.prefix = kb.config.embed.query_prefix
-        self.query_model = _load_encoder(kb)
+        self.device = resolve_device(recipe.device)
+        self.query_model = _load_encoder(kb, self.device)
         self.query_model.requires_grad_(recipe.trains_query)
         self.passage_model: Any = None
         self.passages: FrozenPassages
         if recipe.trains_passage:
-            self.passage_model = _load_encoder(kb)
+            self.passage_model = _load_encoder(kb, self.device)
             document_prefix = kb.config.embed.document_prefix
             self.passages = RefreshedPassages(
                 kb, lambda texts: _embed(self.passage_model, texts, document_prefix), hidden
@@ -389,7 +394,7 @@ class _RagTrainer:
         self.k = min(recipe.k, len(self.passages))
         if self.k < recipe.k:
             log.warning("%s holds %d chunks: k lowered to %d", kb.path, self.k, self.k)
-        self.local, self.model = _load_generator(recipe)
+        self.local, self.model = _load_generator(recipe, self.device)
         _, self.tokenizer = self.local._load()
         eos = self.local.eos_token_ids()
         self.eos = min(eos) if eos else None
@@ -428,6 +433,9 @@ class _RagTrainer:
             return ids[: self.recipe.max_answer_tokens]
         return ids + [self.eos]
 
+    def _autocast(self) -> Any:
+        return autocast(self.recipe.precision, "cuda" if self.device.startswith("cuda") else "cpu")
+
     def set_training(self, training: bool) -> None:
         """Dropout on for the parts that train (while training), off otherwise."""
         self.query_model.train(training and self.recipe.trains_query)
@@ -459,8 +467,8 @@ class _RagTrainer:
         question, _ = self.examples[number]
         with torch.set_grad_enabled(self.recipe.trains_query):
             query = _embed(self.query_model, [question], self.prefix)
-        rowids = self.passages.top_k(query.detach().numpy(), self.k)[0]
-        scores = query @ self.passages.vectors(rowids).T
+        rowids = self.passages.top_k(query.detach().cpu().numpy(), self.k)[0]
+        scores = query @ self.passages.vectors(rowids).to(query.device).T
         logprobs, mask = self._answer_logprobs(number, rowids)
         if self.recipe.loss == "sequence":
             return rag_sequence_loss(scores, logprobs.sum(dim=-1), self.recipe.temperature)
@@ -477,12 +485,12 @@ class _RagTrainer:
         answer = [self.answer_ids[number]]
         if self.recipe.trains_generator:
             prompts = [self.prompt(question, hit) for hit in self.passages.hits(rowids)]
-            with autocast(self.recipe.precision):
+            with self._autocast():
                 return answer_token_logprobs(self.model, prompts, answer, pad_id=self.pad_id)
         missing = [r for r in rowids if (number, r) not in self.cache]
         if missing:
             prompts = [self.prompt(question, hit) for hit in self.passages.hits(missing)]
-            with torch.no_grad(), autocast(self.recipe.precision):
+            with torch.no_grad(), self._autocast():
                 found, _ = answer_token_logprobs(self.model, prompts, answer, pad_id=self.pad_id)
             self.cache.update({(number, r): row for r, row in zip(missing, found[0], strict=True)})
         logprobs = torch.stack([self.cache[(number, r)] for r in rowids])[None]
@@ -518,7 +526,7 @@ class _RagTrainer:
         top = [row[0] for row in self.passages.top_k(self.query_vectors([q for q, _ in dev]), 1)]
         total = 0.0
         for (question, answer), hit in zip(dev, self.passages.hits(top), strict=True):
-            with autocast(self.recipe.precision):
+            with self._autocast():
                 text = self.local.generate(
                     self.messages(question, hit),
                     max_new_tokens=self.recipe.max_answer_tokens,
@@ -537,7 +545,7 @@ class _RagTrainer:
                 _embed(self.query_model, questions[lo : lo + EMBED_BATCH], self.prefix)
                 for lo in range(0, len(questions), EMBED_BATCH)
             ]
-        return torch.cat(parts).numpy()
+        return torch.cat(parts).cpu().numpy()
 
     def refresh_index(self, step: int) -> dict[str, Any]:
         """Re-encode the passages with the passage encoder as trained so far and swap the
@@ -640,7 +648,7 @@ def _load_checkpoint(directory: Path, fingerprint: str) -> dict[str, Any] | None
     file = directory / CHECKPOINT_FILE
     if not file.is_file():
         return None
-    state = torch.load(file, weights_only=True)
+    state = torch.load(file, weights_only=True, map_location="cpu")
     if state.get("fingerprint") != fingerprint:
         raise RaglineError(
             f"{directory}: checkpoint of another recipe or data; delete it or pass resume=False"
@@ -804,6 +812,7 @@ def train_rag(
                     "train_pairs": len(train),
                     "dev_pairs": len(dev),
                 },
+                "device": trainer.device,
                 "generator": {
                     "name": trainer.local.name,
                     "base": str(trainer.local._load()[0].name_or_path),

@@ -155,7 +155,7 @@ class RefreshedPassages(FrozenPassages):
         texts = [self.texts[r] for r in self.rowids.tolist()]
         with torch.no_grad():
             parts = [
-                self.embed(texts[lo : lo + ENCODE_BATCH]).numpy()
+                self.embed(texts[lo : lo + ENCODE_BATCH]).cpu().numpy()
                 for lo in range(0, len(texts), ENCODE_BATCH)
             ]
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)

@@ -151,6 +151,11 @@ def test_recipe_parts_and_bad_values() -> None:
         RagRecipe(train="query,documents")
     with pytest.raises(RaglineError, match="--refresh-every 0"):
         RagRecipe(train="passage", refresh_every=0)
+    with pytest.raises(RaglineError, match="--device tpu: use auto, cpu or cuda"):
+        RagRecipe(device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RaglineError, match="--device cuda: no CUDA GPU is available"):
+            RagRecipe(device="cuda")
     with pytest.raises(RaglineError, match="--loss beam"):
         RagRecipe(loss="beam")
     with pytest.raises(RaglineError, match="--k 0"):
@@ -283,6 +288,7 @@ def test_tiny_run_learns_and_writes_loadable_outputs(
     assert [r["step"] for r in records if "dev_f1" in r] == [0, 1, 2, 3, 4, 5, 6]
     assert len(report["dev_f1_per_epoch"]) == 6 and report["dev_f1_before"] is not None
     assert report["trained"] == [QUERY_ENCODER_DIR, GENERATOR_DIR]
+    assert report["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
     assert json.loads((out / RECIPE_FILE).read_text())["recipe"]["train"] == "both"
     assert not checkpoint_dir(out).exists()
 
@@ -473,7 +479,7 @@ def test_refreshed_passage_index_starts_from_the_stored_vectors_and_swaps_whole(
     from ragline.kb import KnowledgeBase
 
     with KnowledgeBase.open(minilm_kb) as kb:
-        model = rag._load_encoder(kb)
+        model = rag._load_encoder(kb, "cpu")
         passages = RefreshedPassages(kb, lambda texts: rag._embed(model, texts, ""), {"tea"})
         questions = kb.encoder.encode_queries([q for q, _ in PAIRS]).astype(np.float32)
         frozen = FrozenPassages(kb, {"tea"})
