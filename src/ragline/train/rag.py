@@ -81,6 +81,7 @@ DEV_STOP = ("\n\n",)
 LORA_DROPOUT = 0.05
 MAX_GRAD_NORM = 1.0
 EMBED_BATCH = 32
+LOG_EVERY = 10
 
 QaPair = tuple[str, str]
 
@@ -677,7 +678,8 @@ def _train_loop(
     progress: bool,
 ) -> None:
     """Steps from ``start`` to the end, appending to ``records``; dev F1 after each epoch,
-    a checkpoint every ``checkpoint_every`` steps."""
+    a checkpoint every ``checkpoint_every`` steps. Without a progress bar (not a terminal),
+    every ``LOG_EVERY``-th step is logged instead."""
     from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     recipe = trainer.recipe
@@ -699,6 +701,8 @@ def _train_loop(
         records.append(record)
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}")
+        if not progress and (step + 1) % LOG_EVERY == 0:
+            log.info("step %d of %d: loss %.3f, %.1f s", step + 1, total, loss, record["seconds"])
         if refreshed and (step + 1) % recipe.refresh_every == 0 and step + 1 < total:
             records.append({"epoch": epoch + 1} | trainer.refresh_index(step + 1))
         if position == per_epoch - 1:

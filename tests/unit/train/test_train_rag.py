@@ -514,7 +514,7 @@ def test_refreshed_passage_index_starts_from_the_stored_vectors_and_swaps_whole(
 
 @pytest.mark.integration
 def test_passage_training_reports_staleness_and_writes_both_encoders(
-    tmp_path: Path, minilm_kb: Path, tiny_generator: Path
+    tmp_path: Path, minilm_kb: Path, tiny_generator: Path, monkeypatch, caplog
 ) -> None:
     from ragline.kb import KnowledgeBase
 
@@ -522,7 +522,16 @@ def test_passage_training_reports_staleness_and_writes_both_encoders(
         tiny_generator, train="passage", epochs=2, batch_size=1, refresh_every=2,
         query_learning_rate=1e-3,
     )  # fmt: skip
-    report = train_rag(minilm_kb, PAIRS[:3], tmp_path / "out", recipe, dev_pairs=[], progress=False)
+    monkeypatch.setattr(rag, "LOG_EVERY", 3)
+    with caplog.at_level(logging.INFO, logger="ragline.train.rag"):
+        report = train_rag(
+            minilm_kb, PAIRS[:3], tmp_path / "out", recipe, dev_pairs=[], progress=False
+        )
+    # Without a progress bar, progress is logged.
+    assert [r.getMessage().split(":")[0] for r in caplog.records if "step" in r.getMessage()] == [
+        "step 3 of 6",
+        "step 6 of 6",
+    ]
     index = report["passage_index"]
     assert report["trained"] == [QUERY_ENCODER_DIR, PASSAGE_ENCODER_DIR]
     assert [r["step"] for r in index["refreshes"]] == [2, 4]
