@@ -39,6 +39,34 @@ def write_tiny_bert(
     return directory
 
 
+def word_tokenizer(  # type: ignore[no-untyped-def]
+    special: list[str],
+    words: list[str],
+    *,
+    unk: str,
+    pad: str,
+    eos: str,
+    end_with_eos: bool = False,
+):
+    """A fast tokenizer with one id per whitespace/punctuation-split word, ``special + words``
+    numbered in that order; with ``end_with_eos`` every encoded text ends with ``eos`` (as
+    T5's tokenizer does)."""
+    import transformers
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    ids = {w: i for i, w in enumerate(special + words)}
+    tok = Tokenizer(models.WordLevel(ids, unk_token=unk))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.add_special_tokens(special)
+    if end_with_eos:
+        tok.post_processor = processors.TemplateProcessing(
+            single=f"$A {eos}", pair=f"$A {eos} $B {eos}", special_tokens=[(eos, ids[eos])]
+        )
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token=unk, pad_token=pad, eos_token=eos
+    )
+
+
 T5_SPECIAL = ["<pad>", "</s>", "<unk>"]
 
 
@@ -47,20 +75,13 @@ def write_tiny_t5(directory: Path, vocab: list[str], *, seed: int = 0) -> Path:
     as T5's does, ends every encoded text with ``</s>`` (pad 0 is the decoder start)."""
     import torch
     import transformers
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
     directory.mkdir(parents=True, exist_ok=True)
-    ids = {w: i for i, w in enumerate(T5_SPECIAL + vocab)}
-    tok = Tokenizer(models.WordLevel(ids, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.add_special_tokens(T5_SPECIAL)
-    tok.post_processor = processors.TemplateProcessing(
-        single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", ids["</s>"])]
-    )
-    tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="</s>"
+    tokenizer = word_tokenizer(
+        T5_SPECIAL, vocab, unk="<unk>", pad="<pad>", eos="</s>", end_with_eos=True
     )
     tokenizer.save_pretrained(str(directory))
+    ids = tokenizer.get_vocab()
     torch.manual_seed(seed)
     config = transformers.T5Config(
         vocab_size=len(ids),

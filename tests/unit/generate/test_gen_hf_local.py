@@ -21,6 +21,7 @@ from ragline.errors import RaglineError  # noqa: E402
 from ragline.generate.base import Generator  # noqa: E402
 from ragline.generate.hf_local import LocalGenerator, converted_gguf_dir  # noqa: E402
 from ragline.generate.scoring import TokenScorer, TokenSteps  # noqa: E402
+from tiny_models import word_tokenizer  # noqa: E402
 
 SPECIAL = ["<unk>", "<pad>", "<|im_start|>", "<|im_end|>"]
 WORDS = [
@@ -37,15 +38,8 @@ CHAT_TEMPLATE = (
 
 def build_tiny_model(directory: Path, seed: int = 0) -> Path:
     """Save a random 2-layer Llama and a word-level chat tokenizer to ``directory``."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    vocab = {w: i for i, w in enumerate(SPECIAL + WORDS)}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.add_special_tokens(SPECIAL)
-    tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="<|im_end|>"
-    )
+    tokenizer = word_tokenizer(SPECIAL, WORDS, unk="<unk>", pad="<pad>", eos="<|im_end|>")
+    vocab = tokenizer.get_vocab()
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(str(directory))
     torch.manual_seed(seed)

@@ -1,4 +1,5 @@
-"""RAG-Token: per-step mixtures checked against separate uncached forwards on a tiny model."""
+"""RAG-Token: per-step mixtures checked against separate uncached forwards on tiny models, a
+causal LM (Llama) and an encoder-decoder (T5)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from ragline.generate.rag_token import mix_next_token, rag_token, source_spans
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from test_gen_hf_local import CHATS, build_tiny_model, full_logprobs  # noqa: E402
+from test_gen_hf_local import CHATS, WORDS, build_tiny_model, full_logprobs  # noqa: E402
+from test_gen_seq2seq import next_logprobs  # noqa: E402
 
 from ragline.generate.hf_local import LocalGenerator  # noqa: E402
+from tiny_models import write_tiny_t5  # noqa: E402
 
 
 def test_mix_next_token_equals_direct_mixture() -> None:
@@ -41,9 +44,19 @@ def test_source_spans_collapse_runs() -> None:
     assert source_spans([], [], []) == []
 
 
-@pytest.fixture(scope="module")
-def gen(tmp_path_factory: pytest.TempPathFactory) -> LocalGenerator:
-    return LocalGenerator(str(build_tiny_model(tmp_path_factory.mktemp("tiny-tok"))))
+@pytest.fixture(scope="module", params=["llama", "t5"])
+def gen(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> LocalGenerator:
+    directory = tmp_path_factory.mktemp(f"tiny-{request.param}")
+    if request.param == "t5":
+        return LocalGenerator(str(write_tiny_t5(directory / "t5", WORDS, seed=3)))
+    return LocalGenerator(str(build_tiny_model(directory)))
+
+
+def next_token_logprobs(gen: LocalGenerator, prompt: list[int], fed: list[int]) -> np.ndarray:
+    """log p(next token | prompt, fed) from one uncached forward of the generator's model."""
+    if gen._seq2seq:
+        return next_logprobs(gen._model, prompt, fed)
+    return full_logprobs(gen._model, prompt + fed)[-1]
 
 
 PRIOR = np.array([0.5, 0.3, 0.2])
@@ -56,7 +69,7 @@ def test_each_step_is_the_prior_weighted_mixture(gen: LocalGenerator) -> None:
     for i, token in enumerate(result.token_ids):
         # p(y_i | q, y_<i) = Σ_z p(z|q) softmax(logits_z), each z by its own uncached forward.
         per_passage = np.stack(
-            [np.exp(full_logprobs(gen._model, p + result.token_ids[:i])[-1]) for p in prompts]
+            [np.exp(next_token_logprobs(gen, p, result.token_ids[:i])) for p in prompts]
         )
         mixture = PRIOR @ per_passage
         assert token == int(np.argmax(mixture))
@@ -83,16 +96,18 @@ class UncachedScorer:
 
 class UncachedSteps:
     def __init__(self, gen: LocalGenerator, prompts: Sequence[list[int]]) -> None:
-        self.gen, self.rows = gen, [list(p) for p in prompts]
+        self.gen, self.prompts = gen, [list(p) for p in prompts]
+        self.fed: list[list[int]] = [[] for _ in prompts]
         self.logprobs = self._compute()
 
     def _compute(self) -> np.ndarray:
-        return np.stack([full_logprobs(self.gen._model, row)[-1] for row in self.rows])
+        pairs = zip(self.prompts, self.fed, strict=True)
+        return np.stack([next_token_logprobs(self.gen, p, fed) for p, fed in pairs])
 
     def feed(self, token_ids: int | Sequence[int]) -> np.ndarray:
-        column = [token_ids] * len(self.rows) if isinstance(token_ids, int) else token_ids
-        for row, token in zip(self.rows, column, strict=True):
-            row.append(int(token))
+        column = [token_ids] * len(self.fed) if isinstance(token_ids, int) else token_ids
+        for fed, token in zip(self.fed, column, strict=True):
+            fed.append(int(token))
         self.logprobs = self._compute()
         return self.logprobs
 

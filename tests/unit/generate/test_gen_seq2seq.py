@@ -24,7 +24,6 @@ from ragline.generate.hf_local import (  # noqa: E402
     is_encoder_decoder,
 )
 from ragline.generate.rag_sequence import rag_sequence  # noqa: E402
-from ragline.generate.rag_token import rag_token  # noqa: E402
 from ragline.generate.scoring import TokenScorer, TokenSteps  # noqa: E402
 from ragline.train.rag_loss import (  # noqa: E402
     answer_token_logprobs,
@@ -262,25 +261,6 @@ def test_a_lora_adapter_on_a_seq2seq_base_is_merged_at_load(
     got = adapted.sequence_logprobs(prompts, continuation)
     np.testing.assert_allclose(got, expected, atol=1e-5)
     assert np.abs(got - base.sequence_logprobs(prompts, continuation)).max() > 1e-3
-
-
-def test_rag_token_mixes_the_decoders_of_each_passage(gen: LocalGenerator) -> None:
-    result = rag_token(gen, CHATS, PRIOR, max_new_tokens=8, eos=())
-    assert len(result.token_ids) == 8 and result.finish == "length"
-    prompts = [gen.prompt_ids(chat) for chat in CHATS]
-    for i, token in enumerate(result.token_ids):
-        # p(y_i | q, y_<i) = Σ_z p(z|q) p_z(y_i), each z by its own uncached forward.
-        per_passage = np.stack(
-            [np.exp(next_logprobs(gen._model, p, result.token_ids[:i])) for p in prompts]
-        )
-        mixture = PRIOR @ per_passage
-        assert token == int(np.argmax(mixture))
-        assert result.token_logprobs[i] == pytest.approx(np.log(mixture[token]), abs=1e-5)
-        terms = PRIOR * per_passage[:, token]
-        assert result.token_passages[i] == int(np.argmax(terms))
-    assert result.text == gen.decode(result.token_ids).strip()
-    single = rag_token(gen, CHATS[1:2], [1.0], max_new_tokens=8)
-    assert single.text == gen.generate(CHATS[1], max_new_tokens=8).strip()
 
 
 def test_rag_sequence_marginal_on_a_seq2seq_model(gen: LocalGenerator) -> None:

@@ -185,18 +185,16 @@ def _cached_smollm2_tokenizer() -> Path | None:
 
 
 def _word_tokenizer() -> object:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import pre_tokenizers
 
     from ragline.generate.prompt import SYSTEM_PROMPT
+    from tiny_models import word_tokenizer
 
     text = " ".join([SYSTEM_PROMPT, *DOCUMENTS.values(), *(q + " " + a for q, a in PAIRS)])
-    words = sorted(set(pre_tokenizers.Whitespace().pre_tokenize_str(text + " Passages Title")))
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "</s>", *sorted({w for w, _ in words})])}
-    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.decoder = decoders.WordPiece()
-    return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", eos_token="</s>"
+    words = pre_tokenizers.Whitespace().pre_tokenize_str(text + " Passages Title")
+    special = ["[PAD]", "[UNK]", "</s>"]
+    return word_tokenizer(
+        special, sorted({w for w, _ in words}), unk="[UNK]", pad="[PAD]", eos="</s>"
     )
 
 
