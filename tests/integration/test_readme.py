@@ -20,13 +20,38 @@ def _blocks(language: str) -> list[str]:
     return [body for lang, body in BLOCK.findall(README.read_text()) if lang == language]
 
 
-def _commands() -> list[str]:
+def _commands(language: str = "bash") -> list[str]:
     return [
         line.split("#")[0].strip()
-        for body in _blocks("bash")
+        for body in _blocks(language)
         for line in body.splitlines()
         if line.startswith("ragline ")
     ]
+
+
+def _parse(command: str) -> None:
+    """Parse ``command`` with ragline's own command line, without running it."""
+    import typer
+
+    from ragline.cli import app
+
+    group = typer.main.get_command(app)
+    name, args = "ragline", shlex.split(command)[1:]
+    while hasattr(group, "commands"):  # a group of subcommands (typer ships its own click)
+        context = group.make_context(name, list(args), resilient_parsing=True)
+        name, group, args = group.resolve_command(context, list(args))
+    group.make_context(name, list(args))
+
+
+def test_readme_benchmark_commands_parse() -> None:
+    """The measurement commands (```sh blocks) take minutes to hours, so they are not run
+    here; every flag and argument they use must still exist."""
+    commands = _commands("sh")
+    assert len(commands) >= 10, "README lost its benchmark commands"
+    for command in commands:
+        _parse(command)
+    with pytest.raises(Exception, match="No such option"):
+        _parse("ragline train rag --kb x --out y --no-such-flag")
 
 
 @pytest.fixture()
