@@ -128,7 +128,8 @@ class RefreshedPassages(FrozenPassages):
         self.texts: dict[int, str] = {}
         for ids, texts in kb.catalog.iter_rows(columns=INDEXED_TEXT):
             self.texts.update((r, t) for r, t in zip(ids.tolist(), texts, strict=True) if r in keep)
-        _, stored = kb.catalog.vectors(self.rowids)
+        # The stored vectors in ``self.rowids`` order (the catalog returns them in its own).
+        stored = FrozenPassages.vectors(self, self.rowids.tolist()).numpy()
         self.snapshot = self._snapshot(stored, version=0, step=0)
 
     def _snapshot(self, matrix: NDArray[np.float32], *, version: int, step: int) -> IndexSnapshot:
