@@ -368,59 +368,85 @@ class LocalGenerator:
         text = "\n\n".join(m["content"] for m in chat) + "\n\n"
         return list(tokenizer(text)["input_ids"])
 
-    def sequence_logprobs(
+    def continuations_logprobs(
         self,
         prompt_ids: Sequence[list[int]],
-        continuation_ids: list[int],
+        continuations: Sequence[list[int]],
         *,
         batch_size: int = 8,
     ) -> NDArray[np.float64]:
-        """``log p(continuation | prompt)`` for each prompt, summed over the continuation.
+        """``log p(continuation_j | prompt_i)`` summed over each continuation's tokens.
 
-        Prompts go through the model in batches of ``batch_size``, padded with an attention
-        mask that makes padding invisible (see ``_continuation_logits``).
+        Returns shape ``(len(prompt_ids), len(continuations))``; an empty continuation
+        scores 0. Each batch of ``batch_size`` prompts is read once and all continuations
+        are scored on its key/value cache (or encoder output), so scoring m candidates
+        under k passages costs k prompt reads, not k·m.
         """
         model, _ = self._load()
         torch = require("torch", "generate")
-        result = np.zeros(len(prompt_ids), dtype=np.float64)
-        n = len(continuation_ids)
-        if n == 0 or not prompt_ids:
+        result = np.zeros((len(prompt_ids), len(continuations)), dtype=np.float64)
+        scored = [j for j, c in enumerate(continuations) if c]
+        if not scored or not prompt_ids:
             return result
-        target = torch.tensor([list(continuation_ids)], dtype=torch.long, device=self.device)
+        targets, target_mask = pad_rows(
+            [continuations[j] for j in scored], self._pad_id(), self.device
+        )
         for lo in range(0, len(prompt_ids), batch_size):
             prompts = [list(p) for p in prompt_ids[lo : lo + batch_size]]
             with torch.inference_mode():
-                logits = self._continuation_logits(model, prompts, target)
+                logits = self._continuation_logits(model, prompts, targets, target_mask)
             logp = torch.log_softmax(logits.float(), dim=-1)
-            picked = logp.gather(-1, target.expand(len(prompts), n).unsqueeze(-1)).squeeze(-1)
-            result[lo : lo + len(prompts)] = picked.double().sum(dim=1).cpu().numpy()
+            rows = targets.repeat(len(prompts), 1)
+            picked = logp.gather(-1, rows.unsqueeze(-1)).squeeze(-1)
+            picked = picked * target_mask.repeat(len(prompts), 1)
+            sums = picked.double().sum(dim=1).view(len(prompts), len(scored)).cpu().numpy()
+            result[lo : lo + len(prompts), scored] = sums
         return result
 
     def _continuation_logits(
-        self, model: Any, prompts: list[list[int]], target: torch.Tensor
+        self, model: Any, prompts: list[list[int]], targets: torch.Tensor, target_mask: torch.Tensor
     ) -> torch.Tensor:
-        """The ``(len(prompts), n, vocab)`` logits that predict the ``(1, n)`` ``target``.
+        """The ``(len(prompts) · m, n, vocab)`` logits that predict each right-padded target
+        ``(m, n)`` after each prompt, prompt-major (row ``i · m + j`` is prompt i, target j).
 
-        A causal LM reads ``prompt + target`` left-padded, with explicit position ids, and
-        computes the continuation's logits only. An encoder-decoder reads the right-padded
-        prompts with its encoder and ``target`` shifted right on its decoder.
+        A causal LM reads the left-padded prompts once; its cache is repeated per target and
+        the targets run on top, their first token predicted by the prompt's last logit. An
+        encoder-decoder encodes the prompts once and teacher-forces every target on its
+        decoder. Padding after a target is causal-masked away from its real tokens.
         """
-        n = target.shape[1]
+        torch = require("torch", "generate")
+        m, n = targets.shape
+        b = len(prompts)
         if self._seq2seq:
             ids, mask = pad_rows(prompts, self._pad_id(), self.device)
-            decoder = shift_right(model, target).expand(len(prompts), n)
+            encoded = model.get_encoder()(input_ids=ids, attention_mask=mask)
+            encoded.last_hidden_state = encoded.last_hidden_state.repeat_interleave(m, dim=0)
             return model(
-                input_ids=ids, attention_mask=mask, decoder_input_ids=decoder, use_cache=False
+                encoder_outputs=encoded,
+                attention_mask=mask.repeat_interleave(m, dim=0),
+                decoder_input_ids=shift_right(model, targets).repeat(b, 1),
+                use_cache=False,
             ).logits
-        rows = [p + target[0].tolist() for p in prompts]
-        ids, mask, pos = _left_pad(rows, self._pad_id(), self.device)
-        extra = {"logits_to_keep": n + 1} if self._keeps_logits else {}
-        logits = model(
-            input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False, **extra
+        ids, mask, pos = _left_pad(prompts, self._pad_id(), self.device)
+        extra = {"logits_to_keep": 1} if self._keeps_logits else {}
+        first = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **extra)
+        first_logits = first.logits[:, -1:, :].repeat_interleave(m, dim=0)
+        if n == 1:
+            return first_logits
+        cache = _output_cache(first)
+        cache.batch_repeat_interleave(m)
+        feed = targets[:, :-1].repeat(b, 1)
+        rest = model(
+            input_ids=feed,
+            attention_mask=torch.cat(
+                [mask.repeat_interleave(m, dim=0), target_mask[:, :-1].repeat(b, 1)], dim=1
+            ),
+            position_ids=pos[:, -1:].repeat_interleave(m, dim=0)
+            + torch.arange(1, n, device=ids.device),
+            use_cache=True,
+            **{self._cache_arg: cache},
         ).logits
-        # The logit at position t predicts token t + 1: the last n + 1 positions minus the
-        # final one predict the continuation.
-        return logits[:, -(n + 1) : -1, :]
+        return torch.cat([first_logits, rest], dim=1)
 
     def begin(self, prompt_ids: Sequence[list[int]]) -> HFTokenSteps:
         """Start decoding all prompts side by side, sharing one batched forward per step."""

@@ -177,7 +177,7 @@ def rag_sequence(
         else:
             unique[key] = candidate
     candidates = list(unique.values())
-    loglik = np.stack([scorer.sequence_logprobs(prompts, c.scored_ids) for c in candidates], axis=1)
+    loglik = scorer.continuations_logprobs(prompts, [c.scored_ids for c in candidates])
     marginal = marginal_loglik(log_prior, loglik)
     best = int(np.argmax(marginal))
     with np.errstate(invalid="ignore"):

@@ -6,7 +6,7 @@ plugs in without it, and callers check ``isinstance(gen, TokenScorer)`` before p
 mode that marginalises over passages.
 
 Prompts are given as token ids (``prompt_ids(messages)``) so that one chat-templated prompt
-per passage is built once and reused both for scoring (``sequence_logprobs``) and for
+per passage is built once and reused both for scoring (``continuations_logprobs``) and for
 incremental decoding (``begin`` → :class:`TokenSteps`).
 
 The log-space mixtures live here too, as pure NumPy functions shared by both modes.
@@ -44,8 +44,8 @@ class TokenScorer(Protocol):
     """A language model that exposes token log-probabilities.
 
     - ``prompt_ids(messages)``: the chat-templated prompt, generation prompt included.
-    - ``sequence_logprobs(prompts, continuation)``: ``log p(continuation | prompt)`` summed
-      over the continuation's tokens, one value per prompt (shape ``(len(prompts),)``).
+    - ``continuations_logprobs(prompts, continuations)``: ``log p(continuation | prompt)``
+      summed over each continuation's tokens, shape ``(len(prompts), len(continuations))``.
     - ``begin(prompts)``: a :class:`TokenSteps` over all prompts at once (batched, with the
       key/value cache kept between steps).
     - ``encode``/``decode``: text ↔ ids without special tokens; ``eos_token_ids()`` end a reply.
@@ -60,8 +60,8 @@ class TokenScorer(Protocol):
 
     def prompt_ids(self, messages: Sequence[Message]) -> list[int]: ...
 
-    def sequence_logprobs(
-        self, prompt_ids: Sequence[list[int]], continuation_ids: list[int]
+    def continuations_logprobs(
+        self, prompt_ids: Sequence[list[int]], continuations: Sequence[list[int]]
     ) -> NDArray[np.float64]: ...
 
     def begin(self, prompt_ids: Sequence[list[int]]) -> TokenSteps: ...

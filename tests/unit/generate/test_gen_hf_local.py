@@ -124,20 +124,28 @@ def test_prompt_ids_use_the_chat_template(gen: LocalGenerator, tiny_dir: Path) -
     assert gen.decode(gen.encode("the cat sat")) == "the cat sat"
 
 
-def test_sequence_logprobs_equal_unbatched_forward(gen: LocalGenerator) -> None:
+def test_continuations_logprobs_equal_unbatched_forward(gen: LocalGenerator) -> None:
     prompts = [gen.prompt_ids(chat) for chat in CHATS]
     assert len({len(p) for p in prompts}) == len(prompts)  # padding is exercised
-    continuation = gen.encode("the sky is blue .") + [gen.eos_token_ids()[0]]
-    expected = []
-    for p in prompts:
-        logp = full_logprobs(gen._model, p + continuation)
-        expected.append(sum(logp[len(p) - 1 + i, t] for i, t in enumerate(continuation)))
-    batched = gen.sequence_logprobs(prompts, continuation)
-    one_by_one = gen.sequence_logprobs(prompts, continuation, batch_size=1)
-    assert batched.shape == (3,) and batched.dtype == np.float64
+    eos = gen.eos_token_ids()[0]
+    continuations = [
+        gen.encode("the sky is blue .") + [eos],
+        [],
+        gen.encode("paris"),
+        gen.encode("the grass is green"),
+    ]
+    expected = np.zeros((len(prompts), len(continuations)))
+    for i, p in enumerate(prompts):
+        for j, c in enumerate(continuations):
+            logp = full_logprobs(gen._model, p + c)
+            expected[i, j] = sum(logp[len(p) - 1 + s, t] for s, t in enumerate(c))
+    batched = gen.continuations_logprobs(prompts, continuations)
+    one_by_one = gen.continuations_logprobs(prompts, continuations, batch_size=1)
+    assert batched.shape == (3, 4) and batched.dtype == np.float64
     np.testing.assert_allclose(batched, expected, atol=1e-4)
     np.testing.assert_allclose(one_by_one, expected, atol=1e-4)
-    np.testing.assert_array_equal(gen.sequence_logprobs(prompts, []), np.zeros(3))
+    assert np.all(expected[:, [0, 2, 3]] < -1e-3) and np.ptp(expected[:, 0]) > 1e-3
+    np.testing.assert_array_equal(gen.continuations_logprobs(prompts, [[]]), np.zeros((3, 1)))
 
 
 def test_token_steps_equal_uncached_forward(gen: LocalGenerator) -> None:

@@ -143,19 +143,28 @@ def test_stream_joined_equals_generate(gen: LocalGenerator, stop: tuple[str, ...
     assert "".join(pieces) == gen.generate(CHATS[0], max_new_tokens=12, stop=stop)
 
 
-def test_sequence_logprobs_equal_unpadded_forwards(gen: LocalGenerator) -> None:
+def test_continuations_logprobs_equal_unpadded_forwards(gen: LocalGenerator) -> None:
     prompts = [gen.prompt_ids(chat) for chat in CHATS]
     assert len({len(p) for p in prompts}) == len(prompts)  # padding is exercised
-    continuation = gen.encode("the sky is blue .") + [gen.eos_token_ids()[0]]
-    expected = [direct_logprobs(gen._model, p, continuation).sum() for p in prompts]
-    batched = gen.sequence_logprobs(prompts, continuation)
-    one_by_one = gen.sequence_logprobs(prompts, continuation, batch_size=1)
-    assert batched.shape == (3,) and batched.dtype == np.float64
+    continuations = [
+        gen.encode("the sky is blue .") + [gen.eos_token_ids()[0]],
+        [],
+        gen.encode("paris"),
+    ]
+    expected = np.array(
+        [
+            [direct_logprobs(gen._model, p, c).sum() if c else 0.0 for c in continuations]
+            for p in prompts
+        ]
+    )
+    batched = gen.continuations_logprobs(prompts, continuations)
+    one_by_one = gen.continuations_logprobs(prompts, continuations, batch_size=1)
+    assert batched.shape == (3, 3) and batched.dtype == np.float64
     np.testing.assert_allclose(batched, expected, atol=1e-5)
     np.testing.assert_allclose(one_by_one, expected, atol=1e-5)
     # The prompt matters: the encoder's output reaches the decoder.
-    assert np.ptp(batched) > 1e-3
-    np.testing.assert_array_equal(gen.sequence_logprobs(prompts, []), np.zeros(3))
+    assert np.ptp(batched[:, 0]) > 1e-3
+    np.testing.assert_array_equal(gen.continuations_logprobs(prompts, [[]]), np.zeros((3, 1)))
 
 
 def test_token_steps_equal_uncached_forwards(gen: LocalGenerator) -> None:
@@ -258,9 +267,9 @@ def test_a_lora_adapter_on_a_seq2seq_base_is_merged_at_load(
     continuation = base.encode("the sky is blue .")
     merged = wrapped.merge_and_unload().eval()
     expected = [direct_logprobs(merged, p, continuation).sum() for p in prompts]
-    got = adapted.sequence_logprobs(prompts, continuation)
+    got = adapted.continuations_logprobs(prompts, [continuation])[:, 0]
     np.testing.assert_allclose(got, expected, atol=1e-5)
-    assert np.abs(got - base.sequence_logprobs(prompts, continuation)).max() > 1e-3
+    assert np.abs(got - base.continuations_logprobs(prompts, [continuation])[:, 0]).max() > 1e-3
 
 
 def test_rag_sequence_marginal_on_a_seq2seq_model(gen: LocalGenerator) -> None:

@@ -303,9 +303,9 @@ def test_tiny_run_learns_and_writes_loadable_outputs(
     local = LocalGenerator(str(out / GENERATOR_DIR))
     merged, _ = local._load()
     assert not any("lora_" in name for name, _ in merged.named_parameters())
-    assert local.sequence_logprobs(
-        [local.encode("Which island?")], local.encode("Crete")
-    ).shape == (1,)
+    assert local.continuations_logprobs(
+        [local.encode("Which island?")], [local.encode("Crete")]
+    ).shape == (1, 1)
     with KnowledgeBase.open(minilm_kb, query_encoder=str(out / QUERY_ENCODER_DIR)) as kb:
         assert kb.query_encoder is not None and kb.search("Which island?", k=1, mode="dense")
 
