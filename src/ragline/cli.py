@@ -46,6 +46,13 @@ FollowUpOption = Annotated[
         "fact) or answer (the question plus the model's answer so far)."
     ),
 ]
+AnswerStyleOption = Annotated[
+    str | None,
+    typer.Option(
+        help="sentence (one or two sentences) or short (the shortest phrase, as span-style "
+        "benchmarks score answers); default: config."
+    ),
+]
 RerankOption = Annotated[
     str | None,
     typer.Option(help="Re-rank with cross-encoder, colbert, or a model directory."),
@@ -281,6 +288,7 @@ def ask(
     mode: Annotated[str | None, typer.Option(help="plain | sequence | token.")] = None,
     hops: HopsOption = None,
     follow_up: FollowUpOption = None,
+    answer_style: AnswerStyleOption = None,
     k: Annotated[int | None, typer.Option("-k", "--k", help="Passages given to the model.")] = None,
     search_mode: SearchModeOption = None,
     filter_: Annotated[
@@ -315,6 +323,7 @@ def ask(
             **({"model": model} if model else {}),
             **({"max_new_tokens": max_new_tokens} if max_new_tokens else {}),
             **({"follow_up": follow_up} if follow_up else {}),
+            **({"answer_style": answer_style} if answer_style else {}),
         )
     if as_json:
         _emit_json(answer.to_dict())
@@ -542,6 +551,7 @@ def eval_qa(
     model: ModelOption = None,
     hops: HopsOption = None,
     follow_up: FollowUpOption = None,
+    answer_style: AnswerStyleOption = None,
     k: Annotated[int | None, typer.Option("-k", "--k", help="Passages per question.")] = None,
     search_mode: SearchModeOption = None,
     max_new_tokens: MaxNewTokensOption = None,
@@ -610,6 +620,7 @@ def eval_qa(
                 "k": k,
                 "search_mode": search_mode,
                 "max_new_tokens": max_new_tokens,
+                "answer_style": answer_style,
             }
             if model:
                 options["model"] = model

@@ -126,7 +126,9 @@ class GenerateConfig:
     missing, or ``answer``, its answer so far, searched for together with the question
     (the extractive generator always does the latter). Decoding ends at ``stop``
     ("" for none); the answer kept is the first paragraph with content, without lead-ins
-    such as "The answer is:" (small models ramble on after answering).
+    such as "The answer is:" (small models ramble on after answering). ``answer_style``
+    asks for ``sentence`` answers (one or two sentences) or ``short`` ones (the shortest
+    phrase: what span-style benchmarks such as SQuAD and HotpotQA score).
     """
 
     generator: str = "smollm2"
@@ -142,6 +144,7 @@ class GenerateConfig:
     min_score: float = 0.2
     hops: int = 1
     follow_up: Literal["missing", "answer"] = "missing"
+    answer_style: Literal["sentence", "short"] = "sentence"
     seed: int = 0
 
 

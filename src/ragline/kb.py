@@ -643,7 +643,7 @@ class KnowledgeBase:
                 hops=config.hops,
                 passages=config.passages,
                 follow_up=config.follow_up,
-                budget=ContextBudget(config.context_tokens, count_tokens),
+                budget=ContextBudget(config.context_tokens, count_tokens, config.answer_style),
             )
         else:
             passages = search(question)

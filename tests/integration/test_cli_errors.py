@@ -172,6 +172,15 @@ def test_bad_filter_expression_is_a_one_line_error(tmp_path: Path, run_cli, make
     assert "no-operator-here" in line
 
 
+def test_unknown_answer_style_is_a_one_line_error(tmp_path: Path, run_cli, make_config):
+    with KnowledgeBase.create(tmp_path / "kb", make_config()) as kb:
+        kb.add([Document("a", "Tides follow the Moon.")])
+    ask = ("ask", "What do tides follow?", "--kb", tmp_path / "kb", "--generator", "extractive")
+    line = one_line_error(run_cli(*ask, "--answer-style", "essay"))
+    assert "answer style 'essay': use sentence, short" in line
+    assert parse(run_cli(*ask, "--answer-style", "short", "--json"))["citations"]
+
+
 def test_second_cli_writer_is_refused_while_locked(tmp_path: Path, run_cli, make_config):
     with KnowledgeBase.create(tmp_path / "kb", make_config()) as kb:
         kb.add([Document("a", "Some text.")])

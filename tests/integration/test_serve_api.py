@@ -155,6 +155,7 @@ def test_ask_options(client: TestClient) -> None:
             "k": 2,
             "hops": 2,
             "follow_up": "answer",
+            "answer_style": "short",
             "filters": {"topic": "science"},
             "search_mode": "bm25",
         },
@@ -181,6 +182,7 @@ def test_ask_options(client: TestClient) -> None:
         ("/ask", {"question": "x", "mode": "token"}, "token probabilities"),
         ("/ask", {"question": "x", "hops": 0}, "hops"),
         ("/ask", {"question": "x", "follow_up": "guess"}, "follow_up"),
+        ("/ask", {"question": "x", "answer_style": "essay"}, "answer_style"),
     ],
 )
 def test_bad_requests_are_400_with_one_line(

@@ -31,7 +31,12 @@ from ragline.generate.citations import (
     split_sentences,
     strip_citations,
 )
-from ragline.generate.prompt import ABSTAIN_TEXT, build_messages, passage_messages
+from ragline.generate.prompt import (
+    ABSTAIN_TEXT,
+    build_messages,
+    check_answer_style,
+    passage_messages,
+)
 
 MODES = ("plain", "sequence", "token")
 CITE_POSTERIOR = 0.2
@@ -107,7 +112,11 @@ def answer(
     }
     if mode == "plain":
         messages, used = build_messages(
-            question, passages, count_tokens=count_tokens, context_tokens=config.context_tokens
+            question,
+            passages,
+            count_tokens=count_tokens,
+            context_tokens=config.context_tokens,
+            answer_style=config.answer_style,
         )
         if on_token is not None:
             pieces = []
@@ -174,7 +183,11 @@ def _marginalized(
     prior = passage_prior(passage_scores(used), config.prior_temperature)
     per_passage = [
         passage_messages(
-            question, hit, count_tokens=count_tokens, context_tokens=config.context_tokens
+            question,
+            hit,
+            count_tokens=count_tokens,
+            context_tokens=config.context_tokens,
+            answer_style=config.answer_style,
         )
         for hit in used
     ]
@@ -204,5 +217,8 @@ def _marginalized(
 
 
 def with_generation_overrides(config: GenerateConfig, **values: object) -> GenerateConfig:
-    """``config`` with the non-None ``values`` replaced."""
-    return replace(config, **{k: v for k, v in values.items() if v is not None})
+    """``config`` with the non-None ``values`` replaced; an unknown answer style is refused
+    here, before any retrieval or model load."""
+    merged = replace(config, **{k: v for k, v in values.items() if v is not None})
+    check_answer_style(merged.answer_style)
+    return merged

@@ -33,11 +33,13 @@ FOLLOW_UP_SYSTEM = (
 
 @dataclass(frozen=True)
 class ContextBudget:
-    """How passages are packed into a prompt: the final answer's budget, so that the answer
-    follow-up reads the same passages the answer would."""
+    """How passages are packed into a prompt and the answer asked for: the final answer's
+    settings, so that the answer follow-up reads the same passages and answers in the same
+    style as the answer would."""
 
     tokens: int = 1536
     count_tokens: Callable[[str], int] | None = None
+    answer_style: str = "sentence"
 
 
 def follow_up_query(
@@ -60,7 +62,11 @@ def follow_up_query(
         partial, _ = extract(question, passages)
     elif follow_up == "answer":
         messages, _ = build_messages(
-            question, passages, count_tokens=budget.count_tokens, context_tokens=budget.tokens
+            question,
+            passages,
+            count_tokens=budget.count_tokens,
+            context_tokens=budget.tokens,
+            answer_style=budget.answer_style,
         )
         reply = generator.generate(messages, max_new_tokens=FOLLOW_UP_TOKENS, temperature=0.0)
         partial = first_answer(reply)

@@ -1,6 +1,7 @@
 """Grounded prompts: a question with numbered passages, packed to a token budget.
 
-The system prompt asks for short answers that cite passages as ``[n]`` and for
+The system prompt asks for brief answers (one or two sentences, or with
+``answer_style="short"`` the shortest phrase) that cite passages as ``[n]`` and for
 :data:`ABSTAIN_TEXT` when the passages do not hold the answer. Passages are numbered from 1
 in the order given (rank order); :func:`build_messages` returns the passages it actually
 used, so that ``[n]`` in an answer maps to ``used[n - 1]``. :func:`parse_user_message`
@@ -28,20 +29,42 @@ import re
 from collections.abc import Callable, Sequence
 
 from ragline.documents import Hit
+from ragline.errors import RaglineError
 from ragline.generate.base import Message
 
 ABSTAIN_TEXT = "The knowledge base does not say."
 """The exact reply asked for when the passages do not contain the answer."""
 
-SYSTEM_PROMPT = (
-    "You answer questions using only the numbered passages given with the question.\n"
-    "- Use only facts stated in the passages, never outside knowledge.\n"
-    "- Cite the passage that supports each claim by its number in square brackets, like [2]; "
-    "cite several passages as [1][3].\n"
-    "- Answer briefly, in one or two sentences.\n"
-    "- If the passages do not contain the answer, reply exactly: " + ABSTAIN_TEXT
-)
-"""System message for grounded, cited answers."""
+ANSWER_STYLES = {
+    "sentence": "- Answer briefly, in one or two sentences.",
+    "short": "- Answer with the shortest phrase that answers the question: a name, a number, "
+    "a date, or yes or no. Do not write a sentence.",
+}
+"""How long an answer the system prompt asks for: ``sentence`` suits people reading the
+answer; ``short`` suits span-style benchmarks (SQuAD, HotpotQA), whose F1 counts words."""
+
+
+def check_answer_style(answer_style: str) -> str:
+    """``answer_style`` if it is one of :data:`ANSWER_STYLES`, else a one-line error."""
+    if answer_style not in ANSWER_STYLES:
+        raise RaglineError(f"answer style {answer_style!r}: use {', '.join(ANSWER_STYLES)}")
+    return answer_style
+
+
+def system_prompt(answer_style: str = "sentence") -> str:
+    """The system message for grounded, cited answers in ``answer_style``."""
+    return (
+        "You answer questions using only the numbered passages given with the question.\n"
+        "- Use only facts stated in the passages, never outside knowledge.\n"
+        "- Cite the passage that supports each claim by its number in square brackets, like "
+        "[2]; cite several passages as [1][3].\n"
+        f"{ANSWER_STYLES[check_answer_style(answer_style)]}\n"
+        "- If the passages do not contain the answer, reply exactly: " + ABSTAIN_TEXT
+    )
+
+
+SYSTEM_PROMPT = system_prompt()
+"""The default (``sentence``) system message."""
 
 _PASSAGES_HEADER = "Passages:"
 _QUESTION_PREFIX = "\n\nQuestion: "
@@ -105,6 +128,7 @@ def build_messages(
     *,
     count_tokens: Callable[[str], int] | None = None,
     context_tokens: int = 1536,
+    answer_style: str = "sentence",
 ) -> tuple[list[Message], list[Hit]]:
     """System and user messages asking ``question`` over numbered ``passages``.
 
@@ -114,8 +138,10 @@ def build_messages(
     so numbering always follows rank. The first passage is always kept, cut to the budget
     if it alone exceeds it (its returned hit then holds the shortened chunk).
 
+    ``answer_style`` picks the system prompt (see :data:`ANSWER_STYLES`).
     Returns the messages and the passages used: ``[n]`` refers to ``used[n - 1]``.
     """
+    system = system_prompt(answer_style)
     count = count_tokens or approx_tokens
     used: list[Hit] = []
     blocks: list[str] = []
@@ -134,7 +160,7 @@ def build_messages(
         blocks.append(block)
         spent += cost
     messages: list[Message] = [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": system},
         {"role": "user", "content": _user_message(question, blocks)},
     ]
     return messages, used
@@ -146,6 +172,7 @@ def passage_messages(
     *,
     count_tokens: Callable[[str], int] | None = None,
     context_tokens: int = 1536,
+    answer_style: str = "sentence",
 ) -> list[Message]:
     """The messages for ``question`` over one passage, numbered ``[1]``.
 
@@ -153,7 +180,11 @@ def passage_messages(
     prompt as :func:`build_messages`, and the passage is cut to ``context_tokens`` if needed.
     """
     messages, _ = build_messages(
-        question, [passage], count_tokens=count_tokens, context_tokens=context_tokens
+        question,
+        [passage],
+        count_tokens=count_tokens,
+        context_tokens=context_tokens,
+        answer_style=answer_style,
     )
     return messages
 

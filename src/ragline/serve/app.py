@@ -287,6 +287,8 @@ def ask(body: AskRequest, state: State) -> dict[str, Any]:
         options["max_new_tokens"] = body.max_new_tokens
     if body.follow_up:
         options["follow_up"] = body.follow_up
+    if body.answer_style:
+        options["answer_style"] = body.answer_style
     try:
         answer = state.kb.ask(
             body.question,

@@ -60,6 +60,7 @@ class AskRequest(_Strict):
     k: int | None = Field(None, ge=1, le=100)
     hops: int | None = Field(None, ge=1, le=10)
     follow_up: Literal["missing", "answer"] | None = None
+    answer_style: Literal["sentence", "short"] | None = None
     generator: str | None = None
     filters: FilterSpec | None = None
     search_mode: Literal["hybrid", "dense", "bm25"] | None = None

@@ -15,7 +15,7 @@ from ragline import Document, KnowledgeBase
 from ragline.config import Config, GenerateConfig
 from ragline.embed.fake import HashEncoder
 from ragline.generate.extractive import ExtractiveGenerator
-from ragline.generate.prompt import ABSTAIN_TEXT
+from ragline.generate.prompt import ABSTAIN_TEXT, system_prompt
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_gen_hf_local import build_tiny_model  # noqa: E402
@@ -149,6 +149,30 @@ def test_answer_follow_up_packs_the_passages_into_the_answers_budget(tmp_path: P
     follow_up, final = generator.prompts[0][1]["content"], generator.prompts[-1][1]["content"]
     assert "[1] Title:" in follow_up and "[1] Title:" in final
     assert "[2] Title:" not in follow_up and "[2] Title:" not in final
+
+
+@pytest.mark.parametrize("style", ["sentence", "short"])
+def test_answer_style_sets_the_system_prompt_of_answer_and_follow_up(
+    tmp_path: Path, style: str
+) -> None:
+    generator = ScriptedGenerator("Quintara Velm [1].")
+    with KnowledgeBase.create(tmp_path / "kb", encoder=HashEncoder()) as kb:
+        kb.add(CHAIN)
+        kb.ask(
+            CHAIN_QUESTION, generator=generator, k=2, hops=2, search_mode="bm25",
+            follow_up="answer", answer_style=style,
+        )  # fmt: skip
+    assert len(generator.prompts) == 2  # the follow-up, then the answer
+    assert [p[0]["content"] for p in generator.prompts] == [system_prompt(style)] * 2
+
+
+def test_unknown_answer_style_is_refused_before_asking(kb: KnowledgeBase) -> None:
+    from ragline.errors import RaglineError
+
+    generator = ScriptedGenerator("x")
+    with pytest.raises(RaglineError, match="answer style 'essay': use sentence, short"):
+        kb.ask("What causes tides?", generator=generator, answer_style="essay")
+    assert generator.prompts == []
 
 
 def test_unknown_follow_up_is_refused(kb: KnowledgeBase) -> None:

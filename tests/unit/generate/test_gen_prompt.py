@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ragline.documents import Chunk, Hit
+from ragline.errors import RaglineError
 from ragline.generate.prompt import (
     ABSTAIN_TEXT,
+    ANSWER_STYLES,
     SYSTEM_PROMPT,
     approx_tokens,
     build_messages,
     format_passage,
     parse_user_message,
     passage_messages,
+    system_prompt,
 )
 
 
@@ -29,6 +34,19 @@ def test_system_prompt_asks_for_citations_brevity_and_exact_abstention() -> None
     assert ABSTAIN_TEXT in SYSTEM_PROMPT
     assert "[2]" in SYSTEM_PROMPT and "[1][3]" in SYSTEM_PROMPT
     assert "only" in SYSTEM_PROMPT and "briefly" in SYSTEM_PROMPT
+
+
+def test_short_answer_style_changes_only_the_length_instruction() -> None:
+    sentence, short = system_prompt("sentence"), system_prompt("short")
+    assert sentence == SYSTEM_PROMPT
+    changed = set(sentence.splitlines()) ^ set(short.splitlines())
+    assert changed == {ANSWER_STYLES["sentence"], ANSWER_STYLES["short"]}
+    hits = [hit("a", "Alpha text.", 1, "Alpha")]
+    messages, _ = build_messages("Which one?", hits, answer_style="short")
+    assert messages[0]["content"] == short
+    assert passage_messages("Which one?", hits[0], answer_style="short") == messages
+    with pytest.raises(RaglineError, match="answer style 'essay': use sentence, short"):
+        build_messages("Which one?", hits, answer_style="essay")
 
 
 def test_passages_are_numbered_in_rank_order_with_titles() -> None:
