@@ -1,5 +1,6 @@
 """Generation benchmark: time to first token and decoding speed of a local generator on
-real retrieved passages, and the cost per token of RAG-Token relative to plain decoding."""
+real retrieved passages, the cost per token of RAG-Token relative to plain decoding, and the
+cost per answer of RAG-Sequence relative to a plain answer."""
 
 from __future__ import annotations
 
@@ -34,10 +35,12 @@ def bench_generate(
     max_new_tokens: int = 32,
     prior_temperature: float = 0.1,
 ) -> dict[str, Any]:
-    """Per question: retrieve ``k`` passages, answer plainly (streamed) and by RAG-Token;
-    report load time, time to first token, tokens/s and RAG-Token's time per token / plain."""
+    """Per question: retrieve ``k`` passages, answer plainly (streamed), by RAG-Token and by
+    RAG-Sequence; report load time, time to first token, tokens/s, RAG-Token's time per token
+    / plain, and RAG-Sequence's time per answer / plain."""
     from ragline.generate.hf_local import LocalGenerator
     from ragline.generate.prompt import build_messages, passage_messages
+    from ragline.generate.rag_sequence import rag_sequence
     from ragline.generate.rag_token import rag_token
     from ragline.generate.scoring import passage_prior
 
@@ -46,6 +49,7 @@ def bench_generate(
     model._load()
     load_seconds = time.perf_counter() - started
     first, plain_rate, token_rate, plain_per_token, token_per_token = [], [], [], [], []
+    sequence_per_answer = []
     for question in questions:
         hits = kb.search(question, k=k)
         messages, _ = build_messages(question, hits)
@@ -54,17 +58,17 @@ def bench_generate(
         if tokens > 1 and total > ttft:
             plain_rate.append((tokens - 1) / (total - ttft))
             plain_per_token.append(total / tokens)
+        per_passage = [passage_messages(question, hit) for hit in hits]
+        prior = passage_prior([hit.score for hit in hits], prior_temperature)
         started = time.perf_counter()
-        result = rag_token(
-            model,
-            [passage_messages(question, hit) for hit in hits],
-            passage_prior([hit.score for hit in hits], prior_temperature),
-            max_new_tokens=max_new_tokens,
-        )
+        result = rag_token(model, per_passage, prior, max_new_tokens=max_new_tokens)
         seconds = time.perf_counter() - started
         if result.token_ids:
             token_rate.append(len(result.token_ids) / seconds)
             token_per_token.append(seconds / len(result.token_ids))
+        started = time.perf_counter()
+        rag_sequence(model, per_passage, prior, max_new_tokens=max_new_tokens)
+        sequence_per_answer.append((time.perf_counter() - started) / total)
     return {
         "machine": machine_info(),
         "generator": model.name,
@@ -80,5 +84,8 @@ def bench_generate(
             float(np.median(token_per_token) / np.median(plain_per_token))
             if token_per_token and plain_per_token
             else None
+        ),
+        "rag_sequence_cost_per_answer": (
+            float(np.median(sequence_per_answer)) if sequence_per_answer else None
         ),
     }

@@ -236,7 +236,9 @@ def test_packaged_smollm2_answers_a_grounded_question() -> None:
     assert "".join(g.stream(chat, max_new_tokens=24)) == g.generate(chat, max_new_tokens=24)
 
 
-def test_bench_generate_times_first_token_and_rag_token(tiny_dir: Path, docs_kb) -> None:
+def test_bench_generate_times_first_token_and_the_marginalized_modes(
+    tiny_dir: Path, docs_kb
+) -> None:
     from ragline.bench.generate import bench_generate
 
     questions = ["what sat on the mat ?", "what color is the sky ?"]
@@ -245,3 +247,4 @@ def test_bench_generate_times_first_token_and_rag_token(tiny_dir: Path, docs_kb)
     assert 0 < result["ttft_p50_s"] <= result["ttft_p95_s"]
     rates = (result["plain_tokens_per_s"], result["rag_token_tokens_per_s"])
     assert all(rate is None or rate > 0 for rate in rates)
+    assert result["rag_sequence_cost_per_answer"] > 0
