@@ -43,7 +43,8 @@ FollowUpOption = Annotated[
     str | None,
     typer.Option(
         help="Between hops, search for: missing (a query the model writes for the missing "
-        "fact) or answer (the question plus the model's answer so far)."
+        "fact), answer (the question plus the model's answer so far) or links (the question, "
+        "within the documents the passages found name by title)."
     ),
 ]
 AnswerStyleOption = Annotated[

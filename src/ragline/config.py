@@ -122,13 +122,14 @@ class GenerateConfig:
     known) into p(z|q) for the sequence and token modes; ``min_score`` is the best dense
     cosine below which ragline answers that the knowledge base does not say; ``hops`` > 1
     retrieves iteratively for questions that need several facts, searching between hops
-    for what the generator writes (``follow_up``): ``missing``, a query for the fact still
-    missing, or ``answer``, its answer so far, searched for together with the question
-    (the extractive generator always does the latter). Decoding ends at ``stop``
-    ("" for none); the answer kept is the first paragraph with content, without lead-ins
-    such as "The answer is:" (small models ramble on after answering). ``answer_style``
-    asks for ``sentence`` answers (one or two sentences) or ``short`` ones (the shortest
-    phrase: what span-style benchmarks such as SQuAD and HotpotQA score).
+    for (``follow_up``): ``missing``, a query the generator writes for the fact still
+    missing; ``answer``, its answer so far, searched for together with the question (the
+    extractive generator always does this for ``missing`` and ``answer``); or ``links``,
+    the question again within the documents the passages found name by title. Decoding
+    ends at ``stop`` ("" for none); the answer kept is the first paragraph with content,
+    without lead-ins such as "The answer is:" (small models ramble on after answering).
+    ``answer_style`` asks for ``sentence`` answers (one or two sentences) or ``short`` ones
+    (the shortest phrase: what span-style benchmarks such as SQuAD and HotpotQA score).
     """
 
     generator: str = "smollm2"
@@ -143,7 +144,7 @@ class GenerateConfig:
     prior_temperature: float = 0.1
     min_score: float = 0.2
     hops: int = 1
-    follow_up: Literal["missing", "answer"] = "missing"
+    follow_up: Literal["missing", "answer", "links"] = "missing"
     answer_style: Literal["sentence", "short"] = "sentence"
     seed: int = 0
 

@@ -33,6 +33,7 @@ from ragline.embed import make_encoder
 from ragline.embed.base import Encoder
 from ragline.errors import ConfigMismatchError, KnowledgeBaseLockedError, LoadError, RaglineError
 from ragline.generate.base import Generator
+from ragline.generate.links import TitleIndex
 from ragline.index.base import SearchParams
 from ragline.index.bm25 import BM25Index
 from ragline.index.faiss import FaissIndex, resolve_factory
@@ -85,6 +86,7 @@ class KnowledgeBase:
         self._unsaved = 0
         self._generators: dict[str, Generator] = {}
         self._rerankers: dict[str, Reranker] = {}
+        self._titles: tuple[int, TitleIndex] | None = None
 
     # ---- opening ----------------------------------------------------------------------
     @classmethod
@@ -628,9 +630,15 @@ class KnowledgeBase:
         )
         model = self._generator_for(generator, config)
 
-        def search(query: str) -> list[Hit]:
+        if config.hops > 1 and config.follow_up == "links" and filters and "doc_id" in filters:
+            raise RaglineError("follow-up 'links' cannot be combined with a doc_id filter")
+
+        def search(query: str, documents: Sequence[str] | None = None) -> list[Hit]:
+            scoped = filters
+            if documents is not None:
+                scoped = {**(filters or {}), "doc_id": {"in": list(documents)}}
             return self.search(
-                query, k=config.passages, filters=filters, mode=search_mode, rerank=rerank
+                query, k=config.passages, filters=scoped, mode=search_mode, rerank=rerank
             )
 
         encode = getattr(model, "encode", None)
@@ -644,6 +652,7 @@ class KnowledgeBase:
                 passages=config.passages,
                 follow_up=config.follow_up,
                 budget=ContextBudget(config.context_tokens, count_tokens, config.answer_style),
+                named_documents=self.documents_named_in,
             )
         else:
             passages = search(question)
@@ -659,6 +668,16 @@ class KnowledgeBase:
         )
         result.hops = log
         return result
+
+    def documents_named_in(self, texts: Sequence[str]) -> list[str]:
+        """Ids of the documents whose titles ``texts`` name (see ``generate.links``); the
+        title index is built on first use and again after the knowledge base changes."""
+        with self._lock:
+            generation = self.catalog.generation
+            if self._titles is None or self._titles[0] != generation:
+                self._titles = (generation, TitleIndex(self.catalog.document_titles()))
+            index = self._titles[1]
+        return index.named_in(texts)
 
     def _reranker_for(self, reranker: str | Reranker | None) -> Reranker | None:
         """A Reranker object as given, or one made (and kept) for a name; None for ""."""

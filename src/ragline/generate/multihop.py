@@ -2,9 +2,11 @@
 
 For a question that needs two facts (who directed the film whose lead actress also starred
 in X?), the first search finds the bridge passage; its content names what to look for next.
-The follow-up search is either a query a language model writes for the fact still missing
-(or ``DONE``), or the question expanded with the answer so far: the generator's answer
-from the passages found, or the extractive generator's best-supported sentence.
+The follow-up search is a query a language model writes for the fact still missing (or
+``DONE``); the question expanded with the answer so far (the generator's answer from the
+passages found, or the extractive generator's best-supported sentence); or the question
+again, searched only within the documents that the passages found name by title
+(``links``; see :mod:`ragline.generate.links`), which needs no language model.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ragline.generate.base import Generator, Message
 from ragline.generate.citations import is_abstention_text, strip_citations
 from ragline.generate.prompt import build_messages, format_passage
 
-FOLLOW_UPS = ("missing", "answer")
+FOLLOW_UPS = ("missing", "answer", "links")
 FOLLOW_UP_TOKENS = 32
 """Longest follow-up a generator writes between hops (a query or a short answer)."""
 
@@ -55,8 +57,8 @@ def follow_up_query(
     ``answer`` (the question plus the generator's answer so far, from the passages packed
     into ``budget``).
     """
-    if follow_up not in FOLLOW_UPS:
-        raise RaglineError(f"follow-up {follow_up!r}: use {', '.join(FOLLOW_UPS)}")
+    if follow_up not in ("missing", "answer"):
+        raise RaglineError(f"follow-up {follow_up!r} is not a query: use missing or answer")
     extract = getattr(generator, "answer", None)
     if callable(extract):
         partial, _ = extract(question, passages)
@@ -76,6 +78,13 @@ def follow_up_query(
     if not partial or is_abstention_text(partial):
         return None
     return f"{question} {partial}"
+
+
+def check_follow_up(follow_up: str) -> str:
+    """``follow_up`` if it is one of :data:`FOLLOW_UPS`, else a one-line error."""
+    if follow_up not in FOLLOW_UPS:
+        raise RaglineError(f"follow-up {follow_up!r}: use {', '.join(FOLLOW_UPS)}")
+    return follow_up
 
 
 def _missing_fact_query(question: str, passages: Sequence[Hit], generator: Generator) -> str | None:
@@ -110,30 +119,51 @@ def interleave(rounds: Sequence[Sequence[Hit]], limit: int) -> list[Hit]:
     return list(merged.values())[:limit]
 
 
+Search = Callable[[str, Sequence[str] | None], list[Hit]]
+"""``search(query, documents)``: the top hits for ``query``, only from ``documents`` (ids)
+when that is not None."""
+
+
 def multihop_retrieve(
     question: str,
-    search: Callable[[str], list[Hit]],
+    search: Search,
     generator: Generator,
     *,
     hops: int,
     passages: int,
     follow_up: str = "missing",
     budget: ContextBudget = ContextBudget(),
+    named_documents: Callable[[Sequence[str]], list[str]] | None = None,
 ) -> tuple[list[Hit], list[dict[str, Any]]]:
     """Up to ``hops`` rounds of retrieval; returns the merged passages and each round's log.
 
     ``follow_up`` chooses what is searched for after the first round, with the passages
-    packed into ``budget`` (see :func:`follow_up_query`)."""
+    packed into ``budget`` (see :func:`follow_up_query`); ``links`` searches the question
+    again within the documents that ``named_documents`` finds named in the passages so far
+    (and not yet among them), and stops when there are none."""
+    if check_follow_up(follow_up) == "links" and named_documents is None:
+        raise RaglineError("follow-up 'links' needs a way to find the documents passages name")
     rounds: list[list[Hit]] = []
     log: list[dict[str, Any]] = []
     query: str | None = question
+    documents: list[str] | None = None
     while query is not None and len(rounds) < hops:
-        hits = search(query)
+        hits = search(query, documents)
         rounds.append(hits)
-        log.append({"query": query, "chunk_ids": [hit.chunk.id for hit in hits]})
+        entry: dict[str, Any] = {"query": query, "chunk_ids": [hit.chunk.id for hit in hits]}
+        if documents is not None:
+            entry["documents"] = documents
+        log.append(entry)
         if len(rounds) == hops:
             break
         found = interleave(rounds, passages)
+        if follow_up == "links":
+            assert named_documents is not None
+            seen = {hit.chunk.doc_id for hits in rounds for hit in hits}
+            named = named_documents([hit.chunk.text for hit in found])
+            documents = [doc_id for doc_id in named if doc_id not in seen]
+            query = question if documents else None
+            continue
         query = follow_up_query(question, found, generator, follow_up, budget)
         if query is not None and query.lower() in {entry["query"].lower() for entry in log}:
             query = None

@@ -59,7 +59,7 @@ class AskRequest(_Strict):
     mode: Literal["plain", "sequence", "token"] | None = None
     k: int | None = Field(None, ge=1, le=100)
     hops: int | None = Field(None, ge=1, le=10)
-    follow_up: Literal["missing", "answer"] | None = None
+    follow_up: Literal["missing", "answer", "links"] | None = None
     answer_style: Literal["sentence", "short"] | None = None
     generator: str | None = None
     filters: FilterSpec | None = None

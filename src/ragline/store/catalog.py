@@ -230,6 +230,13 @@ class Catalog:
         )
         return [StoredDocument(i, h, json.loads(m), n) for i, h, m, n in rows]
 
+    def document_titles(self) -> list[tuple[str, str]]:
+        """(id, title) of every document: its ``title`` metadata, else its id."""
+        rows = self._query(
+            "SELECT id, COALESCE(json_extract(metadata, '$.title'), id) FROM documents ORDER BY id"
+        )
+        return [(str(i), str(t)) for i, t in rows]
+
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""
         docs = self._query("SELECT COUNT(*) FROM documents")[0][0]

@@ -175,10 +175,56 @@ def test_unknown_answer_style_is_refused_before_asking(kb: KnowledgeBase) -> Non
     assert generator.prompts == []
 
 
+LINKED = [
+    Document("zorblat", "The film Zorblat was directed by Quintara Velm.", {"title": "Zorblat"}),
+    Document(
+        "velm", "Her childhood home and birthplace: Ostrava Pelt.", {"title": "Quintara Velm"}
+    ),
+    *[Document(f"noise{i}", f"Someone was born in a town in spring number {i}.") for i in range(6)],
+]
+
+
+def test_links_follow_up_searches_the_documents_the_passages_name(tmp_path: Path) -> None:
+    generator = ScriptedGenerator("Ostrava Pelt [2].")
+    with KnowledgeBase.create(tmp_path / "kb", encoder=HashEncoder()) as kb:
+        kb.add(LINKED)
+        options = {"generator": generator, "k": 2, "search_mode": "dense"}
+        single = kb.ask(CHAIN_QUESTION, **options)
+        linked = kb.ask(CHAIN_QUESTION, hops=3, follow_up="links", **options)
+    assert "velm" not in {hit.chunk.doc_id for hit in single.passages}
+    assert {"zorblat", "velm"} <= {hit.chunk.doc_id for hit in linked.passages}
+    # The second hop searched the question within the named document; the third found no
+    # new names and was not run. The generator was asked once, for the answer.
+    assert [hop["query"] for hop in linked.hops] == [CHAIN_QUESTION] * 2
+    assert linked.hops[1]["documents"] == ["velm"]
+    assert len(generator.prompts) == 2  # one answer per ask
+
+
+def test_documents_named_in_follows_the_knowledge_base(tmp_path: Path) -> None:
+    with KnowledgeBase.create(tmp_path / "kb", encoder=HashEncoder()) as kb:
+        kb.add(LINKED[:1])
+        text = ["Quintara Velm directed Zorblat."]
+        assert kb.documents_named_in(text) == ["zorblat"]
+        kb.add(LINKED[1:2])
+        assert kb.documents_named_in(text) == ["velm", "zorblat"]
+        kb.delete(["zorblat"])
+        assert kb.documents_named_in(text) == ["velm"]
+
+
+def test_links_follow_up_refuses_a_doc_id_filter(kb: KnowledgeBase) -> None:
+    from ragline.errors import RaglineError
+
+    with pytest.raises(RaglineError, match="cannot be combined with a doc_id filter"):
+        kb.ask(
+            "What causes tides?", generator=ScriptedGenerator("x"), hops=2, follow_up="links",
+            filters={"doc_id": "tides"},
+        )  # fmt: skip
+
+
 def test_unknown_follow_up_is_refused(kb: KnowledgeBase) -> None:
     from ragline.errors import RaglineError
 
-    with pytest.raises(RaglineError, match="follow-up 'guess': use missing, answer"):
+    with pytest.raises(RaglineError, match="follow-up 'guess': use missing, answer, links"):
         kb.ask("What causes tides?", generator=ScriptedGenerator("x"), hops=2, follow_up="guess")
 
 
