@@ -51,9 +51,6 @@ class TitleIndex:
             self._ids.setdefault(words, []).append(doc_id)
             self._longest = max(self._longest, len(words))
 
-    def __len__(self) -> int:
-        return sum(len(ids) for ids in self._ids.values())
-
     def named_in(self, texts: Sequence[str]) -> list[str]:
         """Ids of the documents whose titles ``texts`` name, in order of first mention."""
         found: dict[str, None] = {}

@@ -231,9 +231,11 @@ class Catalog:
         return [StoredDocument(i, h, json.loads(m), n) for i, h, m, n in rows]
 
     def document_titles(self) -> list[tuple[str, str]]:
-        """(id, title) of every document: its ``title`` metadata, else its id."""
+        """(id, title) of every document: its ``title`` metadata, else (missing or empty)
+        its id, as prompts title passages."""
         rows = self._query(
-            "SELECT id, COALESCE(json_extract(metadata, '$.title'), id) FROM documents ORDER BY id"
+            "SELECT id, COALESCE(NULLIF(json_extract(metadata, '$.title'), ''), id) "
+            "FROM documents ORDER BY id"
         )
         return [(str(i), str(t)) for i, t in rows]
 

@@ -209,6 +209,9 @@ def test_documents_named_in_follows_the_knowledge_base(tmp_path: Path) -> None:
         assert kb.documents_named_in(text) == ["velm", "zorblat"]
         kb.delete(["zorblat"])
         assert kb.documents_named_in(text) == ["velm"]
+        # An empty title falls back to the document id, as passage headers do.
+        kb.add([Document("Zorblat", "A film.", {"title": ""})])
+        assert kb.documents_named_in(text) == ["velm", "Zorblat"]
 
 
 def test_links_follow_up_refuses_a_doc_id_filter(kb: KnowledgeBase) -> None:
