@@ -4,7 +4,10 @@ An answer cites passage ``n`` with ``[n]``, several with ``[1][3]`` or ``[1, 3]`
 with ``[2-4]``. :func:`parse_citations` splits the answer into sentences and pairs each
 cited number with its sentence; :func:`resolve_citations` maps the numbers to the
 passages the prompt showed and asks a :class:`SupportChecker` whether each passage backs
-its sentence.
+its sentence. The default, :class:`ClaimSupport`, wants the passage to state the sentence's
+names, numbers, dates and quantities and the question's subject; :class:`LexicalSupport`
+and :class:`EmbeddingSupport` only measure overlap. ``ragline eval support`` measures the
+checkers on SQuAD sentences with a swapped answer (:mod:`ragline.evaluate.support_check`).
 
 >>> parse_citations("Paris is the capital [1][3]. It is on the Seine [2].")
 [(1, 'Paris is the capital.'), (3, 'Paris is the capital.'), (2, 'It is on the Seine.')]
@@ -15,14 +18,22 @@ its sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from ragline.documents import Citation, Hit
 from ragline.evaluate.qa_metrics import is_abstention
+from ragline.generate.claims import (
+    PassageTerms,
+    claims,
+    default_stopwords,
+    fold,
+    question_terms,
+    words,
+)
+from ragline.generate.claims import stemmer as snowball
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -47,29 +58,19 @@ _SENTENCE_END = re.compile(
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _WORD = re.compile(r"\w+")
 _MAX_RANGE = 100  # "[1-100000]" is a typo, not a hundred thousand citations
+_CACHED = 256  # passages whose analysis a checker keeps
 
-_FUNCTION_WORDS = """
-    i me my we our you your he him his she her its they them what which who whom whose
-    when where why how do does did has have had can could would should may might must
-    shall am were been being than so also
-"""
-FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
-"""Pronouns, auxiliaries and question words that the Lucene stopword list keeps."""
+_T = TypeVar("_T")
 
 
-@lru_cache(maxsize=1)
-def default_stopwords() -> frozenset[str]:
-    """bm25s's English stopwords (the Lucene list) plus :data:`FUNCTION_WORDS`."""
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | FUNCTION_WORDS
-
-
-@lru_cache(maxsize=4)
-def _stemmer(language: str) -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer(language)
+def _cached(cache: dict[str, _T], text: str, make: Callable[[str], _T]) -> _T:
+    """``make(text)``, kept in ``cache`` (emptied when it holds :data:`_CACHED` entries)."""
+    value = cache.get(text)
+    if value is None:
+        if len(cache) >= _CACHED:
+            cache.clear()
+        value = cache[text] = make(text)
+    return value
 
 
 def content_words(
@@ -87,7 +88,7 @@ def content_words(
         w for w in _WORD.findall(text.lower()) if w not in stop and (len(w) > 1 or w.isdigit())
     ]
     if stemmer and words:
-        words = list(_stemmer(stemmer).stemWords(words))
+        words = list(snowball(stemmer).stemWords(words))
     return words
 
 
@@ -118,6 +119,18 @@ def strip_citations(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Consecutive ``(start, end)`` offsets cutting ``text`` into sentences (with the
+    whitespace between them), by the rule :func:`split_sentences` uses within a line.
+
+    >>> sentence_spans("It rose 3.5 m. Then it fell [1].")
+    [(0, 14), (14, 32)]
+    """
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)]
+    starts = [0, *ends]
+    return list(zip(starts, [*ends, len(text)], strict=True))
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of ``text``, each with the citation markers that belong to it.
 
@@ -130,14 +143,8 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for line in text.split("\n"):
         line = _BULLET.sub("", line)
-        start = 0
-        pieces = []
-        for match in _SENTENCE_END.finditer(line):
-            pieces.append(line[start : match.end()])
-            start = match.end()
-        pieces.append(line[start:])
-        for piece in pieces:
-            piece = piece.strip()
+        for start, end in sentence_spans(line):
+            piece = line[start:end].strip()
             if not piece:
                 continue
             if sentences and not _WORD.search(MARKER.sub("", piece)):
@@ -164,24 +171,41 @@ def parse_citations(text: str) -> list[tuple[int, str]]:
 
 @runtime_checkable
 class SupportChecker(Protocol):
-    """Scores how well a passage backs a sentence; at or above ``threshold`` is support."""
+    """Scores how well a passage backs a sentence; at or above ``threshold`` is support.
+
+    ``question`` is the question the sentence answers, for checkers that use it.
+    """
 
     threshold: float
 
-    def support(self, sentence: str, passage_text: str) -> float: ...
+    def support(
+        self, sentence: str, passage_text: str, *, question: str | None = None
+    ) -> float: ...
+
+
+@runtime_checkable
+class ExplainsSupport(Protocol):
+    """A support checker that also says what the passage lacks (see :attr:`Citation.missing`)."""
+
+    def missing(
+        self, sentence: str, passage_text: str, *, question: str | None = None
+    ) -> list[str]: ...
 
 
 class LexicalSupport:
     """Support = the fraction of the sentence's content words found in the passage.
 
     Content words are lower-cased, stemmed words that are not stopwords (see
-    :func:`content_words`). A sentence with no content words counts as supported.
+    :func:`content_words`). A sentence with no content words counts as supported. The
+    question is not used.
 
     >>> check = LexicalSupport()
     >>> check.support("Tides follow the moon.", "The moon's gravity drives the tides.")
     0.6666666666666666
     >>> check.support("Tides follow the sun.", "The moon's gravity drives the tides.")
     0.3333333333333333
+    >>> check.missing("Tides follow the sun.", "The moon's gravity drives the tides.")
+    ['follow', 'sun']
     """
 
     def __init__(
@@ -196,26 +220,106 @@ class LexicalSupport:
         self.stemmer = stemmer
         self._passages: dict[str, frozenset[str]] = {}
 
-    def _words(self, text: str) -> list[str]:
-        return content_words(text, stopwords=self.stopwords, stemmer=self.stemmer)
+    def content_stems(self, text: str) -> list[str]:
+        """The stems of the content words of ``text`` (diacritics dropped), with this
+        checker's stopwords and stemmer."""
+        return content_words(fold(text), stopwords=self.stopwords, stemmer=self.stemmer)
 
-    def support(self, sentence: str, passage_text: str) -> float:
-        words = set(self._words(strip_citations(sentence)))
-        if not words:
-            return 1.0
-        found = self._passages.get(passage_text)
-        if found is None:
-            if len(self._passages) >= 256:
-                self._passages.clear()
-            found = self._passages[passage_text] = frozenset(self._words(passage_text))
-        return len(words & found) / len(words)
+    def compare(
+        self, sentence: str, passage_text: str, *, matched: Collection[str] = ()
+    ) -> tuple[float, list[tuple[str, str]]]:
+        """The support score and, for each content word the passage lacks, the word as
+        written (lower-cased) and its stem; stems in ``matched`` count as found."""
+        text = fold(strip_citations(sentence))
+        stems = self.content_stems(text)
+        if not stems:
+            return 1.0, []
+        written = content_words(text, stopwords=self.stopwords, stemmer=None)
+        found = _cached(self._passages, passage_text, lambda t: frozenset(self.content_stems(t)))
+        pairs = zip(written, stems, strict=True)
+        lacking = {stem: word for word, stem in pairs if stem not in found and stem not in matched}
+        distinct = len(set(stems))
+        return (distinct - len(lacking)) / distinct, [(w, s) for s, w in lacking.items()]
+
+    def support(self, sentence: str, passage_text: str, *, question: str | None = None) -> float:
+        return self.compare(sentence, passage_text)[0]
+
+    def missing(
+        self, sentence: str, passage_text: str, *, question: str | None = None
+    ) -> list[str]:
+        """The sentence's content words (lower-cased) that the passage lacks."""
+        return [word for word, _ in self.compare(sentence, passage_text)[1]]
+
+
+class ClaimSupport:
+    """A sentence is supported by a passage only if the passage states what it says: every
+    name, number, date and quantity of the sentence, the subject of the question, and every
+    content word of the sentence that the question did not supply. The score is then the
+    lexical overlap (:class:`LexicalSupport`), a further signal; otherwise it is 0.
+
+    Counting shared words alone passes "The capital of Zorbia is Eldra." against
+    "Quellport is the capital of Zorbia": four words of five match. A sentence is true or
+    false by its terms (:func:`~ragline.generate.claims.claims`) and by the words that
+    answer the question; a passage that lacks one of them does not back it. Words the
+    question supplies ("located" in "Where is Normandy located?") may be missing, so that
+    a correct answer phrased like the question still passes.
+
+    >>> check = ClaimSupport()
+    >>> passage = "Quellport is the capital of the island nation of Zorbia."
+    >>> check.support("The capital of Zorbia is Eldra.", passage)
+    0.0
+    >>> check.missing("The capital of Zorbia is Eldra.", passage)
+    ['Eldra']
+    >>> check.support("Quellport is the capital of Zorbia.", passage)
+    1.0
+    >>> check.missing("Its capital is Quellport.", passage, question="What is Rufen's capital?")
+    ['Rufen']
+    >>> check.missing("Zorbia's capital lies on the coast.", passage)
+    ['lies', 'coast']
+    >>> check.support("Zorbia's capital is located in Quellport.", passage,
+    ...               question="Where is Zorbia's capital located?")
+    0.75
+    """
+
+    def __init__(self, threshold: float = 0.5, *, lexical: LexicalSupport | None = None) -> None:
+        self.threshold = threshold
+        self.lexical = lexical if lexical is not None else LexicalSupport(threshold)
+        self._passages: dict[str, PassageTerms] = {}
+
+    def check(
+        self, sentence: str, passage_text: str, *, question: str | None = None
+    ) -> tuple[float, list[str]]:
+        """The support score and what the passage lacks (empty when supported)."""
+        passage = _cached(self._passages, passage_text, PassageTerms)
+        terms = claims(strip_citations(sentence))
+        lacking = passage.missing(terms)
+        if question:
+            lacking += passage.missing_subject(question_terms(question))
+        # the words of the terms were checked above, with numbers and units normalised
+        checked = {stem for term in terms for stem in words(term.text)}
+        score, unmatched = self.lexical.compare(sentence, passage_text, matched=checked)
+        asked = set(self.lexical.content_stems(question)) if question else set()
+        lacking += [word for word, stem in unmatched if stem not in asked]
+        if lacking:
+            return 0.0, list(dict.fromkeys(lacking))
+        return score, [] if score >= self.threshold else [word for word, _ in unmatched]
+
+    def support(self, sentence: str, passage_text: str, *, question: str | None = None) -> float:
+        return self.check(sentence, passage_text, question=question)[0]
+
+    def missing(
+        self, sentence: str, passage_text: str, *, question: str | None = None
+    ) -> list[str]:
+        """The terms and words of ``sentence`` (and the subject terms of ``question``) that
+        the passage does not state, in order, each once; empty when it is supported."""
+        return self.check(sentence, passage_text, question=question)[1]
 
 
 class EmbeddingSupport:
     """Support = the highest cosine between the sentence and any sentence of the passage.
 
     Works with any ragline :class:`~ragline.embed.base.Encoder` (both sides are embedded as
-    documents: this compares statements, it is not retrieval).
+    documents: this compares statements, it is not retrieval). The question is not used.
     """
 
     def __init__(self, encoder: Encoder, threshold: float = 0.5) -> None:
@@ -223,29 +327,42 @@ class EmbeddingSupport:
         self.threshold = threshold
         self._passages: dict[str, NDArray[np.float32]] = {}
 
-    def _passage_vectors(self, passage_text: str) -> NDArray[np.float32]:
-        vectors = self._passages.get(passage_text)
-        if vectors is None:
-            sentences = [strip_citations(s) for s in split_sentences(passage_text)]
-            sentences = [s for s in sentences if s] or [passage_text]
-            if len(self._passages) >= 256:
-                self._passages.clear()
-            vectors = self._passages[passage_text] = self.encoder.encode_documents(sentences)
-        return vectors
+    def _embed_sentences(self, passage_text: str) -> NDArray[np.float32]:
+        sentences = [strip_citations(s) for s in split_sentences(passage_text)]
+        return self.encoder.encode_documents([s for s in sentences if s] or [passage_text])
 
-    def support(self, sentence: str, passage_text: str) -> float:
+    def support(self, sentence: str, passage_text: str, *, question: str | None = None) -> float:
         claim = self.encoder.encode_documents([strip_citations(sentence)])
-        return float(np.max(self._passage_vectors(passage_text) @ claim[0]))
+        vectors = _cached(self._passages, passage_text, self._embed_sentences)
+        return float(np.max(vectors @ claim[0]))
+
+
+def check_support(
+    checker: SupportChecker, sentence: str, passage_text: str, question: str | None = None
+) -> tuple[float, list[str]]:
+    """``checker``'s support score for ``sentence`` against ``passage_text`` and, when it
+    falls short and the checker can say (:class:`ExplainsSupport`), what the passage lacks."""
+    score = float(checker.support(sentence, passage_text, question=question))
+    if score >= checker.threshold or not isinstance(checker, ExplainsSupport):
+        return score, []
+    return score, list(checker.missing(sentence, passage_text, question=question))
 
 
 def resolve_citations(
-    text: str, passages: Sequence[Hit], *, checker: SupportChecker | None = None
+    text: str,
+    passages: Sequence[Hit],
+    *,
+    checker: SupportChecker | None = None,
+    question: str | None = None,
 ) -> tuple[list[Citation], list[int]]:
-    """The citations of answer ``text`` resolved against the numbered ``passages``.
+    """The citations of answer ``text`` to ``question`` resolved against the numbered
+    ``passages``.
 
     ``[n]`` refers to ``passages[n - 1]``: the citation carries that chunk's id, document,
     span and page (``chunk.metadata["page"]``), and whether ``checker`` (default
-    :class:`LexicalSupport`) finds the sentence supported. Numbers outside
+    :class:`ClaimSupport`) finds the sentence supported by the chunk's indexed text (its
+    title header included: a later chunk of a document still speaks of its title's
+    subject). Numbers outside
     ``1..len(passages)`` are dropped and returned as the second value.
 
     >>> from ragline.documents import Chunk, Hit
@@ -253,8 +370,11 @@ def resolve_citations(
     >>> citations, invalid = resolve_citations("Tides follow the moon [1][4].", [hit])
     >>> [(c.n, c.chunk_id, c.page, c.supported) for c in citations], invalid
     ([(1, 'd#0', 3, True)], [4])
+    >>> citations, _ = resolve_citations("Tides follow Titan [1].", [hit])
+    >>> citations[0].supported, citations[0].missing
+    (False, ['Titan'])
     """
-    check = checker if checker is not None else LexicalSupport()
+    check = checker if checker is not None else ClaimSupport()
     citations: list[Citation] = []
     invalid: list[int] = []
     for n, sentence in parse_citations(text):
@@ -262,15 +382,63 @@ def resolve_citations(
             if n not in invalid:
                 invalid.append(n)
             continue
-        score = float(check.support(sentence, passages[n - 1].chunk.text))
-        citations.append(cite(n, passages[n - 1], sentence, score, check.threshold))
+        score, missing = check_support(
+            check, sentence, passages[n - 1].chunk.indexed_text, question
+        )
+        citations.append(
+            cite(n, passages[n - 1], sentence, score, check.threshold, missing=missing)
+        )
     return citations, invalid
 
 
+def attribute(
+    text: str,
+    passages: Sequence[Hit],
+    checker: SupportChecker | None = None,
+    question: str | None = None,
+) -> list[Citation]:
+    """Citations for an answer the generator did not cite: each sentence goes to the passage
+    that supports it best, when that passage passes the check (``checker``, default
+    :class:`ClaimSupport`, given the ``question``).
+
+    >>> from ragline.documents import Chunk, Hit
+    >>> hits = [Hit(Chunk(f"{d}#0", d, t, 0, len(t)), 1.0, r, "bm25") for r, (d, t) in
+    ...     enumerate([("a", "Quellport is the capital of Zorbia."),
+    ...                ("b", "Eldra is a mountain in Rufen.")], start=1)]
+    >>> [(c.n, c.origin) for c in attribute("Zorbia's capital is Quellport.", hits)]
+    [(1, 'attributed')]
+    >>> attribute("Zorbia's capital is Eldra.", hits, question="What is the capital of Zorbia?")
+    []
+    """
+    check = checker if checker is not None else ClaimSupport()
+    citations: list[Citation] = []
+    for sentence in split_sentences(strip_citations(text)):
+        scored = [
+            (check.support(sentence, hit.chunk.indexed_text, question=question), n)
+            for n, hit in enumerate(passages, start=1)
+        ]
+        if not scored:
+            break
+        support, n = max(scored)
+        if support >= check.threshold:
+            citations.append(
+                cite(n, passages[n - 1], sentence, float(support), check.threshold, "attributed")
+            )
+    return citations
+
+
 def cite(
-    n: int, hit: Hit, sentence: str, support: float, threshold: float, origin: str = "model"
+    n: int,
+    hit: Hit,
+    sentence: str,
+    support: float,
+    threshold: float,
+    origin: str = "model",
+    *,
+    missing: Sequence[str] = (),
 ) -> Citation:
-    """The citation of passage ``n`` (``hit``) by ``sentence``, with its support score."""
+    """The citation of passage ``n`` (``hit``) by ``sentence``, with its support score and
+    the terms the passage lacks."""
     chunk = hit.chunk
     page = chunk.metadata.get("page")
     return Citation(
@@ -283,6 +451,7 @@ def cite(
         support=support,
         sentence=sentence,
         origin=origin,
+        missing=list(missing),
     )
 
 

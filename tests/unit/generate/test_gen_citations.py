@@ -6,13 +6,17 @@ import pytest
 
 from ragline.documents import Chunk, Hit
 from ragline.generate.citations import (
+    ClaimSupport,
     EmbeddingSupport,
+    ExplainsSupport,
     LexicalSupport,
     SupportChecker,
+    attribute,
     cited_numbers,
     is_abstention_text,
     parse_citations,
     resolve_citations,
+    sentence_spans,
     split_sentences,
     strip_citations,
 )
@@ -86,7 +90,7 @@ def test_strip_and_list_numbers() -> None:
 
 
 def test_citations_map_to_chunk_doc_span_and_page() -> None:
-    answer = "Tides follow the moon's gravity [1]. Lava cools into basalt [2][3]."
+    answer = "Tides are driven by the moon's gravity [1]. Lava cools into basalt [2][3]."
     citations, invalid = resolve_citations(answer, PASSAGES)
     assert invalid == []
     got = [(c.n, c.chunk_id, c.doc_id, c.span, c.page) for c in citations]
@@ -95,11 +99,14 @@ def test_citations_map_to_chunk_doc_span_and_page() -> None:
         (2, "volcanoes#2", "volcanoes", (0, len(LAVA)), None),
         (3, "trains#3", "trains", (7, 7 + len(TRAIN)), 5),
     ]
-    assert citations[0].sentence == "Tides follow the moon's gravity."
+    assert citations[0].sentence == "Tides are driven by the moon's gravity."
     # the lava sentence is backed by passage 2, not by the train passage it also cites
     assert [c.supported for c in citations] == [True, True, False]
     assert citations[2].support < 0.5 <= citations[1].support
+    assert citations[2].missing == ["Lava", "cools", "basalt"]  # a first word may be a name
+    assert citations[1].missing == []
     assert citations[0].to_dict()["span"] == [40, 40 + len(MOON)]
+    assert citations[2].to_dict()["missing"] == citations[2].missing
 
 
 def test_out_of_range_numbers_are_dropped_and_reported() -> None:
@@ -125,11 +132,128 @@ def test_any_object_with_support_and_threshold_plugs_in() -> None:
     class Always:
         threshold = 0.3
 
-        def support(self, sentence: str, passage_text: str) -> float:
-            return 0.25
+        def support(
+            self, sentence: str, passage_text: str, *, question: str | None = None
+        ) -> float:
+            return 0.25 if question is None else 0.5
 
-    cites, _ = resolve_citations("Anything [1].", PASSAGES, checker=Always())
-    assert cites[0].support == 0.25 and not cites[0].supported
+    always = Always()
+    assert isinstance(always, SupportChecker) and not isinstance(always, ExplainsSupport)
+    cites, _ = resolve_citations("Anything [1].", PASSAGES, checker=always)
+    assert cites[0].support == 0.25 and not cites[0].supported and cites[0].missing == []
+    cites, _ = resolve_citations("Anything [1].", PASSAGES, checker=always, question="Why?")
+    assert cites[0].support == 0.5 and cites[0].supported
+
+
+ZORBIA = "Quellport is the capital of the island nation of Zorbia."
+ELDRA = "Eldra is the highest mountain of Rufen, 2,400 m above the sea."
+SARN = "The Sarn river rises in the Tesk hills and flows into Lake Kafen."
+DOVUL = "The Dovul river rises in the Eldra hills and flows into Lake Kafen."
+GRALIR = "Gralir, a provincial capital of forty thousand people, lies on the Tesk river."
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage", "question", "missing"),
+    [
+        ("The Dovul river flows into Lake Kafen.", SARN, None, ["Dovul"]),
+        ("The capital of Rufen is Gralir.", GRALIR, None, ["Rufen"]),
+        ("The capital of Zorbia is Eldra.", ZORBIA, "What is the capital of Zorbia?", ["Eldra"]),
+        ("The capital of Zorbia is Eldra.", ELDRA, "What is the capital of Zorbia?", ["Zorbia"]),
+        ("It is Gralir.", GRALIR, "What is the capital of Rufen?", ["Rufen"]),
+        ("The Dovul river flows 1,500 km into Lake Kafen.", DOVUL, None, ["1,500 km"]),
+    ],
+)
+def test_claim_support_flags_what_the_issue_reported(
+    sentence: str, passage: str, question: str | None, missing: list[str]
+) -> None:
+    """Each of these was marked supported by word overlap; a name, number or the question's
+    subject that the passage lacks now makes the sentence unsupported."""
+    check = ClaimSupport()
+    assert check.support(sentence, passage, question=question) == 0.0
+    assert check.missing(sentence, passage, question=question) == missing
+    assert LexicalSupport().support(sentence, passage) >= 0.5 or question is not None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage", "question"),
+    [
+        ("The Dovul river flows into Lake Kafen.", DOVUL, None),
+        (
+            "The capital of Rufen is Gralir.",
+            f"Gralir, the capital of Rufen, is old. {GRALIR}",
+            None,
+        ),
+        ("The capital of Zorbia is Quellport.", ZORBIA, "What is the capital of Zorbia?"),
+        ("Eldra is 2400 metres above the sea.", ELDRA, "How high is Eldra?"),
+    ],
+)
+def test_claim_support_passes_the_true_versions(
+    sentence: str, passage: str, question: str | None
+) -> None:
+    check = ClaimSupport()
+    assert check.support(sentence, passage, question=question) >= check.threshold
+    assert check.missing(sentence, passage, question=question) == []
+
+
+def test_words_the_question_supplies_may_be_missing_others_may_not() -> None:
+    check = ClaimSupport()
+    passage = "The Normans gave their name to Normandy, a region in France."
+    question = "In what country is Normandy located?"
+    assert check.missing("Normandy is located in France.", passage, question=question) == []
+    assert check.missing("Normandy is located in France.", passage) == ["located"]
+    assert check.missing("Normandy is a province of France.", passage, question=question) == [
+        "province"
+    ]
+    # then the score is the word overlap, which still has to reach the threshold
+    assert check.support("Normandy is located in France.", passage, question=question) == 2 / 3
+
+
+def test_checkers_follow_the_protocols() -> None:
+    for checker in (ClaimSupport(), LexicalSupport()):
+        assert isinstance(checker, SupportChecker) and isinstance(checker, ExplainsSupport)
+        assert checker.threshold == 0.5
+    assert ClaimSupport(0.8).lexical.threshold == 0.8
+    assert ClaimSupport().support("It is so.", MOON) == 1.0  # nothing to check
+
+
+def test_resolve_citations_checks_with_the_question() -> None:
+    passages = [hit("zorbia", ZORBIA, 1), hit("eldra", ELDRA, 2)]
+    question = "What is the capital of Zorbia?"
+    text = "The capital of Zorbia is Eldra [1][2]. Its capital is Quellport [1]."
+    citations, _ = resolve_citations(text, passages, question=question)
+    got = [(c.n, c.supported, c.missing) for c in citations]
+    # "capital" the question supplies: only the terms count against the Eldra passage
+    assert got == [(1, False, ["Eldra"]), (2, False, ["Zorbia"]), (1, True, [])]
+    # without the question, "Its capital is Quellport" still passes: all of it is there
+    unasked, _ = resolve_citations("Its capital is Quellport [2].", passages)
+    assert not unasked[0].supported and unasked[0].missing == ["Quellport", "capital"]
+
+
+def test_attribution_attaches_only_a_passage_that_passes_the_check() -> None:
+    passages = [hit("eldra", ELDRA, 1), hit("zorbia", ZORBIA, 2), hit("oceans", MOON, 3)]
+    question = "What is the capital of Zorbia?"
+    text = "The capital of Zorbia is Quellport. The capital of Zorbia is Eldra."
+    citations = attribute(text, passages, question=question)
+    assert [(c.n, c.doc_id, c.origin, c.supported) for c in citations] == [
+        (2, "zorbia", "attributed", True)
+    ]
+    assert citations[0].sentence == "The capital of Zorbia is Quellport."
+    # the old default would have attached the Eldra sentence to the Zorbia passage
+    lexical = attribute("The capital of Zorbia is Eldra.", passages, LexicalSupport())
+    assert [c.doc_id for c in lexical] == ["zorbia"]
+    assert attribute(text, [], question=question) == []
+
+
+def test_sentence_spans_cut_text_into_consecutive_sentences() -> None:
+    text = "Rollo led the Normans. They reached Paris in 911. It is 3.5 km [2]."
+    spans = sentence_spans(text)
+    assert [text[s:e].strip() for s, e in spans] == [
+        "Rollo led the Normans.",
+        "They reached Paris in 911.",
+        "It is 3.5 km [2].",
+    ]
+    assert spans[0][0] == 0 and spans[-1][1] == len(text)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
 
 
 @pytest.fixture(scope="module")
