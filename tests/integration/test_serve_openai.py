@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from ragline import Config, Document, KnowledgeBase
 from ragline.documents import Chunk, Hit
 from ragline.embed.fake import HashEncoder
 from ragline.errors import RaglineError
+from ragline.generate.base import Completion
 from ragline.generate.extractive import ExtractiveGenerator
 from ragline.generate.openai_http import OpenAIChatGenerator
 from ragline.generate.prompt import ABSTAIN_TEXT, build_messages
@@ -128,6 +130,100 @@ def test_chat_options(client: TestClient) -> None:
     unrelated = [{"role": "user", "content": "Hello there"}]
     body = client.post("/v1/chat/completions", json={"messages": unrelated}).json()
     assert body["choices"][0]["message"]["content"] == ABSTAIN_TEXT
+
+
+class Words:
+    """A generator without ``complete`` that replies with :attr:`text`, at most
+    ``max_new_tokens`` words of it; its tokens are words, as its ``encode`` says."""
+
+    name = "words"
+    text = "Tides are caused by the gravity of the Moon and the Sun."
+
+    def generate(
+        self, messages: list[dict], *, max_new_tokens: int = 256, **options: object
+    ) -> str:
+        return " ".join(self.text.split()[:max_new_tokens])
+
+    def stream(self, messages: list[dict], **options: object) -> Iterator[str]:
+        first, *rest = self.generate(messages, **options).split()
+        yield from [first, *(f" {word}" for word in rest)]
+
+    def encode(self, text: str) -> list[str]:
+        return text.split()
+
+
+@pytest.fixture(scope="module")
+def words_client(kb_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(kb_path, generator=Words())) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize(
+    ("max_tokens", "reply", "finish"),
+    [(5, "Tides are caused by the", "length"), (50, Words.text, "stop")],
+)
+def test_chat_finish_reason_says_whether_the_reply_was_cut(
+    words_client: TestClient, max_tokens: int, reply: str, finish: str
+) -> None:
+    payload = {"messages": MESSAGES, "max_tokens": max_tokens}
+    (choice,) = words_client.post("/v1/chat/completions", json=payload).json()["choices"]
+    assert choice["message"]["content"] == reply and choice["finish_reason"] == finish
+    response = words_client.post("/v1/chat/completions", json={**payload, "stream": True})
+    chunks = [json.loads(e) for e in sse_events(response.text)[:-1]]
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == reply
+    finals = [c["choices"][0]["finish_reason"] for c in chunks]
+    assert finals[-1] == finish and set(finals[:-1]) == {None}
+    # ragline's own client reads the reason back, whole and streamed
+    remote = OpenAIChatGenerator(str(words_client.base_url), "ragline")
+    remote._client = words_client  # the in-process app instead of a socket
+    pieces: list[str] = []
+    assert remote.complete(MESSAGES, max_new_tokens=max_tokens) == Completion(reply, finish)
+    streamed = remote.complete(MESSAGES, max_new_tokens=max_tokens, on_token=pieces.append)
+    assert streamed == Completion(reply, finish) and "".join(pieces) == reply
+
+
+class Breaking:
+    """A generator that says a few words, then fails (or, with ``forever``, never ends and
+    records when its stream is closed)."""
+
+    name = "breaking"
+
+    def __init__(self, forever: bool = False) -> None:
+        self.forever = forever
+        self.closed = threading.Event()
+
+    def generate(self, messages: list[dict], **options: object) -> str:
+        return "".join(self.stream(messages))
+
+    def stream(self, messages: list[dict], **options: object) -> Iterator[str]:
+        try:
+            yield "Tides"
+            while self.forever:
+                yield " and"
+                time.sleep(0.01)
+            raise ConnectionError("upstream\nwent away")
+        finally:
+            self.closed.set()
+
+
+def test_chat_stream_failing_midway_ends_with_an_error_event(kb_path: Path) -> None:
+    with TestClient(create_app(kb_path, generator=Breaking())) as broken:
+        response = broken.post("/v1/chat/completions", json={"messages": MESSAGES, "stream": True})
+    assert response.status_code == 200
+    *chunks, last = [json.loads(e) for e in sse_events(response.text)]
+    assert [c["choices"][0]["delta"].get("content") for c in chunks] == ["", "Tides"]
+    assert last["error"]["type"] == "server_error"
+    assert "upstream went away" in last["error"]["message"]
+
+
+def test_an_abandoned_stream_stops_the_generator() -> None:
+    from ragline.serve.openai import _relayed
+
+    generator = Breaking(forever=True)
+    relay = _relayed(generator, MESSAGES, {"max_new_tokens": 8})
+    assert next(relay) == "Tides"
+    relay.close()
+    assert generator.closed.wait(timeout=10)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,10 @@ chosen sentences are returned with their ``[n]`` markers, so extractive answers 
 like generated ones. With no sentence sharing a content word with the question, the
 answer is :data:`~ragline.generate.prompt.ABSTAIN_TEXT`.
 
+Only statements are candidates (:func:`statements`): passages cut from web pages and
+documentation carry headings, table rows, page titles and navigation lines that share the
+question's words but answer nothing.
+
 The generator works on passages directly (:meth:`ExtractiveGenerator.answer`), and also
 satisfies the :class:`~ragline.generate.base.Generator` protocol by reading the passages
 back out of a prompt made by :func:`~ragline.generate.prompt.build_messages`.
@@ -28,6 +32,81 @@ if TYPE_CHECKING:
     from ragline.generate.base import Message
 
 _FINAL_PUNCTUATION = re.compile(r"([.!?…]+[\"'”’)]*)$")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s|$)")  # Markdown "## Title"
+_UNDERLINE = re.compile(r"^\s*([=\-~^\"'`#*+_:.])\1{2,}\s*$")  # RST/Setext "=====", "-----"
+_TABLE_RULE = re.compile(r"^\s*\+[-=+]+\+\s*$")  # RST grid tables "+----+----+"
+_SEPARATORS = re.compile(r"[|»›]")  # table cells, breadcrumbs, navigation bars
+_TITLE_DASH = re.compile(r"^\S+(?:\s\S+)?\s[—–-]{1,2}\s")  # pydoc "csv — CSV File Reading"
+_LABEL = re.compile(r"^[^:]{1,40}:\s+\S")  # "Capital: Quellport" states a value
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|be|been|being|am|has|have|had|do|does|did|can|could|will|would|"
+    r"shall|should|may|might|must|[a-z]{2,}ed)\b|\w'(?:s|re|ve|ll|d)\b",
+    re.IGNORECASE,
+)
+_NAVIGATION_WORDS = """
+    navigation index modules module next previous prev home up top back contents toc search
+    menu skip main content page source show edit view quick links topic this
+"""
+_NAVIGATION = frozenset(_NAVIGATION_WORDS.split())
+_FRAGMENT_WORDS = 8  # an unpunctuated line this short without a verb is a label, not a claim
+
+
+def _is_statement_line(line: str) -> bool:
+    """Whether ``line`` of a passage can hold a statement: not a Markdown heading, a table
+    row or rule, or a navigation bar (several ``|`` ``»`` ``›`` separators)."""
+    stripped = line.strip()
+    return not (
+        _HEADING.match(stripped)
+        or _UNDERLINE.match(stripped)
+        or _TABLE_RULE.match(stripped)
+        or stripped.startswith("|")
+        or stripped.endswith("|")
+        or len(_SEPARATORS.findall(stripped)) >= 2
+    )
+
+
+def _is_statement(sentence: str) -> bool:
+    """Whether ``sentence`` says something: it ends like a sentence, or it is not a title
+    ("csv — CSV File ..."), a run of navigation words, or a short verbless label."""
+    if _FINAL_PUNCTUATION.search(sentence):
+        return True
+    words = re.findall(r"[\w'’]+", sentence)
+    navigation = [w.lower() in _NAVIGATION for w in words]
+    if navigation[:2] == [True, True] or sum(navigation) * 2 > len(words):
+        return False
+    if _TITLE_DASH.match(sentence):
+        return False
+    short = len(words) <= _FRAGMENT_WORDS
+    return not short or bool(_LABEL.match(sentence) or _VERB.search(sentence))
+
+
+def statements(text: str) -> list[str]:
+    """The sentences of passage ``text`` that can stand as an answer, without citation markers.
+
+    Headings (Markdown ``#``, a line over an RST/Setext underline), table rows, navigation
+    lines, pydoc-style titles and short unpunctuated fragments without a verb are left out.
+
+    >>> statements(
+    ...     "csv — CSV File Reading and Writing\\n"
+    ...     "Navigation index modules | next | previous\\n"
+    ...     "Module Contents\\n"
+    ...     "===============\\n"
+    ...     "| Return the digest value as a bytes object. |\\n"
+    ...     "The csv module reads and writes tabular data.[1] Dialects are supported\\n"
+    ...     "Delimiter: a comma"
+    ... )  # doctest: +NORMALIZE_WHITESPACE
+    ['The csv module reads and writes tabular data.', 'Dialects are supported',
+     'Delimiter: a comma']
+    """
+    lines = text.split("\n")
+    kept = [
+        line
+        for i, line in enumerate(lines)
+        if _is_statement_line(line)
+        and not (i + 1 < len(lines) and line.strip() and _UNDERLINE.match(lines[i + 1]))
+    ]
+    sentences = (strip_citations(raw) for raw in split_sentences("\n".join(kept)))
+    return [s for s in sentences if s and _is_statement(s)]
 
 
 def _cite(sentence: str, n: int) -> str:
@@ -81,10 +160,8 @@ class ExtractiveGenerator:
         asked = set(content_words(question))
         candidates: list[tuple[int, int, str, float]] = []  # passage no., position, text, overlap
         for n, text in enumerate(passages, start=1):
-            for position, raw in enumerate(split_sentences(text)):
-                sentence = strip_citations(raw)  # passages may carry their own [n] footnotes
-                if not sentence:
-                    continue
+            # passages may carry their own [n] footnotes, which statements() drops
+            for position, sentence in enumerate(statements(text)):
                 shared = asked & set(content_words(sentence))
                 candidates.append((n, position, sentence, len(shared) / max(len(asked), 1)))
         if not any(overlap > 0 for *_, overlap in candidates):
@@ -132,8 +209,9 @@ class ExtractiveGenerator:
     ) -> str:
         """Answer the last user message, made by :func:`~ragline.generate.prompt.build_messages`.
 
-        ``max_new_tokens``, ``temperature`` and ``seed`` do not apply; the text is cut at the
-        first ``stop`` string.
+        ``max_new_tokens``, ``temperature`` and ``seed`` do not apply: a reply is never cut
+        short, so :func:`~ragline.generate.base.complete` reports it finished with
+        ``"stop"``. The text is cut at the first ``stop`` string.
         """
         content = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         question, passages = parse_user_message(content)

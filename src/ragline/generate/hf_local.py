@@ -11,8 +11,10 @@ takes over a minute on a small machine, so that happens once: the result is save
 normal Hugging Face directory (safetensors) under ``<cache>/models/<name>-<sha256 prefix>``
 and loaded from there afterwards. Nothing is ever downloaded (``local_files_only``).
 
-Besides ``Generator`` it implements ``TokenScorer`` (token log-probabilities, batched over
-passages with padding), which RAG-Sequence and RAG-Token need.
+Besides ``Generator`` it implements ``Completer`` (whether a reply ended its turn or was cut
+at ``max_new_tokens``, read from the generated ids) and ``TokenScorer`` (token
+log-probabilities, batched over passages with padding), which RAG-Sequence and RAG-Token
+need.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +39,7 @@ from numpy.typing import NDArray
 
 from ragline._optional import require
 from ragline.errors import MissingDependencyError, RaglineError
-from ragline.generate.base import Message
+from ragline.generate.base import Completion, Message
 from ragline.generate.scoring import first_stop
 
 if TYPE_CHECKING:
@@ -228,15 +231,13 @@ class LocalGenerator:
         seed: int | None = None,
     ) -> str:
         """The reply to ``messages``, cut before the first stop string."""
-        model, tokenizer = self._load()
-        kwargs = self._generate_kwargs(messages, max_new_tokens, stop, temperature, seed, None)
-        torch = require("torch", "generate")
-        with torch.inference_mode():
-            out = model.generate(**kwargs)
-        new = out[0, self._reply_start(kwargs["input_ids"].shape[1]) :].tolist()
-        text = tokenizer.decode(new, skip_special_tokens=True)
-        cut = first_stop(text, stop)
-        return text if cut is None else text[:cut]
+        return self.complete(
+            messages,
+            max_new_tokens=max_new_tokens,
+            stop=stop,
+            temperature=temperature,
+            seed=seed,
+        ).text
 
     def stream(
         self,
@@ -252,6 +253,60 @@ class LocalGenerator:
         Text that might be the start of a stop string is held back until it is not.
         Leaving the loop early stops the decoding thread.
         """
+        yield from self._streamed(messages, max_new_tokens, stop, temperature, seed, [])
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_new_tokens: int = 256,
+        stop: Sequence[str] = (),
+        temperature: float = 0.0,
+        seed: int | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Completion:
+        """The reply to ``messages`` (streamed to ``on_token`` when given) and why it ended.
+
+        ``"length"`` when the model wrote ``max_new_tokens`` tokens without ending its turn
+        or reaching a stop string; ``"stop"`` otherwise.
+        """
+        model, tokenizer = self._load()
+        streamed: str | None = None
+        if on_token is None:
+            kwargs = self._generate_kwargs(messages, max_new_tokens, stop, temperature, seed, None)
+            torch = require("torch", "generate")
+            with torch.inference_mode():
+                out = model.generate(**kwargs)
+            new = out[0, self._reply_start(kwargs["input_ids"].shape[1]) :].tolist()
+        else:
+            reply: list[list[int]] = []
+            pieces = []
+            with closing(
+                self._streamed(messages, max_new_tokens, stop, temperature, seed, reply)
+            ) as stream:
+                for piece in stream:
+                    pieces.append(piece)
+                    on_token(piece)
+            new, streamed = reply[0], "".join(pieces)
+        text = tokenizer.decode(new, skip_special_tokens=True)
+        cut = first_stop(text, stop)
+        ended = cut is not None or (bool(new) and new[-1] in self._eos)
+        finish = "stop" if ended or len(new) < max_new_tokens else "length"
+        if streamed is not None:
+            return Completion(streamed, finish)
+        return Completion(text if cut is None else text[:cut], finish)
+
+    def _streamed(
+        self,
+        messages: Sequence[Message],
+        max_new_tokens: int,
+        stop: Sequence[str],
+        temperature: float,
+        seed: int | None,
+        reply: list[list[int]],
+    ) -> Iterator[str]:
+        """The pieces of :meth:`stream`; the generated ids are appended to ``reply`` once
+        decoding has ended (it has, when this generator finishes or is closed)."""
         model, tokenizer = self._load()
         transformers = require("transformers", "generate")
         torch = require("torch", "generate")
@@ -260,12 +315,14 @@ class LocalGenerator:
         )
         cancel = threading.Event()
         kwargs = self._generate_kwargs(messages, max_new_tokens, stop, temperature, seed, cancel)
+        start = self._reply_start(kwargs["input_ids"].shape[1])
         errors: list[BaseException] = []
 
         def run() -> None:
             try:
                 with torch.inference_mode():
-                    model.generate(**kwargs, streamer=streamer)
+                    out = model.generate(**kwargs, streamer=streamer)
+                reply.append(out[0, start:].tolist())
             except BaseException as e:  # re-raised in the consumer
                 errors.append(e)
                 streamer.end()

@@ -1,8 +1,10 @@
 """A generator for any OpenAI-compatible chat API: vLLM, llama.cpp server, Ollama, hosted.
 
 Talks to ``POST {base_url}/v1/chat/completions``, whole (JSON) or streamed (server-sent
-events), with ``httpx``. Every failure — server not running, an HTTP error, a reply that
-is not the expected JSON — becomes a one-line :class:`~ragline.errors.RaglineError`.
+events), with ``httpx``; ``complete`` also reports the server's ``finish_reason``, so a
+reply cut at ``max_tokens`` is known as such. Every failure — server not running, an HTTP
+error, a reply that is not the expected JSON — becomes a one-line
+:class:`~ragline.errors.RaglineError`.
 
 >>> gen = OpenAIChatGenerator("http://127.0.0.1:8080", "qwen2.5")
 >>> gen.url, gen.name
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ragline.errors import RaglineError
+from ragline.generate.base import Completion
 
 if TYPE_CHECKING:
     import httpx
@@ -158,25 +161,13 @@ class OpenAIChatGenerator:
         seed: int | None = None,
     ) -> str:
         """The whole reply to ``messages`` (``choices[0].message.content``)."""
-        import httpx
-
-        payload = self._payload(messages, max_new_tokens, stop, temperature, seed, stream=False)
-        try:
-            response = self.client.post(self.url, json=payload)
-        except httpx.HTTPError as e:
-            raise self._failure(e) from e
-        self._check_status(response)
-        try:
-            data = response.json()
-        except ValueError as e:
-            raise self._malformed("not JSON", response.text) from e
-        try:
-            content = data["choices"][0]["message"].get("content")
-        except (KeyError, IndexError, TypeError, AttributeError) as e:
-            raise self._malformed("no choices[0].message", data) from e
-        if content is not None and not isinstance(content, str):
-            raise self._malformed("content is not text", content)
-        return content or ""
+        return self.complete(
+            messages,
+            max_new_tokens=max_new_tokens,
+            stop=stop,
+            temperature=temperature,
+            seed=seed,
+        ).text
 
     def stream(
         self,
@@ -188,9 +179,64 @@ class OpenAIChatGenerator:
         seed: int | None = None,
     ) -> Iterator[str]:
         """The reply to ``messages`` piece by piece, from the server's ``data:`` events."""
+        payload = self._payload(messages, max_new_tokens, stop, temperature, seed, stream=True)
+        for piece, _ in self._events(payload):
+            if piece:
+                yield piece
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_new_tokens: int = 256,
+        stop: Sequence[str] = (),
+        temperature: float = 0.0,
+        seed: int | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Completion:
+        """The reply to ``messages`` (streamed to ``on_token`` when given) and why it ended,
+        from the API's ``finish_reason``: ``"length"`` as the server says, else ``"stop"``."""
+        payload = self._payload(
+            messages, max_new_tokens, stop, temperature, seed, stream=on_token is not None
+        )
+        if on_token is None:
+            text, finish = self._whole(payload)
+        else:
+            pieces, finish = [], None
+            for piece, reason in self._events(payload):
+                if piece:
+                    pieces.append(piece)
+                    on_token(piece)
+                finish = reason or finish
+            text = "".join(pieces)
+        return Completion(text, "length" if finish == "length" else "stop")
+
+    def _whole(self, payload: dict[str, Any]) -> tuple[str, str | None]:
+        """``choices[0]``'s content and finish reason of an unstreamed request."""
         import httpx
 
-        payload = self._payload(messages, max_new_tokens, stop, temperature, seed, stream=True)
+        try:
+            response = self.client.post(self.url, json=payload)
+        except httpx.HTTPError as e:
+            raise self._failure(e) from e
+        self._check_status(response)
+        try:
+            data = response.json()
+        except ValueError as e:
+            raise self._malformed("not JSON", response.text) from e
+        try:
+            choice = data["choices"][0]
+            content = choice["message"].get("content")
+        except (KeyError, IndexError, TypeError, AttributeError) as e:
+            raise self._malformed("no choices[0].message", data) from e
+        if content is not None and not isinstance(content, str):
+            raise self._malformed("content is not text", content)
+        return content or "", choice.get("finish_reason")
+
+    def _events(self, payload: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+        """``(text, finish reason)`` of each streamed ``data:`` event, until ``[DONE]``."""
+        import httpx
+
         try:
             with self.client.stream("POST", self.url, json=payload) as response:
                 self._check_status(response)
@@ -200,14 +246,13 @@ class OpenAIChatGenerator:
                     data = line[len("data:") :].strip()
                     if data == "[DONE]":
                         return
-                    piece = self._delta(data)
-                    if piece:
-                        yield piece
+                    yield self._delta(data)
         except httpx.HTTPError as e:
             raise self._failure(e) from e
 
-    def _delta(self, data: str) -> str:
-        """The text of one streamed event (``choices[0].delta.content``)."""
+    def _delta(self, data: str) -> tuple[str, str | None]:
+        """The text and finish reason of one streamed event (``choices[0]``'s ``delta.content``
+        and ``finish_reason``)."""
         try:
             event = json.loads(data)
         except ValueError as e:
@@ -220,10 +265,11 @@ class OpenAIChatGenerator:
         try:
             choices = event["choices"]
             if not choices:  # usage-only events carry no choice
-                return ""
+                return "", None
             content = choices[0].get("delta", {}).get("content")
+            finish = choices[0].get("finish_reason")
         except (KeyError, IndexError, TypeError, AttributeError) as e:
             raise self._malformed("event without choices", data) from e
         if content is not None and not isinstance(content, str):
             raise self._malformed("content is not text", content)
-        return content or ""
+        return content or "", finish

@@ -84,6 +84,10 @@ class ErrorResponse(BaseModel):
 
 
 # ---- OpenAI-compatible routes -----------------------------------------------------------
+FinishReason = Literal["stop", "length"]
+"""Why a reply ended: complete, or cut at ``max_tokens`` (as in OpenAI's API)."""
+
+
 class TextPart(BaseModel):
     """A text content part (``{"type": "text", "text": ...}``); other kinds are refused."""
 
@@ -159,7 +163,7 @@ class AssistantMessage(BaseModel):
 class Choice(BaseModel):
     index: int = 0
     message: AssistantMessage
-    finish_reason: Literal["stop", "length"] | None = "stop"
+    finish_reason: FinishReason = "stop"
 
 
 class Usage(BaseModel):
@@ -187,7 +191,7 @@ class Delta(BaseModel):
 class ChunkChoice(BaseModel):
     index: int = 0
     delta: Delta
-    finish_reason: Literal["stop", "length"] | None = None
+    finish_reason: FinishReason | None = None
 
 
 class ChatCompletionChunk(BaseModel):

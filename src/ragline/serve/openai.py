@@ -9,7 +9,9 @@ one, or ``ragline serve --generator``), whole or streamed as server-sent events:
 
 so any OpenAI client, ragline's own :class:`~ragline.generate.openai_http.OpenAIChatGenerator`
 among them, can use a ragline generator over HTTP. The ``model`` a request names is
-echoed back; it does not choose the generator. A generator that fails before its first
+echoed back; it does not choose the generator. ``finish_reason`` is ``"length"`` when the
+reply was cut at ``max_tokens`` (as :func:`~ragline.generate.base.complete` tells),
+``"stop"`` otherwise. A generator that fails before its first
 piece of text gives a 500; one that fails mid-stream ends the stream with an ``error``
 event (the status line has been sent by then).
 """
@@ -18,10 +20,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 from ragline._optional import require
 
@@ -30,7 +34,7 @@ require("fastapi", "serve")
 from fastapi import APIRouter  # noqa: E402
 from fastapi.responses import StreamingResponse  # noqa: E402
 
-from ragline.generate.base import Generator, Message  # noqa: E402
+from ragline.generate.base import Completion, Generator, Message, complete  # noqa: E402
 from ragline.serve.app import State, failure, one_line  # noqa: E402
 from ragline.serve.models import (  # noqa: E402
     AssistantMessage,
@@ -104,30 +108,32 @@ def chat_completions(body: ChatCompletionRequest, state: State) -> Any:
     created = int(time.time())
     if not body.stream:
         try:
-            text = generator.generate(messages, **options)
+            done = complete(generator, messages, **options)
         except Exception as e:  # noqa: BLE001 - any generator failure is the server's 500
             raise failure(e, f"generator {generator.name!r}") from e
         return ChatCompletion(
             id=completion_id,
             created=created,
             model=body.model,
-            choices=[Choice(message=AssistantMessage(content=text))],
-            usage=_usage(generator, messages, text),
+            choices=[
+                Choice(
+                    message=AssistantMessage(content=done.text),
+                    finish_reason=done.finish_reason,
+                )
+            ],
+            usage=_usage(generator, messages, done.text),
         )
 
-    pieces = generator.stream(messages, **options)
+    relay = _relayed(generator, messages, options)
     try:
         # The first piece is awaited here, so a generator that cannot start (no model, no
         # upstream server) is reported with a proper status instead of a broken stream.
-        first = next(pieces, None)
+        first = next(relay)
     except Exception as e:  # noqa: BLE001
         raise failure(e, f"generator {generator.name!r}") from e
-    stream = itertools.chain([] if first is None else [first], pieces)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
-    def chunk(
-        delta: Delta | None = None, finish: Literal["stop"] | None = None, **extra: Any
-    ) -> str:
+    def chunk(delta: Delta | None = None, finish: str | None = None, **extra: Any) -> str:
         choices = [] if delta is None else [ChunkChoice(delta=delta, finish_reason=finish)]
         event = ChatCompletionChunk(
             id=completion_id, created=created, model=body.model, choices=choices, **extra
@@ -139,12 +145,12 @@ def chat_completions(body: ChatCompletionRequest, state: State) -> Any:
 
     def events() -> Iterator[str]:
         yield chunk(Delta(role="assistant", content=""))
-        text = ""
         try:
-            for piece in stream:
-                if piece:
-                    text += piece
-                    yield chunk(Delta(content=piece))
+            for item in itertools.chain([first], relay):
+                if isinstance(item, Completion):
+                    done = item
+                elif item:
+                    yield chunk(Delta(content=item))
         except Exception as e:  # noqa: BLE001 - reported in-band: the 200 is already sent
             error = failure(e, f"generator {generator.name!r}")
             payload = {"error": {"message": one_line(error.message), "type": "server_error"}}
@@ -152,12 +158,10 @@ def chat_completions(body: ChatCompletionRequest, state: State) -> Any:
             return
         finally:
             # A client that goes away ends this loop early: stop the generator's work too.
-            close = getattr(pieces, "close", None)
-            if callable(close):
-                close()
-        yield chunk(Delta(), "stop")
+            relay.close()
+        yield chunk(Delta(), done.finish_reason)
         if include_usage:
-            yield chunk(usage=_usage(generator, messages, text))
+            yield chunk(usage=_usage(generator, messages, done.text))
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(
@@ -165,3 +169,44 @@ def chat_completions(body: ChatCompletionRequest, state: State) -> Any:
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class _Abandoned(Exception):
+    """Raised into a generator whose reply nobody reads any more, to stop its decoding."""
+
+
+def _relayed(
+    generator: Generator, messages: list[Message], options: dict[str, Any]
+) -> Iterator[str | Completion]:
+    """:func:`~ragline.generate.base.complete` as an iterator: the reply's pieces as they are
+    decoded, then its :class:`~ragline.generate.base.Completion`.
+
+    ``complete`` hands out pieces through a callback, so it runs on a worker thread and the
+    pieces come through a queue; a generator failure is re-raised here. Closing the
+    iterator makes the next piece raise inside ``complete``, which ends the decoding.
+    """
+    items: queue.Queue[str | Completion | BaseException] = queue.Queue()
+    closed = threading.Event()
+
+    def on_token(piece: str) -> None:
+        if closed.is_set():
+            raise _Abandoned
+        items.put(piece)
+
+    def run() -> None:
+        try:
+            items.put(complete(generator, messages, on_token=on_token, **options))
+        except BaseException as e:  # noqa: BLE001 - handed to the reading side
+            items.put(e)
+
+    threading.Thread(target=run, name="ragline-chat", daemon=True).start()
+    try:
+        while True:
+            item = items.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Completion):
+                return
+    finally:
+        closed.set()

@@ -6,9 +6,9 @@ import pytest
 
 from ragline.documents import Chunk, Hit
 from ragline.embed.fake import HashEncoder
-from ragline.generate.base import Generator
+from ragline.generate.base import Completion, Generator, complete
 from ragline.generate.citations import parse_citations
-from ragline.generate.extractive import ExtractiveGenerator
+from ragline.generate.extractive import ExtractiveGenerator, statements
 from ragline.generate.prompt import ABSTAIN_TEXT, build_messages
 
 PASSAGES_TEXT = [
@@ -85,3 +85,89 @@ def test_default_encoder_is_the_packaged_minilm_built_on_first_use() -> None:
     gen = ExtractiveGenerator()
     assert gen._encoder is None  # the constructor stays cheap
     assert gen.encoder.name == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+CSV_PAGE = (
+    "Navigation index modules | next | previous\n"
+    "Python » 3.12 Documentation » The Python Standard Library »\n"
+    "csv — CSV File Reading and Writing\n"
+    "Source code: Lib/csv.py\n"
+    "The so-called CSV format is the most common import and export format for spreadsheets.\n"
+    "Module Contents\n"
+    "===============\n"
+    "## Reading and writing CSV files\n"
+    "The csv module's reader and writer objects read and write sequences."
+)
+HASHLIB_TABLE = (
+    "| Method | Meaning |\n"
+    "|--------|---------|\n"
+    "| digest() | Return the digest value as a bytes object. |\n"
+    "+--------+---------+\n"
+    "Hash objects return their digest value from the digest() method as a bytes object."
+)
+
+
+@pytest.mark.parametrize(
+    ("passage", "expected"),
+    [
+        (
+            CSV_PAGE,
+            [
+                "Source code: Lib/csv.py",
+                "The so-called CSV format is the most common import and export format for "
+                "spreadsheets.",
+                "The csv module's reader and writer objects read and write sequences.",
+            ],
+        ),
+        (HASHLIB_TABLE, [HASHLIB_TABLE.splitlines()[-1]]),
+        ("Previous topic\nThis Page\nShow Source\nQuick search", []),
+        ("hashlib — Secure hashes and message digests\nSecure hashes", []),
+        # short unpunctuated lines that state something stay
+        ("Quellport is the capital\nFounded in 1887\nCapital: Quellport", None),
+        # a long unpunctuated line is prose (a wrapped sentence), not a label
+        ("The river flows north through the old town and into the lake", None),
+    ],
+)
+def test_statements_leave_out_headings_tables_titles_and_navigation(
+    passage: str, expected: list[str] | None
+) -> None:
+    assert statements(passage) == (passage.splitlines() if expected is None else expected)
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "answer"),
+    [
+        (
+            "How do I read and write CSV files?",
+            CSV_PAGE,
+            "The csv module's reader and writer objects read and write sequences [1].",
+        ),
+        (
+            "What does digest return?",
+            HASHLIB_TABLE,
+            "Hash objects return their digest value from the digest() method as a bytes "
+            "object [1].",
+        ),
+    ],
+)
+def test_never_answers_with_a_heading_or_a_table_row(
+    question: str, passage: str, answer: str
+) -> None:
+    gen = ExtractiveGenerator(HashEncoder(), weight=0.0)  # lexical overlap alone
+    assert gen.answer(question, hits([passage])) == (answer, [1])
+
+
+def test_a_passage_of_only_table_rows_and_titles_has_no_answer() -> None:
+    table = "\n".join(HASHLIB_TABLE.splitlines()[:-1])
+    title = "hashlib — Secure hashes and message digests"
+    gen = ExtractiveGenerator(HashEncoder())
+    assert gen.answer("What does digest return?", hits([table, title])) == (ABSTAIN_TEXT, [])
+
+
+def test_a_reply_is_never_cut() -> None:
+    gen = ExtractiveGenerator(HashEncoder())
+    messages, _ = build_messages("When was the Eiffel Tower completed?", hits(PASSAGES_TEXT))
+    pieces: list[str] = []
+    done = complete(gen, messages, max_new_tokens=1, on_token=pieces.append)
+    assert done == Completion(gen.generate(messages), "stop") and "".join(pieces) == done.text
+    assert "Eiffel" in done.text

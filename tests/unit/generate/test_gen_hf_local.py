@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from ragline.errors import RaglineError  # noqa: E402
-from ragline.generate.base import Generator  # noqa: E402
+from ragline.generate.base import Completer, Completion, Generator, complete  # noqa: E402
 from ragline.generate.hf_local import LocalGenerator, converted_gguf_dir  # noqa: E402
 from ragline.generate.scoring import TokenScorer, TokenSteps  # noqa: E402
 from tiny_models import word_tokenizer  # noqa: E402
@@ -96,6 +96,7 @@ def test_constructor_is_cheap_and_protocols_hold(tiny_dir: Path) -> None:
     assert g.name == tiny_dir.name
     assert isinstance(g, Generator)
     assert isinstance(g, TokenScorer)
+    assert isinstance(g, Completer)
     assert g._model is None  # isinstance checks must not load the model
     assert LocalGenerator("smollm2").name == "SmolLM2-135M-Instruct.Q4_1"
 
@@ -212,6 +213,33 @@ def test_stream_can_be_abandoned(gen: LocalGenerator) -> None:
     next(stream)
     stream.close()  # joins the decoding thread after cancelling it
     assert gen.generate(CHATS[0], max_new_tokens=3)
+
+
+def greedy_reply(gen: LocalGenerator, chat: list[dict[str, str]], limit: int) -> list[int]:
+    """The greedy reply's ids by plain forwards, up to and including the end-of-turn token."""
+    prompt = gen.prompt_ids(chat)
+    ids: list[int] = []
+    while len(ids) < limit and (not ids or ids[-1] not in gen.eos_token_ids()):
+        ids.append(int(np.argmax(full_logprobs(gen._model, prompt + ids)[-1])))
+    return ids
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_complete_tells_an_ended_turn_from_a_cut_one(gen: LocalGenerator, streamed: bool) -> None:
+    ids = greedy_reply(gen, CHATS[1], 40)
+    assert ids[-1] in gen.eos_token_ids() and len(ids) > 3  # this chat's reply ends by itself
+    pieces: list[str] = []
+    on_token = pieces.append if streamed else None
+    whole = complete(gen, CHATS[1], max_new_tokens=len(ids), on_token=on_token)
+    assert whole == Completion(gen.decode(ids), "stop")  # the limit reached by end-of-turn
+    cut = gen.complete(CHATS[1], max_new_tokens=len(ids) - 2, on_token=on_token)
+    assert cut == Completion(gen.decode(ids[:-2]), "length")
+    if streamed:
+        assert "".join(pieces) == whole.text + cut.text
+    stop = whole.text.split()[2]
+    assert gen.complete(CHATS[1], max_new_tokens=len(ids) - 2, stop=[stop]) == Completion(
+        whole.text[: whole.text.index(stop)], "stop"
+    )
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from ragline.errors import RaglineError
-from ragline.generate.base import Generator
+from ragline.generate.base import Completer, Completion, Generator, complete
 from ragline.generate.openai_http import OpenAIChatGenerator
 
 MESSAGES = [
@@ -25,12 +25,15 @@ MESSAGES = [
 ]
 
 
-def reply_text(body: dict) -> str:
-    """What the server answers: the last message echoed with the sampling options."""
-    return (
+def reply_text(body: dict) -> tuple[str, str]:
+    """What the server answers: the last message echoed with the sampling options, cut to
+    ``max_tokens`` words (one word, one token), and its finish reason."""
+    words = (
         f"echo {body['messages'][-1]['content']} max={body.get('max_tokens')} "
         f"t={body.get('temperature')} stop={body.get('stop')} seed={body.get('seed')}"
-    )
+    ).split(" ")
+    limit = body.get("max_tokens", len(words))
+    return " ".join(words[:limit]), "length" if len(words) > limit else "stop"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -64,7 +67,7 @@ class Handler(BaseHTTPRequestHandler):
         if model == "empty":
             self.send(200, b'{"object": "chat.completion", "choices": []}')
             return
-        text = reply_text(body)
+        text, finish = reply_text(body)
         if not body.get("stream"):
             data = {
                 "object": "chat.completion",
@@ -73,7 +76,7 @@ class Handler(BaseHTTPRequestHandler):
                     {
                         "index": 0,
                         "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
+                        "finish_reason": finish,
                     }
                 ],
             }
@@ -89,7 +92,7 @@ class Handler(BaseHTTPRequestHandler):
             for w in text.split(" ")[:1] + [" " + w for w in text.split(" ")[1:]]
         ]
         events += [
-            {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+            {"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
             {"choices": []},
         ]
         self.wfile.write(b": keep-alive\n\n")
@@ -142,6 +145,20 @@ def test_stream_yields_pieces_until_done(server: str) -> None:
     assert len(pieces) > 3
     assert "".join(pieces) == "echo Where is Paris? max=9 t=0.0 stop=None seed=1"
     assert Handler.requests[-1]["body"]["stream"] is True
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_complete_reports_the_servers_finish_reason(server: str, streamed: bool) -> None:
+    pieces: list[str] = []
+    on_token = pieces.append if streamed else None
+    with OpenAIChatGenerator(server, "echo-model") as gen:
+        assert isinstance(gen, Completer)
+        cut = gen.complete(MESSAGES, max_new_tokens=3, on_token=on_token)
+        whole = complete(gen, MESSAGES, max_new_tokens=8, on_token=on_token)
+    assert cut == Completion("echo Where is", "length")
+    assert whole == Completion("echo Where is Paris? max=8 t=0.0 stop=None seed=None", "stop")
+    assert "".join(pieces) == (cut.text + whole.text if streamed else "")
+    assert [r["body"]["stream"] for r in Handler.requests] == [streamed, streamed]
 
 
 def test_api_key_from_argument_or_environment(server: str, monkeypatch) -> None:
