@@ -1,5 +1,6 @@
-"""Answer-quality evaluation: SQuAD-format and HotpotQA-format sets, retrieving over the whole
-set of paragraphs (never the gold paragraph alone), scored with the SQuAD answer metrics.
+"""Answer-quality evaluation: SQuAD-format and HotpotQA-format sets, and folders of documents
+with a ``questions.jsonl``, retrieving over the whole set of documents (never the gold passage
+alone), scored with the SQuAD answer metrics and with checks of what the answers cite.
 
 SQuAD sample (documented, fixed): questions are taken in file order, shuffled with
 ``random.Random(seed)``, and the first ``answerable`` answerable and ``unanswerable``
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +20,17 @@ from typing import Any
 
 from ragline.documents import Document
 from ragline.errors import RaglineError
-from ragline.evaluate.qa_metrics import exact_match, f1, is_abstention, supporting_recall
+from ragline.evaluate.qa_metrics import (
+    exact_match,
+    f1,
+    is_abstention,
+    normalize_answer,
+    supporting_recall,
+)
+
+QUESTIONS_FILE = "questions.jsonl"
+"""The questions of a folder data set (:func:`load_folder`); every other loadable file in the
+folder is one of its documents."""
 
 
 @dataclass(frozen=True)
@@ -147,10 +159,105 @@ def load_hotpotqa(
     return QaDataset(questions_path.parent.name, documents, questions, fingerprint)
 
 
+def load_folder(path: str | Path, *, limit: int | None = None) -> QaDataset:
+    """A folder of documents with a ``questions.jsonl``: the documents are loaded with
+    ragline's own loaders, so they are chunked and named exactly as ``ragline index FOLDER``
+    would (``"{folder name}/{relative path}"``); ``questions.jsonl`` is left out of them.
+
+    Each line of ``questions.jsonl`` is ``{"id", "question", "answers", "doc_ids"}``:
+    ``answers`` the gold strings (``[]`` for a question the documents do not answer),
+    ``doc_ids`` the documents that state the answer (a Question's ``supporting``). A bad
+    record raises an error naming its file and line; ``limit`` keeps the first N questions.
+
+    >>> import json, pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = pathlib.Path(tmp, "facts")
+    ...     root.mkdir()
+    ...     _ = (root / "zorl.md").write_text("# Zorl\\nZorl is a lake.")
+    ...     record = {"id": "q1", "question": "What is Zorl?", "answers": ["a lake"],
+    ...               "doc_ids": ["facts/zorl.md"]}
+    ...     _ = (root / QUESTIONS_FILE).write_text(json.dumps(record))
+    ...     data = load_folder(root)
+    >>> [d.id for d in data.documents], data.questions[0].supporting
+    (['facts/zorl.md'], ['facts/zorl.md'])
+    """
+    from ragline.load import load_paths
+
+    root = Path(path)
+    questions_path = root / QUESTIONS_FILE
+    if not questions_path.is_file():
+        raise RaglineError(f"{root}: no {QUESTIONS_FILE} in this folder")
+    documents: list[Document] = []
+    for loaded in load_paths([root], exclude=[QUESTIONS_FILE]):
+        if not isinstance(loaded, Document):
+            raise loaded
+        documents.append(loaded)
+    if not documents:
+        raise RaglineError(f"{root}: no documents beside {QUESTIONS_FILE}")
+    known = {d.id for d in documents}
+    questions: list[Question] = []
+    seen: set[str] = set()
+    raw = questions_path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise RaglineError(f"{questions_path}: not valid UTF-8 (byte {e.start})") from e
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        question = _question_record(line, f"{questions_path}:{lineno}", known)
+        if question.id in seen:
+            raise RaglineError(f"{questions_path}:{lineno}: question id {question.id!r} repeated")
+        seen.add(question.id)
+        questions.append(question)
+    if not questions:
+        raise RaglineError(f"{questions_path}: no questions")
+    digest = hashlib.sha256(raw)
+    for document in documents:
+        digest.update(f"\0{document.id}\0{document.hash}".encode())
+    name = Path(os.path.abspath(root)).name
+    return QaDataset(name, documents, questions[:limit], digest.hexdigest()[:16])
+
+
+def _question_record(line: str, where: str, known: set[str]) -> Question:
+    """One line of ``questions.jsonl`` as a Question; RaglineError naming ``where`` if bad."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise RaglineError(f"{where}: invalid JSON: {e.msg} (column {e.colno})") from e
+    if not isinstance(record, dict):
+        raise RaglineError(f"{where}: not a JSON object but {type(record).__name__}")
+    for key in ("id", "question", "answers", "doc_ids"):
+        if key not in record:
+            raise RaglineError(f"{where}: no {key!r} field")
+    for key in ("id", "question"):
+        if not isinstance(record[key], str) or not record[key].strip():
+            raise RaglineError(f"{where}: {key!r} must be a non-empty string")
+    for key in ("answers", "doc_ids"):
+        values = record[key]
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            raise RaglineError(f"{where}: {key!r} must be a list of non-empty strings")
+    unknown = [doc_id for doc_id in record["doc_ids"] if doc_id not in known]
+    if unknown:
+        example = sorted(known)[0]
+        raise RaglineError(
+            f"{where}: doc id {unknown[0]!r} is no document of the folder (ids look like "
+            f"{example!r})"
+        )
+    if record["answers"] and not record["doc_ids"]:
+        raise RaglineError(f"{where}: an answerable question needs the 'doc_ids' that answer it")
+    return Question(record["id"], record["question"], record["answers"], record["doc_ids"])
+
+
 def load_qa(path: str | Path, **options: Any) -> QaDataset:
-    """A SQuAD json file, or a HotpotQA folder (``qa_*.json`` and ``*corpus*.json``)."""
+    """A SQuAD json file, a HotpotQA folder (``qa_*.json`` and ``*corpus*.json``), or a folder
+    of documents with a ``questions.jsonl`` (:func:`load_folder`; also given by that file)."""
     path = Path(path)
+    if path.name == QUESTIONS_FILE and path.is_file():
+        return load_folder(path.parent, limit=options.get("limit"))
     if path.is_dir():
+        if (path / QUESTIONS_FILE).is_file():
+            return load_folder(path, limit=options.get("limit"))
         corpora = sorted(path.glob("*corpus*.json"))
         questions = sorted(p for p in path.glob("qa_*.json"))
         if corpora and questions:
@@ -159,12 +266,74 @@ def load_qa(path: str | Path, **options: Any) -> QaDataset:
         if len(squad) == 1:
             path = squad[0]
         else:
-            raise RaglineError(f"{path}: expected a SQuAD json file or a HotpotQA folder")
+            raise RaglineError(
+                f"{path}: expected a SQuAD json file, a HotpotQA folder or a folder with "
+                f"{QUESTIONS_FILE}"
+            )
     if not path.is_file():
         raise RaglineError(f"{path}: no such file")
     keys = ("answerable", "unanswerable", "seed", "held_out", "split_seed")
     params = {k: v for k, v in options.items() if k in keys}
     return load_squad(path, **params)
+
+
+def contains_answer(prediction: str, golds: Sequence[str]) -> bool:
+    """Whether ``prediction`` holds any gold answer as a run of whole words, both normalized
+    as SQuAD does (:func:`normalize_answer`): a sentence-style answer that states the gold
+    string counts, a longer number or name that merely begins with it does not.
+
+    >>> contains_answer("The capital of Zorbia is Quellport [1].", ["Quellport"])
+    True
+    >>> contains_answer("It is 3,412 metres high.", ["3412"]), contains_answer("34120", ["3412"])
+    (True, False)
+    """
+    words = normalize_answer(prediction).split()
+    for gold in golds:
+        target = normalize_answer(gold).split()
+        if target and any(
+            words[i : i + len(target)] == target for i in range(len(words) - len(target) + 1)
+        ):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one answer fares against its question.
+
+    ``abstained``: ragline declined (or the text is an abstention phrase); ``correct``: an
+    answerable question answered with a gold string in the text; ``cites_gold``: a citation
+    points at one of the question's supporting documents; ``wrong``: an answer that is not
+    an abstention and is not correct (for an unanswerable question, any answer);
+    ``all_supported``: at least one citation, and every one marked supported.
+    """
+
+    abstained: bool
+    correct: bool
+    cites_gold: bool
+    wrong: bool
+    all_supported: bool
+
+    @property
+    def wrong_supported(self) -> bool:
+        """A wrong answer presented as checked: the failure a user cannot see."""
+        return self.wrong and self.all_supported
+
+
+def judge(question: Question, answer: Any) -> Verdict:
+    """The :class:`Verdict` on ``answer`` (an :class:`~ragline.documents.Answer`)."""
+    prediction = "" if answer.abstained else _strip(answer.text)
+    abstained = is_abstention(prediction)
+    correct = bool(question.answers) and not abstained
+    correct = correct and contains_answer(prediction, question.answers)
+    citations = answer.citations
+    return Verdict(
+        abstained=abstained,
+        correct=correct,
+        cites_gold=any(c.doc_id in question.supporting for c in citations),
+        wrong=not abstained and not correct,
+        all_supported=bool(citations) and all(c.supported for c in citations),
+    )
 
 
 def evaluate_answers(
@@ -175,20 +344,43 @@ def evaluate_answers(
     on_answer: Callable[[str, Question, Any], None] | None = None,
     **ask_options: Any,
 ) -> dict[str, dict[str, float]]:
-    """EM, F1, abstention accuracy, citation support and supporting-passage recall per mode."""
+    """Answer every question of ``dataset`` in each mode and score the answers.
+
+    Per mode: ``em``, ``f1`` and ``abstain_acc`` over all questions; ``citation_support``
+    (share of citations marked supported); ``supporting_recall`` of the retrieved passages;
+    ``answerable_em`` and ``answerable_f1`` over answerable questions only; ``correct_cited``,
+    the share of answerable questions whose answer holds a gold string and cites a gold
+    document; ``wrong_supported``, how many answers were wrong (:class:`Verdict`) while
+    every citation was marked supported; ``abstain_unanswerable``, the share of
+    unanswerable questions abstained on; and the counts ``answerable`` and ``unanswerable``.
+    EM and F1 score a span reader's span (``answer.short_answer``), not the sentence shown
+    around it; other answers are scored as written, without their citation markers.
+    """
     results: dict[str, dict[str, float]] = {}
+    answerable = [q for q in dataset.questions if q.answers]
+    n_answerable, n_unanswerable = len(answerable), len(dataset.questions) - len(answerable)
     for mode in modes:
         em = f1_total = abstain_right = 0.0
+        answerable_em = answerable_f1 = 0.0
+        correct_cited = wrong_supported = abstained_unanswerable = 0
         cited = supported = 0
         recall_total = 0.0
         for question in dataset.questions:
             answer = kb.ask(question.text, mode=mode, **ask_options)
-            prediction = "" if answer.abstained else _strip(answer.text)
-            em += exact_match(prediction, question.answers)
-            f1_total += f1(prediction, question.answers)
-            abstain_right += (answer.abstained or is_abstention(prediction)) == (
-                not question.answers
-            )
+            prediction = "" if answer.abstained else answer.short_answer or _strip(answer.text)
+            verdict = judge(question, answer)
+            question_em = exact_match(prediction, question.answers)
+            question_f1 = f1(prediction, question.answers)
+            em += question_em
+            f1_total += question_f1
+            abstain_right += verdict.abstained == (not question.answers)
+            if question.answers:
+                answerable_em += question_em
+                answerable_f1 += question_f1
+                correct_cited += verdict.correct and verdict.cites_gold
+            else:
+                abstained_unanswerable += verdict.abstained
+            wrong_supported += verdict.wrong_supported
             cited += len(answer.citations)
             supported += sum(c.supported for c in answer.citations)
             titles = list(dict.fromkeys(hit.chunk.doc_id for hit in answer.passages))
@@ -203,6 +395,13 @@ def evaluate_answers(
             "abstain_acc": abstain_right / n,
             "citation_support": supported / cited if cited else 0.0,
             "supporting_recall": recall_total / n,
+            "answerable_em": answerable_em / (n_answerable or 1),
+            "answerable_f1": answerable_f1 / (n_answerable or 1),
+            "correct_cited": correct_cited / (n_answerable or 1),
+            "wrong_supported": wrong_supported,
+            "abstain_unanswerable": abstained_unanswerable / (n_unanswerable or 1),
+            "answerable": n_answerable,
+            "unanswerable": n_unanswerable,
         }
     return results
 
