@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from types import ModuleType
 
 from ragline.errors import MissingDependencyError
@@ -25,3 +26,14 @@ def require(module: str, extra: str) -> ModuleType:
         raise MissingDependencyError(
             f"{module} is needed for this; pip install 'ragline[{extra}]'"
         ) from e
+
+
+def quiet_transformers() -> None:
+    """Offline, and no load reports, warnings or progress bars from transformers: a model
+    ragline loads is one it ships or was given, and its messages would only bury the answer."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()

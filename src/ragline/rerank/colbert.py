@@ -18,7 +18,6 @@ import hashlib
 import inspect
 import json
 import logging
-import os
 import sqlite3
 import string
 import struct
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ragline._optional import quiet_transformers
 from ragline.errors import RaglineError
 from ragline.rerank.base import PairScoringReranker
 
@@ -219,18 +219,9 @@ def is_colbert_checkpoint(path: str | Path) -> bool:
     return path.is_dir() and (_is_pylate_dir(path) or _is_stanford_dir(path))
 
 
-def _quiet_transformers() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.set_verbosity_error()
-    transformers_logging.disable_progress_bar()
-
-
 def _load_encoder(path: Path, device: str) -> tuple[Any, Any]:
     """The encoder (a transformers AutoModel) and tokenizer stored in ``path``."""
-    _quiet_transformers()
+    quiet_transformers()
     from transformers import AutoModel, AutoTokenizer
 
     try:
