@@ -1,5 +1,6 @@
 # ragline — `make demo` builds a knowledge base over the Python standard library's docs and
-# searches it; `make test` runs the default test suite. Both create .venv when missing.
+# searches it and answers questions with checked citations (or abstains); `make test` runs
+# the default test suite. Both create .venv when missing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,7 +34,8 @@ demo: install
 	$(BIN)/ragline search "compute the SHA-256 digest of bytes" --kb $(DEMO)/kb -k 3
 	$(BIN)/ragline search "run tasks concurrently with a pool of threads" --kb $(DEMO)/kb -k 3 --mode dense
 	$(BIN)/ragline ask "How do I compute the SHA-256 digest of some bytes?" --kb $(DEMO)/kb --generator extractive
-	$(BIN)/ragline ask "What does shutil.copytree do?" --kb $(DEMO)/kb
+	$(BIN)/ragline ask "What does shutil.copytree do?" --kb $(DEMO)/kb --show-unsupported
+	$(BIN)/ragline ask "What is the boiling point of water on Mars?" --kb $(DEMO)/kb --show-unsupported
 
 check: install
 	$(BIN)/ruff check src tests

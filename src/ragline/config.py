@@ -113,7 +113,9 @@ class GenerateConfig:
     """How answers are generated; every ``ask`` call may override these.
 
     ``generator`` is ``"smollm2"`` (the packaged SmolLM2-135M-Instruct), ``"extractive"``
-    (no language model), a local model directory or GGUF file, or an ``http(s)://`` base URL
+    (the best-matching sentence, no trained model), a span-reader directory (``ragline train
+    reader``: the answer is a span of a passage), a local model directory or GGUF file, or
+    an ``http(s)://`` base URL
     of an OpenAI-compatible API (``model`` names the remote model; the key is read from
     the environment variable named by ``api_key_env``).
 
@@ -130,6 +132,9 @@ class GenerateConfig:
     without lead-ins such as "The answer is:" (small models ramble on after answering).
     ``answer_style`` asks for ``sentence`` answers (one or two sentences) or ``short`` ones
     (the shortest phrase: what span-style benchmarks such as SQuAD and HotpotQA score).
+    Only answer sentences that pass the support check are shown; when none does,
+    ``unsupported`` says what happens: ``abstain``, ``fallback`` (the best-matching passage
+    sentence that passes the check, marked as a fallback) or ``regenerate`` (ask once more).
     """
 
     generator: str = "smollm2"
@@ -146,6 +151,7 @@ class GenerateConfig:
     hops: int = 1
     follow_up: Literal["missing", "answer", "links"] = "missing"
     answer_style: Literal["sentence", "short"] = "sentence"
+    unsupported: Literal["abstain", "fallback", "regenerate"] = "abstain"
     seed: int = 0
 
 

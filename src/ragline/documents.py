@@ -117,9 +117,10 @@ class Citation:
     """A ``[n]`` marker in an answer, resolved to the passage it points at.
 
     ``supported`` says whether the cited sentence is backed by the passage (``support`` is
-    the check's score); ``page`` is set for paged documents. ``origin`` is ``"model"`` for a
-    marker the generator wrote, ``"attributed"`` for one ragline added to an uncited
-    sentence by finding the passage that supports it best.
+    the check's score, ``missing`` the terms of the sentence or question that the passage
+    lacks, when the check can tell); ``page`` is set for paged documents. ``origin`` is
+    ``"model"`` for a marker the generator wrote, ``"attributed"`` for one ragline added to
+    an uncited sentence by finding the passage that supports it best.
     """
 
     n: int
@@ -131,6 +132,7 @@ class Citation:
     support: float = 1.0
     sentence: str = ""
     origin: str = "model"
+    missing: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,6 +145,7 @@ class Citation:
             "support": self.support,
             "sentence": self.sentence,
             "origin": self.origin,
+            "missing": list(self.missing),
         }
 
 
@@ -153,7 +156,12 @@ class Answer:
     ``abstained`` is True when ragline answered that the knowledge base does not say.
     ``passage_probs`` holds p(z|q) per passage in the sequence and token modes; ``hops``
     each multi-hop round's query and chunk ids; ``token_sources`` which passage dominated
-    each span of the answer in token mode.
+    each span of the answer in token mode. ``finish_reason`` is ``"length"`` when the
+    generator's reply was cut at the token limit, ``"stop"`` otherwise. ``short_answer``
+    is the span a reader extracted (the answer's core, without the sentence around it);
+    ``withheld`` the sentences (or reader candidates) that failed the support check and are
+    not part of ``text``; ``fallback`` is True when the generated answer failed the check
+    and ``text`` is the reader's best supported span instead.
     """
 
     question: str
@@ -166,6 +174,10 @@ class Answer:
     passage_probs: list[float] = field(default_factory=list)
     hops: list[dict[str, Any]] = field(default_factory=list)
     token_sources: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str = "stop"
+    short_answer: str = ""
+    withheld: list[dict[str, Any]] = field(default_factory=list)
+    fallback: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``ragline ask --json``."""
@@ -186,4 +198,8 @@ class Answer:
             "passages": passages,
             "hops": self.hops,
             "token_sources": self.token_sources,
+            "finish_reason": self.finish_reason,
+            "short_answer": self.short_answer,
+            "withheld": self.withheld,
+            "fallback": self.fallback,
         }

@@ -622,7 +622,6 @@ class KnowledgeBase:
         Other keyword arguments override ``config.generate`` for this call.
         """
         from ragline.generate.answer import answer, with_generation_overrides
-        from ragline.generate.citations import LexicalSupport
         from ragline.generate.multihop import ContextBudget, multihop_retrieve
 
         config = with_generation_overrides(
@@ -662,7 +661,6 @@ class KnowledgeBase:
             passages,
             model,
             config,
-            checker=LexicalSupport(),
             count_tokens=count_tokens,
             on_token=on_token,
         )

@@ -19,16 +19,15 @@ from typing import Any
 import numpy as np
 
 from ragline.config import GenerateConfig
-from ragline.documents import Answer, Citation, Hit
+from ragline.documents import Answer, Hit
 from ragline.errors import RaglineError
-from ragline.generate.base import Generator
+from ragline.generate.base import Generator, Message, complete
+from ragline.generate.checked import CheckedText
 from ragline.generate.citations import (
-    LexicalSupport,
+    ClaimSupport,
     SupportChecker,
-    cite,
     is_abstention_text,
     resolve_citations,
-    split_sentences,
     strip_citations,
 )
 from ragline.generate.prompt import (
@@ -61,14 +60,56 @@ _LEAD_IN = re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer(?:\s+is)?\s*[:\-]\s*"
 def first_answer(text: str) -> str:
     """The first paragraph of ``text`` that says something, without an "Answer:" lead-in.
 
+    Models go on after answering, so what follows that paragraph is left out. A paragraph
+    ending in ":" introduces the next one and is kept with it, and a fenced code block is one
+    paragraph even across blank lines, so an explanation keeps the example it announces.
+    The text kept is the model's own, blank lines included.
+
     >>> first_answer("The answer is:\\n\\n34% [2].\\n\\nMore rambling.")
     '34% [2].'
+    >>> reply = "Use csv [1]:\\n\\n```\\nimport csv\\n\\ncsv.reader(f)\\n```\\n\\nHope it helps."
+    >>> print(first_answer(reply))
+    Use csv [1]:
+    <BLANKLINE>
+    ```
+    import csv
+    <BLANKLINE>
+    csv.reader(f)
+    ```
     """
-    for paragraph in re.split(r"\n\s*\n", text):
-        paragraph = _LEAD_IN.sub("", paragraph.strip()).strip()
-        if paragraph and not paragraph.endswith(":"):
-            return paragraph
-    return ""
+    begin: int | None = None  # where the answer starts, once a paragraph says something
+    start = end = 0
+    fenced = False
+    for gap in [*re.finditer(r"\n\s*\n", text), None]:
+        end = len(text) if gap is None else gap.start()
+        fences = re.findall(r"^\s*(?:```|~~~)", text[start:end], re.MULTILINE)
+        fenced ^= len(fences) % 2 == 1
+        if begin is None:
+            body = text[start:end].lstrip()
+            lead_in = _LEAD_IN.match(body)
+            begin = end - len(body) + (lead_in.end() if lead_in else 0)
+            if not text[begin:end].strip():
+                begin = None
+        if begin is not None and not fenced and not text[begin:end].rstrip().endswith(":"):
+            break
+        start = end if gap is None else gap.end()
+    return "" if begin is None else text[begin:end].strip()
+
+
+def mark_truncated(text: str) -> str:
+    """``text``, an answer cut at the token limit, visibly cut: without its last word (which
+    may be a partial one) or dangling punctuation, and ending with "…".
+
+    >>> mark_truncated("Quellport lies on the coast, wh")
+    'Quellport lies on the coast…'
+    >>> mark_truncated("Quellport is the capital [1]. It")
+    'Quellport is the capital [1]. …'
+    """
+    body = text.rstrip()
+    if re.search(r"\w$", body):
+        body = re.sub(r"\s+\S+$", "", body)  # a lone word stays: it is all there is
+    body = body.rstrip(",;:([{-–— \t\n")
+    return f"{body} …" if body.endswith((".", "!", "?")) else f"{body}…"
 
 
 def _cite(text: str, numbers: Sequence[int]) -> str:
@@ -95,71 +136,144 @@ def answer(
 ) -> Answer:
     """Answer ``question`` from ``passages`` (rank order) with ``generator``.
 
-    ``on_token`` receives streamed text in plain mode (the marginalized modes decode
-    several passages at once and report the finished answer only).
+    Only sentences that pass the support check (``checker``, default
+    :class:`~ragline.generate.citations.ClaimSupport`) are shown; ``on_token`` receives
+    them as they are decided in plain mode (the marginalized modes decode several passages
+    at once and report the finished answer only), and what it receives is the answer's
+    text. When nothing passes, ``config.unsupported`` decides: ``abstain``, ``fallback``
+    (the best-matching passage sentence that passes the check, marked as such) or
+    ``regenerate`` (ask once more).
+    A span reader (:class:`~ragline.generate.span_reader.SpanReader`) answers with the
+    best span that passes the check.
     """
     mode = mode or config.mode
     if mode not in MODES:
         raise RaglineError(f"answer mode {mode!r}: use {', '.join(MODES)}")
+    check_unsupported(config.unsupported)
     result = Answer(question, ABSTAIN_TEXT, mode=mode, generator=generator.name)
+    result.passages = list(passages)
     if retrieval_too_weak(passages, config.min_score):
-        result.passages = list(passages)
         result.abstained = True
         return result
-    options: dict[str, Any] = {
-        "max_new_tokens": config.max_new_tokens,
-        "stop": (config.stop,) if config.stop else (),
-    }
+    check = checker if checker is not None else ClaimSupport()
+    if callable(getattr(generator, "read", None)):
+        if mode != "plain":
+            raise RaglineError(
+                f"mode {mode!r} needs token probabilities; generator {generator.name!r} "
+                "reads spans (use --mode plain)"
+            )
+        return _read(generator, result, config, check, on_token)
     if mode == "plain":
-        messages, used = build_messages(
+        messages, result.passages = build_messages(
             question,
             passages,
             count_tokens=count_tokens,
             context_tokens=config.context_tokens,
             answer_style=config.answer_style,
         )
-        if on_token is not None:
-            pieces = []
-            for piece in generator.stream(
-                messages, temperature=config.temperature, seed=config.seed, **options
-            ):
-                pieces.append(piece)
-                on_token(piece)
-            text = "".join(pieces).strip()
-        else:
-            text = generator.generate(
-                messages, temperature=config.temperature, seed=config.seed, **options
-            ).strip()
-        result.passages = used
+        gate = _generate_checked(generator, messages, config, check, result, on_token)
+        if not gate.text and config.unsupported == "regenerate" and gate.withheld:
+            retry = [*messages, {"role": "user", "content": REGENERATE_PROMPT}]
+            gate = _generate_checked(generator, retry, config, check, result, on_token)
     else:
         text = _marginalized(question, passages, generator, config, mode, count_tokens, result)
-    result.text = first_answer(text) or ABSTAIN_TEXT
-    if is_abstention_text(result.text):
-        result.text, result.abstained = ABSTAIN_TEXT, True
+        gate = CheckedText(question, result.passages, check, on_text=on_token, select=first_answer)
+        gate.finish(text)
+    result.withheld = gate.withheld
+    if gate.text and not is_abstention_text(gate.text):
+        result.text, result.citations = gate.text, gate.citations
         return result
-    result.citations, _ = resolve_citations(result.text, result.passages, checker=checker)
-    if not result.citations:
-        result.citations = attribute(result.text, result.passages, checker or LexicalSupport())
+    if gate.withheld and config.unsupported == "fallback":
+        from ragline.generate.extractive import ExtractiveGenerator
+
+        sentence, _ = ExtractiveGenerator().answer(question, result.passages)
+        fallback = CheckedText(question, result.passages, check, on_text=on_token)
+        fallback.finish(sentence)
+        if fallback.text and not is_abstention_text(fallback.text):
+            result.text, result.citations, result.fallback = fallback.text, fallback.citations, True
+            return result
+    result.text, result.abstained = ABSTAIN_TEXT, True
     return result
 
 
-def attribute(text: str, passages: Sequence[Hit], checker: SupportChecker) -> list[Citation]:
-    """Citations for an answer the generator did not cite: each sentence goes to the passage
-    that supports it best, when that support reaches the checker's threshold."""
-    citations: list[Citation] = []
-    for sentence in split_sentences(strip_citations(text)):
-        scored = [
-            (checker.support(sentence, hit.chunk.text), n)
-            for n, hit in enumerate(passages, start=1)
-        ]
-        if not scored:
+REGENERATE_PROMPT = (
+    "Your answer was not supported by the passages. Answer again, copying the facts word "
+    "for word from one passage and citing it as [n], or reply exactly: " + ABSTAIN_TEXT
+)
+"""The follow-up message of ``unsupported = "regenerate"``."""
+
+UNSUPPORTED = ("abstain", "fallback", "regenerate")
+
+
+def check_unsupported(policy: str) -> str:
+    """``policy`` if it is one of :data:`UNSUPPORTED`, else a one-line error."""
+    if policy not in UNSUPPORTED:
+        raise RaglineError(f"unsupported-answer policy {policy!r}: use {', '.join(UNSUPPORTED)}")
+    return policy
+
+
+def _generate_checked(
+    generator: Generator,
+    messages: list[Message],
+    config: GenerateConfig,
+    check: SupportChecker,
+    result: Answer,
+    on_token: Callable[[str], None] | None,
+) -> CheckedText:
+    """The generator's reply to ``messages``, streamed through the support check."""
+    gate = CheckedText(
+        result.question, result.passages, check, on_text=on_token, select=first_answer
+    )
+    completion = complete(
+        generator,
+        messages,
+        max_new_tokens=config.max_new_tokens,
+        stop=(config.stop,) if config.stop else (),
+        temperature=config.temperature,
+        seed=config.seed,
+        on_token=gate.feed if on_token is not None else None,
+    )
+    result.finish_reason = completion.finish_reason
+    text = completion.text
+    cut = completion.finish_reason == "length" and first_answer(text) == text.strip()
+    gate.finish(mark_truncated(text) if cut else text)
+    if cut and gate.text and not gate.text.endswith("…"):
+        gate.show(" …")
+    return gate
+
+
+def _read(
+    reader: Any,
+    result: Answer,
+    config: GenerateConfig,
+    check: SupportChecker,
+    on_token: Callable[[str], None] | None,
+) -> Answer:
+    """``result`` answered by a span reader: its best span above the reader's threshold whose
+    answer passes the support check, in ``config.answer_style``; else an abstention."""
+    texts = [hit.chunk.text for hit in result.passages]
+    for span in reader.read(result.question, texts):
+        if span.score < reader.threshold:
             break
-        support, n = max(scored)
-        if support >= checker.threshold:
-            citations.append(
-                cite(n, passages[n - 1], sentence, float(support), checker.threshold, "attributed")
-            )
-    return citations
+        text = span.cited(config.answer_style, texts[span.n - 1])
+        citations, _ = resolve_citations(
+            text, result.passages, checker=check, question=result.question
+        )
+        if citations and all(c.supported for c in citations):
+            result.text, result.citations, result.short_answer = text, citations, span.text
+            result.abstained = False
+            if on_token is not None:
+                on_token(text)
+            return result
+        result.withheld.append(
+            {
+                "sentence": strip_citations(text),
+                "missing": sorted({t for c in citations for t in c.missing}),
+                "cited": [span.n],
+            }
+        )
+    result.text, result.abstained = ABSTAIN_TEXT, True
+    return result
 
 
 def _marginalized(
@@ -217,8 +331,9 @@ def _marginalized(
 
 
 def with_generation_overrides(config: GenerateConfig, **values: object) -> GenerateConfig:
-    """``config`` with the non-None ``values`` replaced; an unknown answer style is refused
-    here, before any retrieval or model load."""
+    """``config`` with the non-None ``values`` replaced; an unknown answer style or
+    unsupported-answer policy is refused here, before any retrieval or model load."""
     merged = replace(config, **{k: v for k, v in values.items() if v is not None})
     check_answer_style(merged.answer_style)
+    check_unsupported(merged.unsupported)
     return merged

@@ -57,12 +57,16 @@ def test_model_citations_map_to_passages_and_are_checked(kb: KnowledgeBase) -> N
     answer = kb.ask("What is the capital of France?", generator=generator, search_mode="bm25")
     assert answer.passages[0].chunk.doc_id == "paris"
     assert "[1] Title:" in generator.prompts[0][1]["content"]
-    first, second = answer.citations
+    (first,) = answer.citations
     assert (first.n, first.doc_id, first.chunk_id, first.origin) == (1, "paris", "paris#0", "model")
-    assert first.span == answer.passages[0].chunk.span
-    assert first.supported and not second.supported  # the pope is not in the passage
+    assert first.span == answer.passages[0].chunk.span and first.supported
+    assert answer.text == "Paris is the capital of France [1]."  # the pope is not in passage 1
+    (withheld,) = answer.withheld
+    assert withheld["sentence"] == "Rome hosts the pope."
+    assert "rome" in [term.lower() for term in withheld["missing"]]
     data = answer.to_dict()
     assert data["citations"][0]["supported"] is True and data["hops"][0]["chunk_ids"]
+    assert data["withheld"][0]["cited"] == [1]
 
 
 def test_generator_abstention_and_weak_retrieval_abstain(kb: KnowledgeBase) -> None:
