@@ -283,7 +283,10 @@ def ask(
     kb: KbOption,
     generator: Annotated[
         str | None,
-        typer.Option(help="smollm2 (packaged), extractive, a model path, or an API base URL."),
+        typer.Option(
+            help="smollm2 (packaged, default), extractive, a reader or model directory, "
+            "or an API base URL."
+        ),
     ] = None,
     model: ModelOption = None,
     mode: Annotated[str | None, typer.Option(help="plain | sequence | token.")] = None,
@@ -298,6 +301,16 @@ def ask(
     max_new_tokens: MaxNewTokensOption = None,
     rerank: RerankOption = None,
     query_encoder: QueryEncoderOption = None,
+    unsupported: Annotated[
+        str | None,
+        typer.Option(
+            help="When no answer sentence passes the support check: abstain | fallback "
+            "(the best passage sentence that passes) | regenerate (ask once more)."
+        ),
+    ] = None,
+    show_unsupported: Annotated[
+        bool, typer.Option(help="Also print the sentences withheld as unsupported, marked.")
+    ] = False,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -325,6 +338,7 @@ def ask(
             **({"max_new_tokens": max_new_tokens} if max_new_tokens else {}),
             **({"follow_up": follow_up} if follow_up else {}),
             **({"answer_style": answer_style} if answer_style else {}),
+            **({"unsupported": unsupported} if unsupported else {}),
         )
     if as_json:
         _emit_json(answer.to_dict())
@@ -335,6 +349,12 @@ def ask(
             console.print(answer.text, markup=False)
     else:
         console.print(answer.text, markup=False)
+    if answer.fallback:
+        console.print(
+            "  (the generated answer failed the support check; shown: the best passage "
+            "sentence that passes it)",
+            markup=False,
+        )
     for citation in answer.citations:
         state = "supported" if citation.supported else "NOT SUPPORTED"
         page = f" p.{citation.page}" if citation.page else ""
@@ -343,6 +363,14 @@ def ask(
             f"({state}, {citation.origin})",
             markup=False,
         )
+    if show_unsupported:
+        for withheld in answer.withheld:
+            missing = ", ".join(withheld["missing"]) or "too little overlap"
+            console.print(
+                f"  UNSUPPORTED, not shown: {withheld['sentence']} "
+                f"(cites {withheld['cited'] or 'nothing'}; passage lacks: {missing})",
+                markup=False,
+            )
 
 
 @app.command()
@@ -547,7 +575,7 @@ def eval_qa(
     ],
     mode: Annotated[str, typer.Option(help="Comma-separated: plain,sequence,token.")] = "plain",
     generator: Annotated[
-        str | None, typer.Option(help="smollm2, extractive, a model path or an API URL.")
+        str | None, typer.Option(help="smollm2, extractive, a reader or model path, or an API URL.")
     ] = None,
     model: ModelOption = None,
     hops: HopsOption = None,
@@ -639,6 +667,25 @@ def eval_qa(
     payload = {"dataset": data.name, "questions": len(data.questions), "results": results}
     title = f"{data.name}: {len(data.questions)} questions"
     _report_results(title, payload, plot=plot, as_json=as_json, console=console)
+
+
+@eval_app.command("support")
+def eval_support(
+    dataset: Annotated[Path, typer.Argument(help="SQuAD json file.")],
+    limit: Annotated[int | None, typer.Option(help="Check only N questions (seeded).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the swaps and of the sample.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """The support check on itself: gold answer sentences vs the same with the answer swapped."""
+    from ragline.evaluate.support_check import load_perturbations, support_report
+    from ragline.generate.citations import ClaimSupport, LexicalSupport
+
+    pairs = load_perturbations(dataset, seed=seed, limit=limit)
+    report = support_report(pairs, {"claim": ClaimSupport(), "lexical": LexicalSupport()})
+    payload = {"dataset": str(dataset), "seed": seed, **report}
+    counts = ", ".join(f"{kind} {n}" for kind, n in report["counts"].items())
+    title = f"{dataset.name}: {report['n']} sentence pairs ({counts})"
+    _report_results(title, payload, plot=None, as_json=as_json, console=_console())
 
 
 @eval_app.command("compare")
@@ -820,6 +867,46 @@ def bench_generate_command(
     for key, value in result.items():
         if key != "machine":
             console.print(f"{key:>26}: {value}", markup=False)
+
+
+@bench_app.command("answer")
+def bench_answer_command(
+    kb: KbOption,
+    queries: Annotated[
+        Path, typer.Option(help="BEIR folder, queries.jsonl, or a text file with a query a line.")
+    ],
+    generator: Annotated[
+        str, typer.Option(help="Comma-separated generators; the first is the baseline.")
+    ] = "smollm2,extractive",
+    limit: Annotated[int, typer.Option(help="Use the first N questions.")] = 20,
+    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages per question.")] = None,
+    max_new_tokens: MaxNewTokensOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Seconds per answer (retrieve, generate, check) per generator, relative to the first."""
+    from ragline.bench.answer import bench_answer
+    from ragline.kb import KnowledgeBase
+
+    names = [name.strip() for name in generator.split(",") if name.strip()]
+    options = {"k": k, "max_new_tokens": max_new_tokens}
+    with KnowledgeBase.open(kb) as knowledge_base:
+        result = bench_answer(
+            knowledge_base,
+            _read_queries(queries, limit),
+            names,
+            **{key: value for key, value in options.items() if value is not None},
+        )
+    if as_json:
+        _emit_json(result)
+        return
+    console = _console()
+    for name, row in result["generators"].items():
+        console.print(
+            f"{name}: p50 {row['p50_s']:.3f} s, p95 {row['p95_s']:.3f} s per answer "
+            f"({row['relative_to_baseline']:.2f}× {result['baseline']}), load "
+            f"{row['load_seconds']:.1f} s, abstained {row['abstained']}/{result['questions']}",
+            markup=False,
+        )
 
 
 @bench_app.command("update")
@@ -1104,6 +1191,56 @@ def train_reranker_command(
         train = train_colbert
     data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
     _train_and_report(train, data, out, recipe, as_json)
+
+
+@train_app.command("reader")
+def train_reader_command(
+    squad: Annotated[Path, typer.Option(help="SQuAD-format json (2.0: with unanswerables).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the trained reader.")],
+    held_out: Annotated[
+        float, typer.Option(help="Share of paragraphs held out for testing (never read).")
+    ] = 0.2,
+    split_seed: Annotated[int, typer.Option(help="Seed of that split.")] = 0,
+    epochs: Annotated[int, typer.Option(help="Passes over the training questions.")] = 1,
+    negatives: Annotated[
+        int, typer.Option(help="BM25 paragraphs per question, labelled no-answer.")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of shuffling and initialisation.")] = 0,
+    limit: Annotated[int, typer.Option(help="Train on the first N examples (0 = all).")] = 0,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Train an extractive span reader (LoRA on the packaged MiniLM): ask --generator DIR."""
+    from ragline.train.reader import ReaderRecipe, train_reader
+
+    _setup_logging(verbose)
+    recipe = ReaderRecipe(
+        held_out=held_out,
+        split_seed=split_seed,
+        epochs=epochs,
+        negatives=negatives,
+        seed=seed,
+        limit=limit,
+    )
+    console = _console()
+    with _progress_bar(console, as_json) as progress:
+        task = progress.add_task("training reader", total=None)
+
+        def step(done: int, total: int, loss: float) -> None:
+            progress.update(task, completed=done, total=total, description=f"loss {loss:.3f}")
+
+        report = train_reader(squad, out, recipe, on_step=step)
+    if as_json:
+        _emit_json(report)
+        return
+    dev = report["dev"]
+    console.print(
+        f"{report['examples']} examples, {report['steps']} steps in "
+        f"{report['training_seconds']} s; dev: answerable F1 {dev['answerable_f1']:.3f}, "
+        f"EM {dev['answerable_em']:.3f}, unanswerable abstained "
+        f"{dev['unanswerable_abstained']:.3f} at threshold {dev['threshold']:.2f}; saved {out}",
+        markup=False,
+    )
 
 
 @train_app.command("rag")
