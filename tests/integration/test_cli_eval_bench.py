@@ -235,7 +235,21 @@ def test_eval_qa_on_a_tiny_squad_file(tmp_path: Path, env: dict[str, str]) -> No
     out = json.loads(done.stdout)
     assert out["questions"] == 3
     plain = out["results"]["plain"]
-    assert set(plain) == {"em", "f1", "abstain_acc", "citation_support", "supporting_recall"}
+    assert set(plain) == {
+        "em",
+        "f1",
+        "abstain_acc",
+        "citation_support",
+        "supporting_recall",
+        "answerable_em",
+        "answerable_f1",
+        "correct_cited",
+        "wrong_supported",
+        "abstain_unanswerable",
+        "answerable",
+        "unanswerable",
+    }
+    assert (plain["answerable"], plain["unanswerable"]) == (2, 1)
     assert 0 < plain["f1"] <= 1 and plain["supporting_recall"] == 1.0
     rows = [json.loads(line) for line in per_question.read_text().splitlines()]
     assert {row["id"] for row in rows} == {"a1", "a2", "u1"}
