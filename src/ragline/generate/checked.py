@@ -30,6 +30,7 @@ from typing import Any
 
 from ragline.documents import Citation, Hit
 from ragline.generate.citations import (
+    BULLET,
     ClaimSupport,
     SupportChecker,
     attribute,
@@ -40,7 +41,6 @@ from ragline.generate.citations import (
     strip_citations,
 )
 
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _WORD = re.compile(r"\w")
 
 
@@ -133,7 +133,7 @@ class CheckedText:
             separator = separator if separator.isspace() else " "
             self._last_end = end
             sentence = body[start:end]
-            claim = _BULLET.sub("", sentence)
+            claim = BULLET.sub("", sentence)
             if not content_words(strip_citations(claim)):
                 prefix = separator if self._pieces or self._pending else ""
                 self._pending.append(prefix + sentence)

@@ -55,7 +55,8 @@ _SENTENCE_END = re.compile(
     rf"(?:[ \t]*{_MARKER_SOURCE})*"
     r"(?=\s+[\"'“‘(]?[A-Z0-9]|\s*$)"
 )
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+"""A list bullet at the start of a line (``- ``, ``* ``, ``1. ``)."""
 _WORD = re.compile(r"\w+")
 _MAX_RANGE = 100  # "[1-100000]" is a typo, not a hundred thousand citations
 _CACHED = 256  # passages whose analysis a checker keeps
@@ -142,7 +143,7 @@ def split_sentences(text: str) -> list[str]:
     """
     sentences: list[str] = []
     for line in text.split("\n"):
-        line = _BULLET.sub("", line)
+        line = BULLET.sub("", line)
         for start, end in sentence_spans(line):
             piece = line[start:end].strip()
             if not piece:

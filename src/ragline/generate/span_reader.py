@@ -241,7 +241,11 @@ class SpanReader:
         """The sentence around the best span of ``passages`` with its ``[n]`` marker, and the
         passage number used (what multi-hop follow-ups search with); abstains below the
         threshold."""
-        texts = [hit.chunk.text for hit in passages]
+        return self._best(question, [hit.chunk.text for hit in passages])
+
+    def _best(self, question: str, texts: Sequence[str]) -> tuple[str, list[int]]:
+        """The cited sentence around the best span of ``texts`` and its passage number, or
+        an abstention when no span reaches the threshold."""
         spans = self.read(question, texts, per_passage=1)
         if not spans or spans[0].score < self.threshold:
             return ABSTAIN_TEXT, []
@@ -261,11 +265,8 @@ class SpanReader:
         threshold. ``max_new_tokens``, ``stop``, ``temperature`` and ``seed`` do not apply."""
         content = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         question, passages = parse_user_message(content)
-        texts = [body for _, body in passages]
-        spans = self.read(question, texts)
-        if not spans or spans[0].score < self.threshold:
-            return ABSTAIN_TEXT
-        return spans[0].cited("sentence", texts[spans[0].n - 1])
+        text, _ = self._best(question, [body for _, body in passages])
+        return text
 
     def stream(
         self,
