@@ -112,12 +112,15 @@ class SearchConfig:
 class GenerateConfig:
     """How answers are generated; every ``ask`` call may override these.
 
-    ``generator`` is ``"smollm2"`` (the packaged SmolLM2-135M-Instruct), ``"extractive"``
-    (the best-matching sentence, no trained model), a span-reader directory (``ragline train
-    reader``: the answer is a span of a passage), a local model directory or GGUF file, or
-    an ``http(s)://`` base URL
-    of an OpenAI-compatible API (``model`` names the remote model; the key is read from
-    the environment variable named by ``api_key_env``).
+    ``generator`` is ``"extractive"`` (the default: the passage sentence that answers the
+    question, its pronoun resolved, or an abstention; no trained model), ``"smollm2"`` (the
+    packaged SmolLM2-135M-Instruct), a span-reader directory (``ragline train reader``: the
+    answer is a span of a passage), a local model directory or GGUF file, or an
+    ``http(s)://`` base URL of an OpenAI-compatible API (``model`` names the remote model;
+    the key is read from the environment variable named by ``api_key_env``). Extractive
+    is the default because it gives the most checked-correct answers here: on the
+    fictional-facts suites 0.96 right and cited with no wrong answer shown as supported,
+    where SmolLM2 gives 0.39 and 7 (README, "Checked answers").
 
     ``passages`` is how many retrieved passages the prompt may hold (packed by rank into
     ``context_tokens``); ``prior_temperature`` turns passage scores (dense cosines where
@@ -137,7 +140,7 @@ class GenerateConfig:
     sentence that passes the check, marked as a fallback) or ``regenerate`` (ask once more).
     """
 
-    generator: str = "smollm2"
+    generator: str = "extractive"
     model: str = ""
     api_key_env: str = "OPENAI_API_KEY"
     mode: Literal["plain", "sequence", "token"] = "plain"

@@ -160,7 +160,7 @@ def answer(
         if mode != "plain":
             raise RaglineError(
                 f"mode {mode!r} needs token probabilities; generator {generator.name!r} "
-                "reads spans (use --mode plain)"
+                "reads spans (use --mode plain, or a language model: --generator smollm2)"
             )
         return _read(generator, result, config, check, on_token)
     if mode == "plain":
@@ -251,7 +251,7 @@ def _read(
 ) -> Answer:
     """``result`` answered by a span reader: its best span above the reader's threshold whose
     answer passes the support check, in ``config.answer_style``; else an abstention."""
-    texts = [hit.chunk.text for hit in result.passages]
+    texts = [hit.chunk.indexed_text for hit in result.passages]
     for span in reader.read(result.question, texts):
         if span.score < reader.threshold:
             break

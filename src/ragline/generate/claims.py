@@ -36,10 +36,10 @@ KINDS = ("name", "number", "date", "quantity")
 _FUNCTION_WORDS = """
     i me my we our you your he him his she her its they them what which who whom whose
     when where why how do does did has have had can could would should may might must
-    shall am were been being than so also
+    shall am were been being than so also some all each every most more other own same
 """
 FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
-"""Pronouns, auxiliaries and question words that the Lucene stopword list keeps."""
+"""Pronouns, auxiliaries, question words and determiners that the Lucene stopword list keeps."""
 
 # Words that start sentences and questions with a capital letter without being names:
 # prepositions, conjunctions, determiners, adverbs and the imperatives of questions.
@@ -100,14 +100,18 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_CODE_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=\d)")  # "SHA-256" is written "sha256" too
+
+
 def words(text: str) -> list[str]:
     """The folded, lower-cased and stemmed words of ``text``: what names are matched on.
+    A hyphen between letters and a number is dropped: "SHA-256" is "sha256".
 
-    >>> words("The Normans' Anglo-Saxon foes")
-    ['the', 'norman', 'anglo', 'saxon', 'foe']
+    >>> words("The Normans' Anglo-Saxon foes use SHA-256")
+    ['the', 'norman', 'anglo', 'saxon', 'foe', 'use', 'sha256']
     """
     plain = _POSSESSIVE.sub("", fold(text)).lower().replace("'", "")
-    tokens = re.findall(r"[^\W_]+", plain)
+    tokens = re.findall(r"[^\W_]+", _CODE_HYPHEN.sub("", plain))
     return list(stemmer().stemWords(tokens)) if tokens else []
 
 
@@ -369,11 +373,11 @@ def _names(text: str) -> list[tuple[int, Term]]:
     return found
 
 
-def claims(text: str) -> list[Term]:
-    """The names, numbers, dates and quantities ``text`` states, in order of appearance.
+def located_claims(text: str) -> list[tuple[int, int, Term]]:
+    """The terms of :func:`claims` with their ``(start, end)`` offsets in ``fold(text)``.
 
-    >>> [(t.kind, t.key) for t in claims("In the 1990s Paris paid $1.2 million for 3.50 km.")]
-    [('date', '1990s'), ('name', 'pari'), ('quantity', '1200000 $'), ('quantity', '3.5 km')]
+    >>> [(start, end, t.text) for start, end, t in located_claims("It opened in 1902 in Okkazarn.")]
+    [(13, 17, '1902'), (21, 29, 'Okkazarn')]
     """
     # a possessive ends a name: "France's Huguenots" names France and the Huguenots
     folded = _POSSESSIVE.sub(lambda m: "#" * len(m.group()), fold(text))
@@ -381,9 +385,18 @@ def claims(text: str) -> list[Term]:
     masked = list(folded)
     for start, end, _ in numeric:
         masked[start:end] = "#" * (end - start)
-    located = [(start, term) for start, _, term in numeric if term is not None]
-    located += _names("".join(masked))
-    return [term for _, term in sorted(located, key=lambda pair: pair[0])]
+    located = [(start, end, term) for start, end, term in numeric if term is not None]
+    located += [(start, start + len(term.text), term) for start, term in _names("".join(masked))]
+    return sorted(located, key=lambda span: span[0])
+
+
+def claims(text: str) -> list[Term]:
+    """The names, numbers, dates and quantities ``text`` states, in order of appearance.
+
+    >>> [(t.kind, t.key) for t in claims("In the 1990s Paris paid $1.2 million for 3.50 km.")]
+    [('date', '1990s'), ('name', 'pari'), ('quantity', '1200000 $'), ('quantity', '3.5 km')]
+    """
+    return [term for _, _, term in located_claims(text)]
 
 
 def question_terms(question: str) -> list[Term]:

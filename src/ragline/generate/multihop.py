@@ -4,7 +4,7 @@ For a question that needs two facts (who directed the film whose lead actress al
 in X?), the first search finds the bridge passage; its content names what to look for next.
 The follow-up search is a query a language model writes for the fact still missing (or
 ``DONE``); the question expanded with the answer so far (the generator's answer from the
-passages found, or the extractive generator's best-supported sentence); or the question
+passages found, or the extractive generator's best-matching sentence); or the question
 again, searched only within the documents that the passages found name by title
 (``links``; see :mod:`ragline.generate.links`), which needs no language model.
 """
@@ -59,7 +59,7 @@ def follow_up_query(
     """
     if follow_up not in ("missing", "answer"):
         raise RaglineError(f"follow-up {follow_up!r} is not a query: use missing or answer")
-    extract = getattr(generator, "answer", None)
+    extract = getattr(generator, "partial", None) or getattr(generator, "answer", None)
     if callable(extract):
         partial, _ = extract(question, passages)
     elif follow_up == "answer":

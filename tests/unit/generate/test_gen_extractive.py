@@ -48,15 +48,34 @@ def test_abstains_when_no_sentence_shares_a_word_with_the_question(generator) ->
     assert generator.answer("Anything?", []) == (ABSTAIN_TEXT, [])
 
 
-def test_several_sentences_each_carry_their_passage_number(generator) -> None:
-    text, used = generator.answer(
-        "What do coral reefs shelter, and where do reefs grow?",
-        hits(PASSAGES_TEXT),
-        max_sentences=2,
-    )
-    assert used == [2]
-    assert "clownfish" in text and "warm water [2]." in text
-    assert [n for n, _ in parse_citations(text)] == [2, 2]
+COMPANIES = [
+    "# Brassivor Bank\n\nBrassivor Bank is a bank founded in 1866 in Drazhimel. "
+    "Its chief executive is Teodric Vanslew.",
+    "# Teodric Vanslew\n\nTeodric Vanslew was born in Lunevarra. "
+    "He has led Brassivor Bank since 2011.",
+]
+
+
+def test_a_leading_pronoun_is_the_passage_title_and_the_short_answer_is_the_new_name() -> None:
+    gen = ExtractiveGenerator(HashEncoder())
+    [best, *_] = gen.read("Who is the chief executive of Brassivor Bank?", COMPANIES)
+    assert best.cited("sentence") == ("Brassivor Bank's chief executive is Teodric Vanslew [1].")
+    assert best.cited("short") == "Teodric Vanslew [1]"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who founded Brassivor Bank?",  # founded "in Drazhimel": a place, not a founder
+        "What is the currency of Brassivor Bank?",  # no sentence speaks of a currency
+        "How high is Brassivor Bank?",  # no measure of a height
+    ],
+)
+def test_sentences_that_do_not_answer_are_not_answers(question: str) -> None:
+    gen = ExtractiveGenerator(HashEncoder())
+    assert gen.answer(question, hits(COMPANIES)) == (ABSTAIN_TEXT, [])
+    text, _ = gen.partial(question, hits(COMPANIES))
+    assert "Brassivor Bank" in text  # what multi-hop follows up on
 
 
 def test_generate_reads_the_prompt_and_gives_the_same_answer(generator) -> None:

@@ -1,0 +1,300 @@
+"""What a question asks for, and which part of a sentence gives it.
+
+A sentence answers a question only when it is about what the question is about and adds
+what the question asks for. :func:`answer_spans` wants the sentence (with its passage's
+title as context) to hold the question's names and its other content words — one in three
+may be said differently; the noun of *which currency* when the question has no other — and
+to state something new of the kind asked for: a person's
+name for *who* (not a place: a name after *in*, *at*, *from* … is one), a year or date for
+*when*, a number with a unit for *how high* and *what is the depth*, a number for *how
+many*, a name for *where* and *which city*, and for other questions any words the question
+does not hold. The spans it returns, best first, are the short answers; none means the
+sentence does not answer the question. The extractive reader
+(:mod:`ragline.generate.extractive`) answers only with sentences that pass.
+
+Rules rather than a model: the packaged models are a sentence embedder and a 135M chat
+model, neither of which tells an answer from a sentence that merely shares the question's
+words, and these rules are what make that distinction checkable.
+
+>>> asked = parse_question("Who founded Zemtrava Lines?")
+>>> asked.kind
+'person'
+>>> answer_spans(asked, "It was founded in Quennimar, Ustravine, by Idrenna Vosskari.",
+...     title="Zemtrava Lines")
+[AnswerSpan(text='Idrenna Vosskari', typed=True)]
+>>> answer_spans(asked, "Zemtrava Lines is a shipping company founded in 1902 in Quennimar.")
+[]
+>>> answer_spans(parse_question("How high is Mount Hessarine?"), "It is 3,108 metres high.",
+...     title="Mount Hessarine")
+[AnswerSpan(text='3,108 metres', typed=True)]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from ragline.generate.claims import (
+    PassageTerms,
+    Term,
+    default_stopwords,
+    fold,
+    located_claims,
+    question_terms,
+    words,
+)
+
+Kind = Literal["person", "date", "number", "measure", "name", "any"]
+
+_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
+_LENGTH_WORDS = """
+    high tall deep long far wide thick broad height depth length width elevation altitude
+    distance thickness breadth diameter radius
+"""
+_LENGTH_UNITS = frozenset({"km", "m", "cm", "mm", "mi", "ft", "in"})
+_DURATION_UNITS = frozenset({"s", "min", "h", "day", "week", "month", "year"})
+# the units a measure word asks for (unit keys of ragline.generate.claims); None: any unit
+_MEASURES: dict[str, frozenset[str] | None] = {
+    **dict.fromkeys(_LENGTH_WORDS.split(), _LENGTH_UNITS),
+    "long": _LENGTH_UNITS | _DURATION_UNITS,  # a distance, or a while
+    "area": frozenset({"km2", "mi2", "ha", "acre"}),
+    **dict.fromkeys(("heavy", "weight"), frozenset({"kg", "g", "t", "lb"})),
+    **dict.fromkeys(("old", "age"), frozenset({"year"})),
+    **dict.fromkeys(("fast", "speed"), frozenset({"km/h", "mph"})),
+    **dict.fromkeys(("hot", "cold", "temperature"), frozenset({"°c", "°f", "°"})),
+    **dict.fromkeys(("volume", "capacity"), frozenset({"l"})),
+    **dict.fromkeys(("big", "large", "size"), None),
+}
+_NOUNS = """
+    height depth length area width elevation altitude distance weight size temperature speed
+    age thickness breadth diameter radius volume capacity
+"""
+_MEASURE_NOUNS = frozenset(_NOUNS.split())
+# the dimension each measure word names: a quantity beside another dimension's word
+# ("318 kilometres long") does not answer "how deep"
+_DIMENSIONS = {
+    word: dimension
+    for dimension, spelled in {
+        "height": "high higher highest height tall taller tallest elevation altitude",
+        "depth": "deep deeper deepest depth",
+        "length": "long longer longest length",
+        "width": "wide wider widest width broad broader broadest breadth",
+        "distance": "far farther further distance",
+        "thickness": "thick thicker thickest thickness",
+    }.items()
+    for word in spelled.split()
+}
+# verbs that carry little of a question's meaning ("What currency does Ardessa use?"): a
+# sentence need not repeat them
+_LIGHT_VERBS = frozenset(words("use uses used make makes made have has had take takes took"))
+_COUNT_NOUNS = frozenset({"population", "number", "amount", "count", "total"})
+_DATE_NOUNS = frozenset({"year", "date", "day", "month", "century", "decade"})
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|near|from|on|into|to|of|across|outside|inside|around|toward|towards)"
+    r"\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_LIST_CONTINUES = re.compile(r",\s*$")
+_PARAPHRASED = 3  # one content word in this many may be said differently
+_TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*|[^\w\s]")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question, analysed: the ``kind`` of answer it wants, its ``names`` (the terms a
+    sentence must state), its other content ``words`` (stemmed), and ``head``, the stemmed
+    noun of *which lake* / *what company* that a name answering it may contain; ``units``,
+    the units a measure may be given in (None: any), and the ``dimension`` it measures
+    (height, depth, length …) when it says."""
+
+    question: str
+    kind: Kind
+    names: tuple[Term, ...]
+    words: frozenset[str]
+    head: str | None = None
+    units: frozenset[str] | None = None
+    dimension: str | None = None
+
+
+def parse_question(question: str) -> Asked:
+    """What ``question`` asks for (see :class:`Asked`).
+
+    >>> asked = parse_question("Which lake does the Veskel River flow into?")
+    >>> asked.kind, [t.text for t in asked.names], sorted(asked.words), asked.head
+    ('name', ['Veskel River'], ['flow'], 'lake')
+    >>> parse_question("In which year was Drazhimel founded?").kind
+    'date'
+    """
+    tokens = [t.lower() for t in _TOKEN.findall(fold(question))]
+    wh_at = next((i for i, t in enumerate(tokens) if _WH.fullmatch(t)), None)
+    wh = tokens[wh_at] if wh_at is not None else ""
+    following = tokens[wh_at + 1 : wh_at + 4] if wh_at is not None else []
+    after = following[0] if following else ""
+    stop = default_stopwords()
+    head = after if wh in ("which", "what") and after.isalpha() and after not in stop else None
+    kind: Kind = "any"
+    typed: set[str] = {wh}
+    if wh in ("who", "whom", "whose"):
+        kind = "person"
+    elif wh == "when" or head in _DATE_NOUNS:
+        kind = "date"
+    elif wh == "how" and after in ("many", "much"):
+        kind = "number"
+        typed.update(("many", "much"))
+    elif wh == "how" and after in _MEASURES and after not in _MEASURE_NOUNS:
+        kind = "measure"
+        typed.add(after)
+    elif any(t in _MEASURE_NOUNS for t in tokens):
+        kind = "measure"
+        typed.update(t for t in tokens if t in _MEASURE_NOUNS)
+    elif wh in ("what", "which") and any(t in _COUNT_NOUNS for t in following):
+        kind = "number"
+        typed.update(t for t in following if t in _COUNT_NOUNS)
+    elif wh == "where" or head is not None or wh == "which":
+        kind = "name"
+    if head is not None:
+        typed.add(head)
+    units = _units(typed) if kind == "measure" else None
+    dimension = next((_DIMENSIONS[t] for t in tokens if t in _DIMENSIONS), None)
+    names = tuple(t for t in question_terms(question) if t.kind == "name")
+    in_names = {w for term in names for w in term.key.split()}
+    unstopped = " ".join(t for t in tokens if t not in stop and len(t) > 1 and not t.isdigit())
+    content = set(words(unstopped)) - in_names - _LIGHT_VERBS
+    typed_stems = set(words(" ".join(typed)))
+    head_stem = words(head)[0] if head else None
+    needed = frozenset(content - typed_stems)
+    return Asked(question, kind, names, needed, head_stem, units, dimension)
+
+
+def _units(measures: set[str]) -> frozenset[str] | None:
+    """The units an answer to a question with these measure words may be in."""
+    allowed = [_MEASURES[m] for m in measures if m in _MEASURES]
+    if not allowed or any(units is None for units in allowed):
+        return None
+    return frozenset().union(*(units for units in allowed if units is not None))
+
+
+class AnswerSpan(NamedTuple):
+    """A short answer cut from a sentence; ``typed`` when it is of the kind asked for (a
+    name for a *which* question) rather than only words the question does not hold."""
+
+    text: str
+    typed: bool
+
+
+def answer_spans(asked: Asked, sentence: str, *, title: str = "") -> list[AnswerSpan]:
+    """The parts of ``sentence`` that answer ``asked``, best first; empty when the sentence
+    does not answer it. ``title`` is the passage's title: what the sentence is about when
+    it does not say."""
+    context = f"{title}\n{sentence}" if title else sentence
+    if PassageTerms(context).missing(asked.names):
+        return []
+    held = set(words(context))
+    if len(asked.words - held) > len(asked.words) // _PARAPHRASED:
+        return []
+    if not asked.words and asked.head and asked.head not in held:
+        return []  # "What currency does Ardessa use?": only "currency" says what is asked
+    folded = fold(sentence)
+    anchors = _anchors(folded, asked)
+    known = set(words(asked.question))
+
+    def rank(span: tuple[int, int, str, int]) -> tuple[int, int, int]:
+        start, end, text, tier = span
+        named = asked.head is not None and asked.head in words(text)
+        gap = min((max(a - end, start - b, 0) for a, b in anchors), default=0)
+        return (0 if named else tier, gap, start)
+
+    subject = {w for term in asked.names for w in term.key.split()}
+    candidates = [
+        c
+        for c in _candidates(folded, asked)
+        if not set(words(c[2])) <= known and not subject & set(words(c[2]))
+    ]
+    ranked = sorted(candidates, key=rank)
+    return list(dict.fromkeys(AnswerSpan(text, tier == 1) for _, _, text, tier in ranked))
+
+
+def _anchors(folded: str, asked: Asked) -> list[tuple[int, int]]:
+    """Where the sentence says the question's content words: what the answer is near."""
+    return [
+        (m.start(), m.end()) for m in _TOKEN.finditer(folded) if set(words(m.group())) & asked.words
+    ]
+
+
+def _candidates(folded: str, asked: Asked) -> list[tuple[int, int, str, int]]:
+    """``(start, end, text, tier)`` of each span of the asked kind in ``folded``; tier 1
+    spans (names, for a *which* question) go before tier 2 ones (other new phrases)."""
+    terms = located_claims(folded)
+    if asked.kind == "person":
+        kept = [t for t in terms if t[2].kind == "name" and not _placed(folded, t[0])]
+    elif asked.kind == "date":
+        kept = [t for t in terms if t[2].kind == "date"]
+    elif asked.kind == "number":
+        kept = [t for t in terms if t[2].kind in ("number", "quantity")]
+    elif asked.kind == "measure":
+        kept = [
+            (s, e, t)
+            for s, e, t in terms
+            if t.kind == "quantity"
+            and _in_units(t, asked.units)
+            and _measures(folded, s, e, asked.dimension)
+        ]
+    elif asked.kind == "name":
+        names = [(s, e, t.text, 1) for s, e, t in terms if t.kind == "name"]
+        return names + [(s, e, text, 2) for s, e, text in _new_phrases(folded, asked)]
+    else:
+        return [(s, e, text, 1) for s, e, text in _new_phrases(folded, asked)]
+    return [(s, e, t.text, 1) for s, e, t in kept]
+
+
+def _measures(folded: str, start: int, end: int, dimension: str | None) -> bool:
+    """Whether the quantity at ``start:end`` may measure ``dimension``: no word of another
+    dimension stands within three words of it."""
+    near = _TOKEN.findall(folded[:start])[-3:] + _TOKEN.findall(folded[end:])[:3]
+    said = {_DIMENSIONS[w.lower()] for w in near if w.lower() in _DIMENSIONS}
+    return dimension is None or not said or dimension in said
+
+
+def _in_units(term: Term, units: frozenset[str] | None) -> bool:
+    """Whether quantity ``term`` is given in one of ``units`` (any, when None)."""
+    return units is None or term.key.split(" ", 1)[-1] in units
+
+
+def _placed(folded: str, start: int) -> bool:
+    """Whether the name at ``start`` is a place: it follows a locative preposition, or it
+    continues a comma list that one began ("in Tiscavel, Kormaddo")."""
+    before = folded[:start]
+    if _LOCATIVE.search(before):
+        return True
+    if not _LIST_CONTINUES.search(before):
+        return False
+    previous = [s for s, _, t in located_claims(before) if t.kind == "name"]
+    return bool(previous) and _placed(folded, previous[-1])
+
+
+def _new_phrases(folded: str, asked: Asked) -> list[tuple[int, int, str]]:
+    """Runs of words the question does not hold, cut at punctuation, without leading or
+    trailing stopwords: for questions that name no kind of answer."""
+    known = set(words(asked.question))
+    stop = default_stopwords()
+    phrases: list[tuple[int, int, str]] = []
+    run: list[re.Match[str]] = []
+
+    def close() -> None:
+        while run and run[-1].group().lower() in stop:
+            run.pop()
+        if run:
+            start, end = run[0].start(), run[-1].end()
+            phrases.append((start, end, folded[start:end]))
+        run.clear()
+
+    for match in _TOKEN.finditer(folded):
+        token = match.group()
+        punctuation = not token[0].isalnum() and token not in "-'"
+        if punctuation or (set(words(token)) <= known and token.lower() not in stop):
+            close()
+        elif run or token.lower() not in stop:
+            run.append(match)
+    close()
+    return phrases
