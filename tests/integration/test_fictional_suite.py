@@ -1,4 +1,4 @@
-"""The fictional-facts suites (tests/data/fictional, tests/data/fictional-2) through the
+"""The fictional-facts suites (tests/data/fictional, -2 and -3) through the
 default configuration: the guard of issue 17's promise that default answers are right and
 cited, or abstentions.
 
@@ -17,7 +17,10 @@ import pytest
 from ragline import Config, KnowledgeBase
 from ragline.evaluate.qa import evaluate_answers, load_qa
 
-SUITES = [Path(__file__).parents[1] / "data" / name for name in ("fictional", "fictional-2")]
+SUITES = [
+    Path(__file__).parents[1] / "data" / name
+    for name in ("fictional", "fictional-2", "fictional-3")
+]
 
 
 def _metrics(tmp_path: Path, suite: Path, **ask_options: str) -> dict[str, float]:
@@ -34,7 +37,8 @@ def test_default_answers_are_right_and_cited_or_abstentions(tmp_path: Path, suit
     """Issue 17's targets, through the default configuration (the extractive reader):
     right and cited >= 0.90, no wrong answer shown as supported, >= 0.90 of unanswerable
     questions abstained. Measured: 0.962 / 0 / 1.0 (fictional), 0.969 / 0 / 1.0
-    (fictional-2, written after the rules and tuned on once)."""
+    (fictional-2, written after the rules and tuned on once), 0.955 / 0 / 1.0 (fictional-3,
+    written after fictional-2's tuning: 0.955 / 1 / 0.875 before its one fix)."""
     metrics = _metrics(tmp_path, suite)
     summary = {key: round(value, 3) for key, value in metrics.items()}
     assert metrics["correct_cited"] >= 0.90, summary

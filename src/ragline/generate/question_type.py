@@ -96,6 +96,10 @@ _LOCATIVE = re.compile(
     re.IGNORECASE,
 )
 _LIST_CONTINUES = re.compile(r",\s*$")
+_ATTRIBUTES = ("date", "number", "measure")  # kinds that ask about the subject itself
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|became|becomes|lies|rises|stands|[a-z]{2,}ed)\b"
+)
 _PARAPHRASED = 3  # one content word in this many may be said differently
 _TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*|[^\w\s]")
 
@@ -196,6 +200,8 @@ def answer_spans(asked: Asked, sentence: str, *, title: str = "") -> list[Answer
     if not asked.words and asked.head and asked.head not in held:
         return []  # "What currency does Ardessa use?": only "currency" says what is asked
     folded = fold(sentence)
+    if asked.kind in _ATTRIBUTES and not _about(asked, folded, title):
+        return []
     anchors = _anchors(folded, asked)
     known = set(words(asked.question))
 
@@ -213,6 +219,20 @@ def answer_spans(asked: Asked, sentence: str, *, title: str = "") -> list[Answer
     ]
     ranked = sorted(candidates, key=rank)
     return list(dict.fromkeys(AnswerSpan(text, tier == 1) for _, _, text, tier in ranked))
+
+
+def _about(asked: Asked, folded: str, title: str) -> bool:
+    """Whether ``folded`` (a sentence of the passage titled ``title``) speaks about the
+    question's subject rather than naming it in passing: the passage is the subject's
+    own, or the subject comes before the sentence's first verb. "When was Corrisk founded?"
+    is not answered by "The university in Corrisk was founded in 1653"."""
+    if not asked.names:
+        return True
+    if title and len(PassageTerms(title).missing(asked.names)) < len(asked.names):
+        return True
+    verb = _VERB.search(folded)
+    lead = folded[: verb.start()] if verb else folded
+    return len(PassageTerms(lead).missing(asked.names)) < len(asked.names)
 
 
 def _anchors(folded: str, asked: Asked) -> list[tuple[int, int]]:
