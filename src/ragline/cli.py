@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,6 +100,25 @@ def _progress_bar(console: Any, as_json: bool) -> Any:
         console=console,
         disable=as_json or not console.is_terminal,
     )
+
+
+def _stage_reporter(progress: Any) -> Callable[[str, int, int | None], None]:
+    """A progress callback for the library's ``on_progress``: one task per stage, made the
+    first time the stage reports."""
+    tasks: dict[str, Any] = {}
+
+    def report(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return report
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options given a value on the command line; empty ones (None, "", 0) are left out
+    so that the configured values apply."""
+    return {key: value for key, value in options.items() if value}
 
 
 def _report_results(
@@ -500,19 +520,10 @@ def eval_beir(
     verbose: VerboseOption = False,
 ) -> None:
     """nDCG@10, Recall@10/100, MRR@10 and MAP@100 on a BEIR data set, per search mode."""
-    from dataclasses import replace
-
-    from ragline.evaluate.beir import MODES, evaluate_modes, load_beir, open_beir_kb
-    from ragline.evaluate.metrics import write_trec_run
+    from ragline.evaluate.runner import beir_modes, evaluate_beir
 
     _setup_logging(verbose)
-    modes = list(MODES) if mode == "all" else [m.strip() for m in mode.split(",") if m.strip()]
-    unknown = [m for m in modes if m not in MODES]
-    if unknown:
-        raise RaglineError(f"--mode {','.join(unknown)}: use {', '.join(MODES)} or all")
-    data = load_beir(dataset, split)
-    if max_queries:
-        data = replace(data, queries=dict(list(data.queries.items())[:max_queries]))
+    modes = beir_modes(mode)
     config = (
         Config()
         .with_overrides("chunk", method=chunker, size=chunk_size, overlap=overlap)
@@ -521,50 +532,23 @@ def eval_beir(
     )
     console = _console()
     with _progress_bar(console, as_json) as progress:
-        if kb is not None:
-            from ragline.kb import KnowledgeBase
-
-            knowledge_base = KnowledgeBase.open(kb)
-        else:
-            build = progress.add_task(f"indexing {data.name}", total=None)
-            knowledge_base = open_beir_kb(
-                data,
-                config,
-                use_cache=cache,
-                on_commit=lambda ids, report: progress.update(build, completed=report.indexed),
-            )
-        fusions = [f.strip() for f in (rerank_fusion or "rrf").split(",")] if rerank else [None]
-        results: dict[str, Any] = {}
-        runs: dict[str, Any] = {}
-        with knowledge_base:
-            total = len(data.queries) * len(modes) * len(fusions)
-            task = progress.add_task("querying", total=total)
-            for stage_fusion in fusions:
-                part, part_runs = evaluate_modes(
-                    knowledge_base,
-                    data,
-                    modes,
-                    fusion=fusion,
-                    depth=depth,
-                    rerank=rerank,
-                    rerank_depth=rerank_depth,
-                    rerank_fusion=stage_fusion,
-                    on_batch=lambda n: progress.advance(task, n),
-                )
-                suffix = {None: "", "none": "+rerank"}.get(stage_fusion, f"+rerank-{stage_fusion}")
-                results |= {f"{name}{suffix}": values for name, values in part.items()}
-                runs |= {f"{name}{suffix}": run for name, run in part_runs.items()}
-    if run_file:
-        for name, run in runs.items():
-            write_trec_run(run, Path(f"{run_file}.{name}.trec"), tag=f"ragline-{name}")
-    payload = {
-        "dataset": data.name,
-        "split": data.split,
-        "queries": len(data.queries),
-        "rerank": rerank,
-        "results": results,
-    }
-    title = f"{data.name} {data.split}: {len(data.queries)} queries"
+        payload = evaluate_beir(
+            dataset,
+            modes,
+            split=split,
+            config=config,
+            kb=kb,
+            use_cache=cache,
+            max_queries=max_queries,
+            fusion=fusion,
+            depth=depth,
+            rerank=rerank,
+            rerank_depth=rerank_depth,
+            rerank_fusions=[f.strip() for f in (rerank_fusion or "rrf").split(",")],
+            run_file=run_file,
+            on_progress=_stage_reporter(progress),
+        )
+    title = f"{payload['dataset']} {payload['split']}: {payload['queries']} queries"
     _report_results(title, payload, plot=plot, as_json=as_json, console=console)
 
 
@@ -604,8 +588,8 @@ def eval_qa(
     verbose: VerboseOption = False,
 ) -> None:
     """EM, F1, abstention accuracy, citation support and supporting-passage recall."""
-    from ragline.evaluate.beir import cached_kb
-    from ragline.evaluate.qa import evaluate_answers, load_qa
+    from ragline.evaluate.qa import load_qa
+    from ragline.evaluate.runner import evaluate_qa
 
     _setup_logging(verbose)
     modes = [m.strip() for m in mode.split(",") if m.strip()]
@@ -618,53 +602,24 @@ def eval_qa(
         split_seed=split_seed,
         limit=limit,
     )
-    config = Config().with_overrides("embed", model=embedder)
     console = _console()
-    records = open(per_question, "w", encoding="utf-8") if per_question else None  # noqa: SIM115
     with _progress_bar(console, as_json) as progress:
-        kb = cached_kb(data.name, data.fingerprint, config, lambda: data.documents, use_cache=cache)
-        if query_encoder:
-            from ragline.kb import KnowledgeBase
-
-            kb.close()
-            kb = KnowledgeBase.open(kb.path, config=config, query_encoder=query_encoder)
-        task = progress.add_task("answering", total=len(data.questions) * len(modes))
-
-        def answered(run_mode: str, question: Any, answer: Any) -> None:
-            progress.advance(task)
-            if records:
-                record = {
-                    "mode": run_mode,
-                    "id": question.id,
-                    "question": question.text,
-                    "gold": question.answers,
-                    **answer.to_dict(),
-                }
-                records.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-        with kb:
-            options = {
-                "generator": generator,
-                "hops": hops,
-                "k": k,
-                "search_mode": search_mode,
-                "max_new_tokens": max_new_tokens,
-                "answer_style": answer_style,
-            }
-            if model:
-                options["model"] = model
-            if follow_up:
-                options["follow_up"] = follow_up
-            results = evaluate_answers(
-                kb,
-                data,
-                modes,
-                on_answer=answered,
-                **{key: value for key, value in options.items() if value is not None},
-            )
-    if records:
-        records.close()
-    payload = {"dataset": data.name, "questions": len(data.questions), "results": results}
+        payload = evaluate_qa(
+            data,
+            modes,
+            config=Config().with_overrides("embed", model=embedder),
+            query_encoder=query_encoder,
+            use_cache=cache,
+            per_question=per_question,
+            on_progress=_stage_reporter(progress),
+            generator=generator,
+            hops=hops,
+            k=k,
+            search_mode=search_mode,
+            max_new_tokens=max_new_tokens,
+            answer_style=answer_style,
+            **_given(model=model, follow_up=follow_up),
+        )
     title = f"{data.name}: {len(data.questions)} questions"
     _report_results(title, payload, plot=plot, as_json=as_json, console=console)
 
