@@ -1110,42 +1110,29 @@ def train_reranker_command(
     verbose: VerboseOption = False,
 ) -> None:
     """Train a re-ranker (cross-encoder or ColBERT) on labelled pairs with hard negatives."""
-    from ragline.rerank.registry import KINDS, default_reranker_dir
+    from ragline.rerank.registry import default_reranker_dir
     from ragline.train.pairs import read_training_data
+    from ragline.train.reranker import reranker_training
 
     _setup_logging(verbose)
-    if kind not in KINDS:
-        raise RaglineError(f"--kind {kind}: use {' or '.join(KINDS)}")
-    out = out or default_reranker_dir(kind)
-    given = {
-        "base": base,
-        "bm25_negatives": bm25_negatives,
-        "dense_negatives": dense_negatives,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": lr,
-        "temperature": temperature,
-        "precision": precision,
-        "dev_fraction": dev_fraction,
-        "seed": seed,
-    }
-    if kind == "cross-encoder":
-        from ragline.train.cross_encoder import CrossEncoderRecipe, train_cross_encoder
-
-        given |= {"loss": loss, "head": head, "max_length": max_length}
-        recipe: Any = CrossEncoderRecipe(**{k: v for k, v in given.items() if v is not None})
-        train: Any = train_cross_encoder
-    else:
-        from ragline.train.colbert import ColbertRecipe, train_colbert
-
-        for flag, value in (("--loss", loss), ("--head", head)):
-            if value is not None:
-                raise RaglineError(f"{flag} applies to cross-encoders only")
-        given["document_length"] = max_length
-        recipe = ColbertRecipe(**{k: v for k, v in given.items() if v is not None})
-        train = train_colbert
+    recipe, train = reranker_training(
+        kind,
+        base=base,
+        loss=loss,
+        head=head,
+        bm25_negatives=bm25_negatives,
+        dense_negatives=dense_negatives,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        temperature=temperature,
+        max_length=max_length,
+        precision=precision,
+        dev_fraction=dev_fraction,
+        seed=seed,
+    )
     data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
-    _train_and_report(train, data, out, recipe, as_json)
+    _train_and_report(train, data, out or default_reranker_dir(kind), recipe, as_json)
 
 
 @train_app.command("reader")
@@ -1252,14 +1239,17 @@ def train_rag_command(
 ) -> None:
     """Train retriever and generator together from (question, answer) pairs alone, with
     the marginalized loss −log Σ_z p(z|q)·p(y|q,z)."""
-    import random
-
-    from ragline.evaluate.qa import held_out_documents
-    from ragline.train.rag import RagRecipe, read_qa_pairs, split_squad_by_paragraph, train_rag
+    from ragline.train.rag import RagRecipe, train_rag, training_pairs
 
     _setup_logging(verbose)
-    if (squad is None) == (pairs is None):
-        raise RaglineError("train rag: give one of --squad or --pairs")
+    data, hidden = training_pairs(
+        squad=squad,
+        pairs=pairs,
+        test_fraction=test_fraction,
+        split_seed=split_seed,
+        limit=limit,
+        seed=seed,
+    )
     recipe = RagRecipe(
         train=train,
         loss=loss,
@@ -1277,14 +1267,6 @@ def train_rag_command(
         device=device,
         seed=seed,
     )
-    hidden: set[str] = set()
-    if squad is not None:
-        data, _ = split_squad_by_paragraph(squad, test_fraction, split_seed)
-        hidden = held_out_documents(squad, test_fraction, split_seed)
-    else:
-        data = read_qa_pairs(pairs)
-    if limit is not None and limit < len(data):
-        data = random.Random(seed).sample(list(data), limit)
     console = _console()
     console.print(f"{len(data)} (question, answer) pairs; training {train}", markup=False)
     report = train_rag(
