@@ -183,12 +183,12 @@ def index(
     verbose: VerboseOption = False,
 ) -> None:
     """Add files and directories to a knowledge base (created if missing)."""
-    from ragline.kb import CONFIG_FILE, KnowledgeBase
+    from ragline.manage import index_paths, stored_config
 
     _setup_logging(verbose)
-    base = Config.read(kb / CONFIG_FILE) if (kb / CONFIG_FILE).is_file() else Config()
     config = (
-        base.with_overrides("chunk", method=chunker, size=chunk_size, overlap=overlap)
+        stored_config(kb)
+        .with_overrides("chunk", method=chunker, size=chunk_size, overlap=overlap)
         .with_overrides("embed", model=embedder, vector_dtype=vector_dtype)
         .with_overrides("index", factory=index_factory)
         .with_overrides("load", max_file_bytes=max_file_size)
@@ -198,16 +198,13 @@ def index(
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with (
-        KnowledgeBase.open_or_create(kb, config) as knowledge_base,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            disable=as_json or not console.is_terminal,
-        ) as progress,
-    ):
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json or not console.is_terminal,
+    ) as progress:
         task = progress.add_task("indexing", total=None)
 
         def committed(doc_ids: list[str], report: Any) -> None:
@@ -218,27 +215,28 @@ def index(
                 for doc_id in doc_ids:
                     console.print(f"committed {doc_id}", markup=False)
 
-        report = knowledge_base.add(
+        result = index_paths(
+            kb,
             paths,
+            config,
             include=include or (),
             exclude=exclude or (),
             metadata=metadata,
             on_commit=committed,
         )
-        info = knowledge_base.info()
-    payload = {**report.to_dict(), "documents": info["documents"], "total_chunks": info["chunks"]}
+    report = result.report
     if as_json:
-        _emit_json(payload)
+        _emit_json(result.to_dict())
     else:
         console.print(
             f"indexed {report.added} new and {report.updated} changed documents "
             f"({report.chunks} chunks), {report.unchanged} unchanged; "
-            f"knowledge base: {info['documents']} documents, {info['chunks']} chunks",
+            f"knowledge base: {result.documents} documents, {result.chunks} chunks",
             markup=False,
         )
         for error in report.errors:
             console.print(f"skipped {error.source}: {error.reason}", markup=False)
-    if report.errors and report.indexed == 0 and report.unchanged == 0:
+    if result.failed:
         raise typer.Exit(1)
 
 
@@ -404,23 +402,17 @@ def delete(
 ) -> None:
     """Delete documents by id or by metadata filter."""
     from ragline.index.filters import parse_filters
-    from ragline.kb import KnowledgeBase
+    from ragline.manage import delete_documents
 
     if not doc_ids and not filter_:
         raise RaglineError("delete: give document ids or --filter")
-    with KnowledgeBase.open(kb) as knowledge_base:
-        ids = list(doc_ids or [])
-        if filter_:
-            ids += knowledge_base.catalog.doc_ids_where(parse_filters(filter_))
-        existing = set(knowledge_base.catalog.document_hashes(ids))
-        deleted = knowledge_base.delete(ids)
-    missing = [i for i in doc_ids or [] if i not in existing]
+    result = delete_documents(kb, doc_ids or [], parse_filters(filter_) if filter_ else None)
     if as_json:
-        _emit_json({"deleted": deleted, "missing": missing})
+        _emit_json(result)
         return
     console = _console()
-    console.print(f"deleted {deleted} documents", markup=False)
-    for doc_id in missing:
+    console.print(f"deleted {result['deleted']} documents", markup=False)
+    for doc_id in result["missing"]:
         console.print(f"not found: {doc_id}", markup=False)
 
 
@@ -680,27 +672,6 @@ bench_app = typer.Typer(no_args_is_help=True, help="Measure speed and memory.")
 app.add_typer(bench_app, name="bench")
 
 
-def _read_queries(path: Path, limit: int | None) -> list[str]:
-    """Queries from a BEIR folder or queries.jsonl (field ``text``), or a text file (one a line)."""
-    if path.is_dir():
-        path = path / "queries.jsonl"
-    if not path.is_file():
-        raise RaglineError(f"{path}: no such queries file")
-    queries: list[str] = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            if path.suffix == ".jsonl":
-                try:
-                    queries.append(json.loads(line)["text"])
-                except (json.JSONDecodeError, KeyError, TypeError) as e:
-                    raise RaglineError(f"{path}:{number}: expected a JSON object with text") from e
-            else:
-                queries.append(line.strip())
-    return queries[:limit] if limit else queries
-
-
 @bench_app.command("ingest")
 def bench_ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="Corpus files or directories.")],
@@ -767,11 +738,12 @@ def bench_query_command(
 ) -> None:
     """Latency p50/p95/p99 and queries/s per mode (warm), single and multi-threaded."""
     from ragline.bench.plots import query_chart
+    from ragline.bench.queries import read_queries
     from ragline.bench.query import bench_query
     from ragline.kb import KnowledgeBase
 
     modes = [m.strip() for m in mode.split(",") if m.strip()]
-    texts = _read_queries(queries, limit)
+    texts = read_queries(queries, limit)
     with KnowledgeBase.open(kb) as knowledge_base:
         options = (
             {"rerank": rerank, "rerank_depth": rerank_depth, "rerank_fusion": rerank_fusion}
@@ -808,9 +780,10 @@ def bench_generate_command(
 ) -> None:
     """Time to first token, tokens/s, and RAG-Token's cost per token relative to plain."""
     from ragline.bench.generate import bench_generate
+    from ragline.bench.queries import read_queries
     from ragline.kb import KnowledgeBase
 
-    texts = _read_queries(queries, limit)
+    texts = read_queries(queries, limit)
     with KnowledgeBase.open(kb) as knowledge_base:
         result = bench_generate(
             knowledge_base, texts, generator=generator, k=k, max_new_tokens=max_new_tokens
@@ -840,6 +813,7 @@ def bench_answer_command(
 ) -> None:
     """Seconds per answer (retrieve, generate, check) per generator, relative to the first."""
     from ragline.bench.answer import bench_answer
+    from ragline.bench.queries import read_queries
     from ragline.kb import KnowledgeBase
 
     names = [name.strip() for name in generator.split(",") if name.strip()]
@@ -847,7 +821,7 @@ def bench_answer_command(
     with KnowledgeBase.open(kb) as knowledge_base:
         result = bench_answer(
             knowledge_base,
-            _read_queries(queries, limit),
+            read_queries(queries, limit),
             names,
             **{key: value for key, value in options.items() if value is not None},
         )
