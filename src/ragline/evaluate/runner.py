@@ -1,6 +1,6 @@
-"""Evaluations run end to end, as ``ragline eval beir`` and ``ragline eval qa`` run them: open
-or build (and cache) the knowledge base, run every query or question, and return the report
-those commands print with ``--json``.
+"""Evaluations run end to end, as ``ragline eval beir``, ``eval qa`` and ``eval compare`` run
+them: open or build (and cache) the knowledge base, run every query or question (or read two
+runs), and return the report those commands print with ``--json``.
 
 Progress is reported through a callback ``(stage, done, total)`` (``total`` None while
 unknown), so a caller can show it without this module knowing how.
@@ -25,8 +25,9 @@ from ragline.evaluate.beir import (
     load_beir,
     open_beir_kb,
 )
-from ragline.evaluate.metrics import write_trec_run
+from ragline.evaluate.metrics import per_query, read_qrels, read_trec_run, write_trec_run
 from ragline.evaluate.qa import QaDataset, evaluate_answers
+from ragline.evaluate.significance import paired_test
 
 Progress = Callable[[str, int, int | None], None]
 """A progress callback: the stage's name, how much of it is done, and its total (or None)."""
@@ -178,6 +179,22 @@ def _qa_kb(data: QaDataset, config: Config, query_encoder: str | None, use_cache
 
     kb.close()
     return KnowledgeBase.open(kb.path, config=config, query_encoder=query_encoder)
+
+
+def compare_runs(
+    run_a: str | Path, run_b: str | Path, qrels: str | Path, metric: str = "ndcg@10"
+) -> dict[str, Any]:
+    """Two TREC run files compared query by query on ``metric`` against ``qrels``: the
+    :func:`~ragline.evaluate.significance.paired_test` report, with the metric and files."""
+    judgements = read_qrels(qrels)
+    scores = []
+    for path in (Path(run_a), Path(run_b)):
+        if not path.is_file():
+            raise RaglineError(f"{path}: no such run file")
+        per = per_query(judgements, read_trec_run(path), [metric])
+        scores.append({q: values[metric] for q, values in per.items()})
+    test = paired_test(scores[0], scores[1])
+    return {"metric": metric, "a": str(run_a), "b": str(run_b), **test}
 
 
 def _counter(stage: str, total: int, report: Progress) -> Callable[[int], None]:
