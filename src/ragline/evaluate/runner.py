@@ -25,7 +25,7 @@ from ragline.evaluate.beir import (
     load_beir,
     open_beir_kb,
 )
-from ragline.evaluate.metrics import per_query, read_qrels, read_trec_run, write_trec_run
+from ragline.evaluate.metrics import Run, per_query, read_qrels, read_trec_run, write_trec_run
 from ragline.evaluate.qa import QaDataset, evaluate_answers
 from ragline.evaluate.significance import paired_test
 
@@ -80,7 +80,7 @@ def evaluate_beir(
     stage_fusions: list[str | None] = list(rerank_fusions) if rerank else [None]
     advance = _counter("querying", len(data.queries) * len(modes) * len(stage_fusions), report)
     results: dict[str, dict[str, float]] = {}
-    runs: dict[str, Any] = {}
+    runs: dict[str, Run] = {}
     with knowledge_base:
         for stage_fusion in stage_fusions:
             part, part_runs = evaluate_modes(
