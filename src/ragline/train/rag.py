@@ -280,6 +280,38 @@ def split_squad_by_paragraph(
     return sides[False], sides[True]
 
 
+def training_pairs(
+    *,
+    squad: str | Path | None = None,
+    pairs: str | Path | None = None,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+    limit: int | None = None,
+    seed: int = 42,
+) -> tuple[list[QaPair], set[str]]:
+    """The pairs ``ragline train rag`` trains on, from exactly one source, and the documents
+    training must never retrieve.
+
+    From ``squad``: the training side of its by-paragraph split
+    (:func:`split_squad_by_paragraph`), with the test side's paragraphs hidden; from
+    ``pairs``: every pair of the file (:func:`read_qa_pairs`), nothing hidden. With ``limit``,
+    a sample of that many pairs drawn with ``random.Random(seed)``.
+    """
+    hidden: set[str] = set()
+    if squad is not None and pairs is None:
+        from ragline.evaluate.qa import held_out_documents
+
+        data, _ = split_squad_by_paragraph(squad, test_fraction, split_seed)
+        hidden = held_out_documents(squad, test_fraction, split_seed)
+    elif pairs is not None and squad is None:
+        data = read_qa_pairs(pairs)
+    else:
+        raise RaglineError("train rag: give one of --squad or --pairs")
+    if limit is not None and limit < len(data):
+        data = random.Random(seed).sample(list(data), limit)
+    return data, hidden
+
+
 def _split(
     pairs: Sequence[QaPair], dev_pairs: Sequence[QaPair] | None, recipe: RagRecipe
 ) -> tuple[list[QaPair], list[QaPair]]:

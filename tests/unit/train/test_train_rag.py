@@ -32,6 +32,7 @@ from ragline.train.rag import (  # noqa: E402
     read_qa_pairs,
     split_squad_by_paragraph,
     train_rag,
+    training_pairs,
 )
 from ragline.train.rag_passages import FrozenPassages, RefreshedPassages  # noqa: E402
 from ragline.train.runner import LOG_FILE, RECIPE_FILE  # noqa: E402
@@ -127,6 +128,24 @@ def test_split_by_paragraph_is_fixed_and_disjoint(tmp_path: Path) -> None:
     assert split_squad_by_paragraph(path, 0.3, seed=2) != (train, test)
     with pytest.raises(RaglineError, match="test fraction 1"):
         split_squad_by_paragraph(path, 1)
+
+
+def test_training_pairs_come_from_one_source(tmp_path: Path) -> None:
+    from ragline.evaluate.qa import held_out_documents
+
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(_squad(10)))
+    pairs, hidden = training_pairs(squad=squad, test_fraction=0.3, split_seed=1)
+    assert pairs == split_squad_by_paragraph(squad, 0.3, seed=1)[0]
+    assert hidden == held_out_documents(squad, 0.3, seed=1) and len(hidden) == 3
+    lines = tmp_path / "pairs.jsonl"
+    lines.write_text("".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in PAIRS))
+    sample, nothing_hidden = training_pairs(pairs=lines, limit=3, seed=5)
+    assert nothing_hidden == set() and len(sample) == 3 and set(sample) <= set(PAIRS)
+    assert training_pairs(pairs=lines, limit=3, seed=5) == (sample, set())
+    for sources in ({}, {"squad": squad, "pairs": lines}):
+        with pytest.raises(RaglineError, match="give one of --squad or --pairs"):
+            training_pairs(**sources)
 
 
 def test_split_of_squad2_dev_covers_every_answerable_question() -> None:

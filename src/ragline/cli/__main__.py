@@ -1,0 +1,7 @@
+"""``python -m ragline.cli``: the ``ragline`` command."""
+
+from __future__ import annotations
+
+from ragline.cli import main
+
+main()

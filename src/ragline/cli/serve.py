@@ -1,0 +1,65 @@
+"""``ragline serve``: one knowledge base over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ragline.cli.common import KbOption, VerboseOption, setup_logging, stderr_console
+
+HostOption = Annotated[
+    str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
+]
+ServeGeneratorOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Generator for /ask and /v1/chat/completions (default: the knowledge base's)."
+    ),
+]
+ApiKeyEnvOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Environment variable holding an API key; when set, every route but "
+        "/health needs 'Authorization: Bearer <key>'."
+    ),
+]
+
+
+def serve(
+    kb: KbOption,
+    host: HostOption = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    generator: ServeGeneratorOption = None,
+    api_key_env: ApiKeyEnvOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve a knowledge base over HTTP: /search, /ask and an OpenAI-compatible /v1 API."""
+    import os
+
+    from ragline._optional import require
+
+    uvicorn = require("uvicorn", "serve")
+    from ragline.serve.app import create_app
+
+    setup_logging(verbose)
+    console = stderr_console()
+    api_key = os.environ.get(api_key_env) if api_key_env else None
+    if api_key_env and not api_key:
+        console.print(
+            f"warning: ${api_key_env} is not set: serving without an API key", markup=False
+        )
+    application = create_app(kb, generator=generator, api_key=api_key or None)
+    state = application.state.ragline
+    state.open()  # here, so that a knowledge base that cannot open is a one-line error
+    shown = f"[{host}]" if ":" in host else host
+    try:
+        console.print(
+            f"serving {kb} at http://{shown}:{port} (generator {state.generator_name}, "
+            f"{'API key required' if api_key else 'no API key'}); Ctrl-C stops",
+            markup=False,
+            soft_wrap=True,
+        )
+        uvicorn.run(application, host=host, port=port, log_level="info" if verbose else "warning")
+    finally:
+        state.close()

@@ -1,0 +1,376 @@
+"""``ragline train``: retrievers, re-rankers, span readers, and retriever with generator end
+to end (RAG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ragline.cli.common import (
+    JsonOption,
+    KbOption,
+    VerboseOption,
+    emit_json,
+    progress_bar,
+    setup_logging,
+    split_list,
+    stderr_console,
+)
+
+app = typer.Typer(no_args_is_help=True, help="Train retrievers and re-rankers.")
+
+BeirTrainOption = Annotated[
+    Path | None, typer.Option("--beir", help="BEIR folder whose qrels give the pairs.")
+]
+SquadTrainOption = Annotated[
+    Path | None, typer.Option("--squad", help="SQuAD-format json: question → its paragraph.")
+]
+JsonlTrainOption = Annotated[
+    Path | None,
+    typer.Option("--jsonl", help='JSONL of {"query", "positive", "negatives"?} records.'),
+]
+TrainSplitOption = Annotated[str, typer.Option(help="BEIR qrels split to train on.")]
+BaseOption = Annotated[str, typer.Option(help="minilm or a model directory to start from.")]
+NegativeSourcesOption = Annotated[
+    str, typer.Option(help="Comma-separated negative sources: in-batch,bm25,model.")
+]
+MineMarginOption = Annotated[
+    float, typer.Option(help="Model mining: keep negatives this fraction below the positive.")
+]
+RoundsOption = Annotated[
+    int, typer.Option(help="Training rounds; each later one re-mines with the trained model.")
+]
+RetrieverPrecisionOption = Annotated[
+    str, typer.Option(help="auto (bf16 where the CPU/GPU has it), bf16 or fp32.")
+]
+RetrieverDevOption = Annotated[
+    float, typer.Option(help="Share of queries held out for dev nDCG@10 per epoch.")
+]
+RerankerOutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Model directory (default: where --rerank KIND looks)."),
+]
+RerankerBaseOption = Annotated[
+    str | None, typer.Option(help="minilm or a model directory to start from.")
+]
+HeadOption = Annotated[
+    str | None, typer.Option(help="Cross-encoder head: on mean-pooled tokens or [CLS].")
+]
+DenseNegativesOption = Annotated[
+    int | None, typer.Option(help="Dense-retriever negatives per pair.")
+]
+MaxLengthOption = Annotated[
+    int | None, typer.Option(help="Tokens read per passage (cross-encoder: query+passage).")
+]
+RerankerDevOption = Annotated[float | None, typer.Option(help="Share of queries held out for dev.")]
+ReaderHeldOutOption = Annotated[
+    float, typer.Option(help="Share of paragraphs held out for testing (never read).")
+]
+ReaderNegativesOption = Annotated[
+    int, typer.Option(help="BM25 paragraphs per question, labelled no-answer.")
+]
+RagSquadOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="SQuAD json: trains on its train side, split by paragraph; the test side's "
+        "paragraphs are never retrieved in training."
+    ),
+]
+TestFractionOption = Annotated[
+    float, typer.Option(help="SQuAD: share of paragraphs held out for testing.")
+]
+PairsOption = Annotated[
+    Path | None,
+    typer.Option(
+        help='(question, answer) pairs: SQuAD/HotpotQA json or {"question", "answer"} JSONL.'
+    ),
+]
+TrainPartsOption = Annotated[
+    str,
+    typer.Option(
+        help="What learns, comma-separated: query, passage, generator (both = query,generator)."
+    ),
+]
+RagGeneratorOption = Annotated[
+    str, typer.Option(help="smollm2, or a causal LM or encoder-decoder (T5) directory.")
+]
+RefreshEveryOption = Annotated[
+    int, typer.Option(help="With --train passage: re-encode the passage index every N steps.")
+]
+DeviceOption = Annotated[
+    str, typer.Option(help="auto (the GPU when one is present), cpu or cuda[:N].")
+]
+
+
+@app.command("retriever")
+def train_retriever_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the trained model.")],
+    beir: BeirTrainOption = None,
+    split: TrainSplitOption = "train",
+    squad: SquadTrainOption = None,
+    jsonl: JsonlTrainOption = None,
+    base: BaseOption = "minilm",
+    negatives: NegativeSourcesOption = "in-batch,bm25",
+    bm25_negatives: Annotated[int, typer.Option(help="BM25 hard negatives per pair.")] = 1,
+    model_negatives: Annotated[int, typer.Option(help="Model-mined negatives per pair.")] = 1,
+    mine_skip: Annotated[int, typer.Option(help="Model mining: skip this many top ranks.")] = 0,
+    mine_margin: MineMarginOption = 0.05,
+    rounds: RoundsOption = 1,
+    epochs: Annotated[int, typer.Option(help="Epochs per round.")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Pairs per batch (in-batch negatives).")] = 32,
+    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 3e-5,
+    temperature: Annotated[float, typer.Option(help="InfoNCE temperature τ (scale 1/τ).")] = 0.05,
+    max_seq_length: Annotated[int, typer.Option(help="Tokens read per passage.")] = 256,
+    precision: RetrieverPrecisionOption = "auto",
+    dev_fraction: RetrieverDevOption = 0.1,
+    seed: Annotated[int, typer.Option(help="Random seed (splits, sampling, init).")] = 42,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Fine-tune a bi-encoder with InfoNCE over in-batch and hard negatives."""
+    from ragline.train.pairs import read_training_data
+    from ragline.train.retriever import RetrieverRecipe, train_retriever
+
+    setup_logging(verbose)
+    recipe = RetrieverRecipe(
+        base=base,
+        negatives=tuple(split_list(negatives)),
+        bm25_negatives=bm25_negatives,
+        model_negatives=model_negatives,
+        mine_skip=mine_skip,
+        mine_margin=mine_margin,
+        rounds=rounds,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        temperature=temperature,
+        max_seq_length=max_seq_length,
+        precision=precision,
+        dev_fraction=dev_fraction,
+        seed=seed,
+    )
+    data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
+    _train_and_report(train_retriever, data, out, recipe, as_json)
+
+
+@app.command("reranker")
+def train_reranker_command(
+    kind: Annotated[str, typer.Option(help="cross-encoder or colbert.")] = "cross-encoder",
+    out: RerankerOutOption = None,
+    beir: BeirTrainOption = None,
+    split: TrainSplitOption = "train",
+    squad: SquadTrainOption = None,
+    jsonl: JsonlTrainOption = None,
+    base: RerankerBaseOption = None,
+    loss: Annotated[str | None, typer.Option(help="Cross-encoder loss: listwise or bce.")] = None,
+    head: HeadOption = None,
+    bm25_negatives: Annotated[int | None, typer.Option(help="BM25 negatives per pair.")] = None,
+    dense_negatives: DenseNegativesOption = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Queries per batch.")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Listwise softmax temperature.")] = None,
+    max_length: MaxLengthOption = None,
+    precision: Annotated[str | None, typer.Option(help="auto, bf16 or fp32.")] = None,
+    dev_fraction: RerankerDevOption = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Train a re-ranker (cross-encoder or ColBERT) on labelled pairs with hard negatives."""
+    from ragline.rerank.registry import default_reranker_dir
+    from ragline.train.pairs import read_training_data
+    from ragline.train.reranker import reranker_training
+
+    setup_logging(verbose)
+    recipe, train = reranker_training(
+        kind,
+        base=base,
+        loss=loss,
+        head=head,
+        bm25_negatives=bm25_negatives,
+        dense_negatives=dense_negatives,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        temperature=temperature,
+        max_length=max_length,
+        precision=precision,
+        dev_fraction=dev_fraction,
+        seed=seed,
+    )
+    data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
+    _train_and_report(train, data, out or default_reranker_dir(kind), recipe, as_json)
+
+
+def _train_and_report(train: Any, data: Any, out: Path, recipe: Any, as_json: bool) -> None:
+    """Run a trainer with the data summary first and its report last (JSON or lines)."""
+    console = stderr_console()
+    summary = data.summary()
+    console.print(
+        f"{summary['pairs']} training pairs from {summary['read']} records "
+        f"({summary['queries']} queries, {summary['corpus']} passages); "
+        f"skipped: {summary['skipped'] or 'none'}; temperature {recipe.temperature}",
+        markup=False,
+    )
+    report = train(data, out, recipe, progress=not as_json and console.is_terminal)
+    if as_json:
+        emit_json(report)
+        return
+    for number, result in enumerate(report["rounds"], start=1):
+        before = result.get("dev_ndcg@10_before")
+        console.print(
+            f"round {number}: {result['steps']} steps in {result['training_seconds']} s "
+            f"(mining {result['mining_seconds']} s), loss {result['first_loss']:.3f} → "
+            f"{result['last_loss']:.3f}; dev nDCG@10 "
+            f"{'' if before is None else f'{before:.4f} → '}"
+            f"{[round(v, 4) for v in result['dev_ndcg@10_per_epoch']]}",
+            markup=False,
+        )
+    console.print(f"saved {out} in {report['seconds']} s", markup=False)
+
+
+@app.command("reader")
+def train_reader_command(
+    squad: Annotated[Path, typer.Option(help="SQuAD-format json (2.0: with unanswerables).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the trained reader.")],
+    held_out: ReaderHeldOutOption = 0.2,
+    split_seed: Annotated[int, typer.Option(help="Seed of that split.")] = 0,
+    epochs: Annotated[int, typer.Option(help="Passes over the training questions.")] = 1,
+    negatives: ReaderNegativesOption = 0,
+    seed: Annotated[int, typer.Option(help="Seed of shuffling and initialisation.")] = 0,
+    limit: Annotated[int, typer.Option(help="Train on the first N examples (0 = all).")] = 0,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Train an extractive span reader (LoRA on the packaged MiniLM): ask --generator DIR."""
+    from ragline.train.reader import ReaderRecipe, train_reader
+
+    setup_logging(verbose)
+    recipe = ReaderRecipe(
+        held_out=held_out,
+        split_seed=split_seed,
+        epochs=epochs,
+        negatives=negatives,
+        seed=seed,
+        limit=limit,
+    )
+    console = stderr_console()
+    with progress_bar(console, as_json) as progress:
+        task = progress.add_task("training reader", total=None)
+
+        def step(done: int, total: int, loss: float) -> None:
+            progress.update(task, completed=done, total=total, description=f"loss {loss:.3f}")
+
+        report = train_reader(squad, out, recipe, on_step=step)
+    if as_json:
+        emit_json(report)
+        return
+    dev = report["dev"]
+    console.print(
+        f"{report['examples']} examples, {report['steps']} steps in "
+        f"{report['training_seconds']} s; dev: answerable F1 {dev['answerable_f1']:.3f}, "
+        f"EM {dev['answerable_em']:.3f}, unanswerable abstained "
+        f"{dev['unanswerable_abstained']:.3f} at threshold {dev['threshold']:.2f}; saved {out}",
+        markup=False,
+    )
+
+
+@app.command("rag")
+def train_rag_command(
+    kb: KbOption,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the trained parts.")],
+    squad: RagSquadOption = None,
+    test_fraction: TestFractionOption = 0.2,
+    split_seed: Annotated[int, typer.Option(help="SQuAD: paragraph split seed.")] = 0,
+    pairs: PairsOption = None,
+    limit: Annotated[int | None, typer.Option(help="Train on a seeded sample of N pairs.")] = None,
+    train: TrainPartsOption = "query",
+    loss: Annotated[str, typer.Option(help="Marginalization: sequence or token.")] = "sequence",
+    k: Annotated[int, typer.Option("-k", "--k", help="Passages marginalized over.")] = 5,
+    temperature: Annotated[float, typer.Option(help="Temperature of p(z|q).")] = 0.1,
+    generator: RagGeneratorOption = "smollm2",
+    lora: Annotated[bool, typer.Option(help="Train the generator through LoRA adapters.")] = True,
+    epochs: Annotated[int, typer.Option(help="Epochs.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Questions per optimizer step.")] = 4,
+    query_lr: Annotated[float, typer.Option(help="Query-encoder learning rate.")] = 3e-5,
+    passage_lr: Annotated[float, typer.Option(help="Passage-encoder learning rate.")] = 3e-5,
+    refresh_every: RefreshEveryOption = 50,
+    generator_lr: Annotated[float, typer.Option(help="Generator learning rate.")] = 2e-4,
+    checkpoint_every: Annotated[int, typer.Option(help="Save a resumable state every N.")] = 50,
+    device: DeviceOption = "auto",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run.")] = True,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Train retriever and generator together from (question, answer) pairs alone, with
+    the marginalized loss −log Σ_z p(z|q)·p(y|q,z)."""
+    from ragline.train.rag import RagRecipe, training_pairs
+
+    setup_logging(verbose)
+    data, hidden = training_pairs(
+        squad=squad,
+        pairs=pairs,
+        test_fraction=test_fraction,
+        split_seed=split_seed,
+        limit=limit,
+        seed=seed,
+    )
+    recipe = RagRecipe(
+        train=train,
+        loss=loss,
+        k=k,
+        temperature=temperature,
+        generator=generator,
+        lora=lora,
+        epochs=epochs,
+        batch_size=batch_size,
+        query_learning_rate=query_lr,
+        passage_learning_rate=passage_lr,
+        generator_learning_rate=generator_lr,
+        refresh_every=refresh_every,
+        checkpoint_every=checkpoint_every,
+        device=device,
+        seed=seed,
+    )
+    _train_rag_and_report(kb, out, data, hidden, recipe, resume=resume, as_json=as_json)
+
+
+def _train_rag_and_report(
+    kb: Path,
+    out: Path,
+    data: list[tuple[str, str]],
+    hidden: set[str],
+    recipe: Any,
+    *,
+    resume: bool,
+    as_json: bool,
+) -> None:
+    """Run ``train rag`` with the pair count first and its report last (JSON or lines; when
+    the passage encoder trained, how to search with it)."""
+    from ragline.train.rag import train_rag
+
+    console = stderr_console()
+    console.print(f"{len(data)} (question, answer) pairs; training {recipe.train}", markup=False)
+    progress = not as_json and console.is_terminal
+    report = train_rag(
+        kb, data, out, recipe, hidden_documents=hidden, resume=resume, progress=progress
+    )
+    if as_json:
+        emit_json(report)
+        return
+    console.print(
+        f"{report['steps']} steps, {report['seconds_per_step']} s/step; loss "
+        f"{report['first_loss']} → {report['last_loss']}; dev F1 "
+        f"{report['dev_f1_before']} → {report['dev_f1_per_epoch']}; saved {out}",
+        markup=False,
+    )
+    if recipe.trains_passage:
+        console.print(
+            f"to search with it: ragline reindex --kb {kb} --embedder {out}/passage-encoder, "
+            f"then ask with --query-encoder {out}/query-encoder",
+            markup=False,
+        )
