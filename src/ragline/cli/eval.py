@@ -57,7 +57,8 @@ QaDatasetArgument = Annotated[
     Path, typer.Argument(help="SQuAD json (or its folder), or a HotpotQA folder.")
 ]
 QaGeneratorOption = Annotated[
-    str | None, typer.Option(help="smollm2, extractive, a reader or model path, or an API URL.")
+    str | None,
+    typer.Option(help="extractive (default), smollm2, a reader or model path, or an API URL."),
 ]
 HeldOutOption = Annotated[
     float | None,

@@ -59,8 +59,8 @@ SearchFilterOption = Annotated[
 GeneratorOption = Annotated[
     str | None,
     typer.Option(
-        help="smollm2 (packaged, default), extractive, a reader or model directory, "
-        "or an API base URL."
+        help="extractive (default: the passage sentence that answers, or an abstention), "
+        "smollm2 (packaged language model), a reader or model directory, or an API base URL."
     ),
 ]
 PassageFilterOption = Annotated[
