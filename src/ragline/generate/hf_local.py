@@ -38,12 +38,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ragline._optional import require
+from ragline.cache import default_cache_dir
 from ragline.errors import MissingDependencyError, RaglineError
 from ragline.generate.base import Completion, Message
 from ragline.generate.scoring import first_stop
 
 if TYPE_CHECKING:
     import torch
+
+    from ragline.config import GenerateConfig
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +86,6 @@ def converted_gguf_dir(gguf: Path, cache_dir: Path | None = None) -> Path:
     concurrent conversion never leaves a half-written model behind.
     """
     if cache_dir is None:
-        from ragline.evaluate.beir import default_cache_dir
-
         cache_dir = default_cache_dir()
     target = cache_dir / "models" / f"{gguf.stem}-{file_sha256(gguf)[:16]}"
     if (target / "config.json").is_file():
@@ -152,6 +153,11 @@ class LocalGenerator:
         self._cache_arg = "past_key_values"
         self._keeps_logits = False
         self._seq2seq = False
+
+    @classmethod
+    def from_config(cls, config: GenerateConfig) -> LocalGenerator:
+        """The model ``config.generator`` names: a packaged name, a directory or a file."""
+        return cls(config.generator)
 
     # ----------------------------------------------------------------- loading
     def _adapter_base(self) -> str | None:

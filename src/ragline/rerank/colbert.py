@@ -556,7 +556,7 @@ class ColbertModel:
 def resolve_colbert(model: str | Path) -> tuple[Path, str, str]:
     """The directory of ``model``, its kind (``"pylate"``, ``"stanford"`` or
     ``"bi-encoder"``, an untrained start) and the name it is recorded under."""
-    from ragline.embed.sentence_transformers import PACKAGED_MODELS, resolve_model
+    from ragline.packaged_models import PACKAGED_MODELS, resolve_model
 
     if str(model) not in PACKAGED_MODELS:
         path = Path(model).expanduser().resolve()
@@ -694,6 +694,19 @@ class ColbertReranker(PairScoringReranker):
         self.batch_size = batch_size
         self.device = device
         self._cache: TokenCache | None = None
+
+    @staticmethod
+    def reads(path: Path) -> bool:
+        """Whether ``path`` is a model directory this class runs (for the registry)."""
+        return is_colbert_checkpoint(path)
+
+    @classmethod
+    def from_dir(cls, path: Path, cache_dir: Path | None = None) -> ColbertReranker:
+        """The re-ranker for checkpoint ``path``, its passage token cache in ``cache_dir``
+        (one file per checkpoint location)."""
+        key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+        cache = cache_dir / f"colbert-cache-{key}.sqlite" if cache_dir is not None else None
+        return cls(path, cache_path=cache)
 
     @property
     def model(self) -> ColbertModel:

@@ -305,7 +305,7 @@ def _fingerprint(*parts: Any) -> str:
 
 def _load_encoder(kb: KnowledgeBase, device: str) -> Any:
     """A trainable copy of the knowledge base's sentence-transformers embedder."""
-    from ragline.embed.sentence_transformers import resolve_model
+    from ragline.packaged_models import resolve_model
 
     name = kb.config.embed.model
     if name.startswith("hash-"):

@@ -178,7 +178,7 @@ def test_hash_embedder_knowledge_base_is_refused(tmp_path: Path) -> None:
 
 
 def _cached_smollm2_tokenizer() -> Path | None:
-    from ragline.evaluate.beir import default_cache_dir
+    from ragline.cache import default_cache_dir
 
     found = sorted((default_cache_dir() / "models").glob("SmolLM2-135M-Instruct*/tokenizer.json"))
     return found[0].parent if found else None
