@@ -45,8 +45,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ragline.generate",),
     # 6 the facade, and the package's public names
     ("ragline.kb", "ragline"),
-    # 7 what runs a knowledge base: evaluation, benchmarks, training, the demo corpus
-    ("ragline.evaluate", "ragline.bench", "ragline.train", "ragline.demo_corpus"),
+    # 7 what runs or checks a knowledge base: evaluation, benchmarks, training, the demo
+    # corpus, the conformance suites
+    (
+        "ragline.evaluate",
+        "ragline.bench",
+        "ragline.train",
+        "ragline.demo_corpus",
+        "ragline.testing",
+    ),
     # 8 the user's entry points
     ("ragline.serve", "ragline.cli"),
 )

@@ -38,15 +38,15 @@ class SearchOptions:
         return replace(
             defaults,
             k=self.k or defaults.k,
-            mode=self.mode or defaults.mode,  # type: ignore[arg-type]
-            fusion=self.fusion or defaults.fusion,  # type: ignore[arg-type]
+            mode=self.mode or defaults.mode,
+            fusion=self.fusion or defaults.fusion,
             depth=self.depth or defaults.depth,
             rrf_k=self.rrf_k or defaults.rrf_k,
             alpha=defaults.alpha if self.alpha is None else self.alpha,
             nprobe=self.nprobe or defaults.nprobe,
             ef_search=self.ef_search or defaults.ef_search,
             rerank_depth=self.rerank_depth or defaults.rerank_depth,
-            rerank_fusion=self.rerank_fusion or defaults.rerank_fusion,  # type: ignore[arg-type]
+            rerank_fusion=self.rerank_fusion or defaults.rerank_fusion,
         )
 
     def reranker_choice(self, defaults: SearchConfig) -> str | Reranker:
