@@ -9,8 +9,10 @@ Routes::
     GET  /v1/models              OpenAI-compatible (see ragline.serve.openai)
     POST /v1/chat/completions    OpenAI-compatible, whole or streamed, by the server's generator
 
-One KnowledgeBase is opened at startup and closed at shutdown; its calls block, so the
-routes are plain functions that FastAPI runs in its thread pool. Every error is JSON,
+The native routes are in :mod:`ragline.serve.routes`, the OpenAI-compatible ones in
+:mod:`ragline.serve.openai`; this module assembles the app. One KnowledgeBase is opened at
+startup and closed at shutdown; its calls block, so the routes are plain functions that
+FastAPI runs in its thread pool. Every error is JSON,
 ``{"error": {"message": <one line>, "type": ..., "code": <status>}}``: 400 for a request
 that cannot be served as asked, 401 for a missing or wrong key, 404 for an unknown route,
 500 when the generator (or anything else on the server) fails; never a traceback.
@@ -18,17 +20,15 @@ that cannot be served as asked, 401 for a missing or wrong key, 404 for an unkno
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from ragline._optional import require
 
 require("fastapi", "serve")
 
-from fastapi import APIRouter, FastAPI, Request  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.concurrency import run_in_threadpool  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
@@ -37,104 +37,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 from ragline.errors import RaglineError  # noqa: E402
 from ragline.generate.base import Generator  # noqa: E402
 from ragline.kb import CONFIG_FILE  # noqa: E402
+from ragline.registry import Registry  # noqa: E402
 from ragline.serve.auth import BearerAuth  # noqa: E402
-from ragline.serve.errors import ApiError, error_response, failure  # noqa: E402
-from ragline.serve.models import (  # noqa: E402
-    AskRequest,
-    ErrorResponse,
-    FilterSpec,
-    Health,
-    SearchRequest,
-    SearchResponse,
+from ragline.serve.errors import ApiError, error_response  # noqa: E402
+from ragline.serve.models import ErrorResponse  # noqa: E402
+from ragline.serve.state import ServerState  # noqa: E402
+
+ROUTERS = Registry(
+    "router",
+    {
+        "api": "ragline.serve.routes:router",
+        "openai": "ragline.serve.openai:router",
+    },
 )
-from ragline.serve.state import ServerState, State  # noqa: E402
-
-log = logging.getLogger(__name__)
-
-
-def _filters(spec: FilterSpec | None) -> dict[str, Any] | None:
-    """Filters from a request: a dict as the library takes it, or CLI-style strings."""
-    if not spec:
-        return None
-    if isinstance(spec, list):
-        from ragline.filters import parse_filters
-
-        try:
-            return parse_filters(spec)
-        except RaglineError as e:
-            raise ApiError(400, str(e)) from e
-    from ragline.filters import to_sql
-
-    try:
-        to_sql(spec)  # refuses unknown operators before any work is done
-    except RaglineError as e:
-        raise ApiError(400, str(e)) from e
-    return dict(spec)
-
-
-router = APIRouter()
-
-
-@router.get("/health", response_model=Health)
-def health() -> dict[str, str]:
-    """Liveness: answers whenever the server is up, without a key."""
-    return {"status": "ok"}
-
-
-@router.get("/info")
-def info(state: State) -> dict[str, Any]:
-    """KnowledgeBase.info() (counts, embedder, index, config) and the server's generator."""
-    return {**state.kb.info(), "generator": state.generator_name}
-
-
-@router.post("/search", response_model=SearchResponse)
-def search(body: SearchRequest, state: State) -> dict[str, Any]:
-    """Top-k hits, in the shape of ``ragline search --json``."""
-    filters = _filters(body.filters)
-    try:
-        hits = state.kb.search(
-            body.query, k=body.k, mode=body.mode, fusion=body.fusion, filters=filters
-        )
-    except RaglineError as e:
-        raise ApiError(400, str(e)) from e
-    return {"query": body.query, "hits": [hit.to_dict() for hit in hits]}
-
-
-@router.post("/ask")
-def ask(body: AskRequest, state: State) -> dict[str, Any]:
-    """A cited answer, in the shape of ``ragline ask --json``."""
-    generator = state.generator(body.generator)
-    filters = _filters(body.filters)
-    if body.mode in ("sequence", "token"):
-        from ragline.generate.scoring import TokenScorer
-
-        if not isinstance(generator, TokenScorer):
-            raise ApiError(
-                400,
-                f"mode {body.mode!r} needs token probabilities; generator "
-                f"{generator.name!r} has none (use mode plain)",
-            )
-    options: dict[str, Any] = {}
-    if body.max_new_tokens:
-        options["max_new_tokens"] = body.max_new_tokens
-    if body.follow_up:
-        options["follow_up"] = body.follow_up
-    if body.answer_style:
-        options["answer_style"] = body.answer_style
-    try:
-        answer = state.kb.ask(
-            body.question,
-            generator=generator,
-            mode=body.mode,
-            k=body.k,
-            hops=body.hops,
-            filters=filters,
-            search_mode=body.search_mode,
-            **options,
-        )
-    except Exception as e:  # noqa: BLE001 - the request was validated: what fails is ours
-        raise failure(e, "answering") from e
-    return answer.to_dict()
+"""The routes an app serves, each an APIRouter in its own module (a web page would be one
+more module and one more line here)."""
 
 
 def _validation_message(error: RequestValidationError) -> str:
@@ -173,7 +90,6 @@ def create_app(
             await run_in_threadpool(state.close)
 
     from ragline import __version__
-    from ragline.serve.openai import router as openai_router
 
     app = FastAPI(
         title="ragline",
@@ -183,8 +99,8 @@ def create_app(
         responses={400: {"model": ErrorResponse}, 500: {"model": ErrorResponse}},
     )
     app.state.ragline = state
-    app.include_router(router)
-    app.include_router(openai_router)
+    for name in ROUTERS.names():
+        app.include_router(ROUTERS.load(name))
 
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
