@@ -23,7 +23,6 @@ from ragline.errors import LoadError
 from ragline.filters import Filters
 from ragline.index.keeper import IndexKeeper
 from ragline.ingest import IngestReport, ingest
-from ragline.load import load_paths
 from ragline.store.catalog import INDEXED_TEXT
 from ragline.store.layout import CONFIG_FILE
 from ragline.store.lock import WriteLock
@@ -89,6 +88,8 @@ class Writer:
     ) -> Iterable[Document | LoadError]:
         """``sources`` in order as documents: Documents as given (with ``metadata``
         added), paths loaded in runs so a directory streams."""
+        from ragline.load import load_paths  # here: `import ragline` imports no loader
+
         load = partial(
             load_paths,
             include=include,
