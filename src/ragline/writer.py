@@ -55,7 +55,8 @@ class Writer:
         metadata: dict[str, Any] | None = None,
         on_commit: Callable[[list[str], IngestReport], None] | None = None,
     ) -> IngestReport:
-        """See :meth:`ragline.kb.KnowledgeBase.add`."""
+        """Add or update documents (see :meth:`ragline.kb.KnowledgeBase.add`), in batches
+        committed to the catalog, each followed by the indexes."""
         if isinstance(sources, str | Path):
             sources = [sources]
         documents = self._documents(sources, include, exclude, metadata)
@@ -146,7 +147,14 @@ class Writer:
         batch_size: int = 512,
         on_batch: Callable[[int, int], None] | None = None,
     ) -> dict[str, Any]:
-        """See :meth:`ragline.kb.KnowledgeBase.reembed`."""
+        """Re-embed every stored chunk with another embedder, atomically.
+
+        New vectors are staged in the catalog beside the live ones, so searches keep using
+        the old vectors and index until all are done (an interrupted run resumes where it
+        stopped); one transaction then makes them live with the new embedder's name, and
+        the dense index is rebuilt from them. Chunk boundaries are kept as they are.
+        ``on_batch(done, total)`` reports progress.
+        """
         started = time.perf_counter()
         kb, catalog = self.kb, self.kb.catalog
         with kb.lock:

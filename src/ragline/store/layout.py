@@ -28,10 +28,6 @@ BUILD_SECTIONS = ("chunk", "embed", "index")
 """Configuration fixed when a knowledge base is built; the rest may change per opening."""
 
 
-def is_knowledge_base(path: Path) -> bool:
-    return (path / CONFIG_FILE).is_file()
-
-
 def check_new(path: Path) -> None:
     """Refuse to create a knowledge base where one exists, or over a file."""
     if (path / CONFIG_FILE).exists():
@@ -43,7 +39,7 @@ def check_new(path: Path) -> None:
 def stored_config(path: Path, config: Config | None = None) -> Config:
     """The configuration to open ``path`` with: ``config`` when given, whose build-time
     sections must equal the stored ones (else ``ConfigMismatchError``), else the stored one."""
-    if not is_knowledge_base(path):
+    if not (path / CONFIG_FILE).is_file():
         raise RaglineError(f"{path}: not a ragline knowledge base (no {CONFIG_FILE})")
     stored = with_recorded_embedder(path, Config.read(path / CONFIG_FILE))
     if config is None:
