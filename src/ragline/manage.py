@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ragline.config import Config
-from ragline.index.filters import Filters
+from ragline.filters import Filters
 from ragline.ingest import IngestReport
-from ragline.kb import CONFIG_FILE, KnowledgeBase
+from ragline.kb import KnowledgeBase
+from ragline.store.layout import CONFIG_FILE
 
 
 @dataclass(frozen=True)

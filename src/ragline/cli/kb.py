@@ -143,7 +143,7 @@ def index(
 
 def parse_meta(pairs: list[str]) -> dict[str, Any]:
     """``--meta key=value`` flags as metadata, values typed as filters type them."""
-    from ragline.index.filters import parse_value
+    from ragline.filters import parse_value
 
     meta: dict[str, Any] = {}
     for pair in pairs:
@@ -184,7 +184,7 @@ def search(
     verbose: VerboseOption = False,
 ) -> None:
     """Search a knowledge base."""
-    from ragline.index.filters import parse_filters
+    from ragline.filters import parse_filters
     from ragline.kb import KnowledgeBase
 
     setup_logging(verbose)
@@ -243,7 +243,7 @@ def ask(
     verbose: VerboseOption = False,
 ) -> None:
     """Answer a question from a knowledge base, citing the passages it used."""
-    from ragline.index.filters import parse_filters
+    from ragline.filters import parse_filters
     from ragline.kb import KnowledgeBase
 
     setup_logging(verbose)
@@ -316,7 +316,7 @@ def delete(
     as_json: JsonOption = False,
 ) -> None:
     """Delete documents by id or by metadata filter."""
-    from ragline.index.filters import parse_filters
+    from ragline.filters import parse_filters
     from ragline.manage import delete_documents
 
     if not doc_ids and not filter_:

@@ -308,7 +308,8 @@ def train_rag_command(
 ) -> None:
     """Train retriever and generator together from (question, answer) pairs alone, with
     the marginalized loss −log Σ_z p(z|q)·p(y|q,z)."""
-    from ragline.train.rag import RagRecipe, training_pairs
+    from ragline.train.rag import RagRecipe
+    from ragline.train.rag_data import training_pairs
 
     setup_logging(verbose)
     data, hidden = training_pairs(

@@ -10,8 +10,9 @@ from ragline.load.beir import BeirLoader
 from ragline.load.html import HtmlLoader
 from ragline.load.jsonl import JsonlLoader
 from ragline.load.markdown import MarkdownLoader
-from ragline.load.paths import LOADERS, load_paths
+from ragline.load.paths import load_paths
 from ragline.load.pdf import PdfLoader
+from ragline.load.registry import LOADERS
 from ragline.load.text import TextLoader, decode_bytes
 
 __all__ = [

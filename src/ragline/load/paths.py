@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -16,26 +16,10 @@ from typing import Any
 
 from ragline.config import LoadConfig
 from ragline.errors import LoadError
-from ragline.load.base import FileLoader, LoadResult
+from ragline.load.base import LoadResult
 from ragline.load.beir import CORPUS, BeirLoader, is_beir_folder
 from ragline.load.files import os_reason
-from ragline.load.html import HtmlLoader
-from ragline.load.jsonl import JsonlLoader
-from ragline.load.markdown import MarkdownLoader
-from ragline.load.pdf import PdfLoader
-from ragline.load.text import TextLoader
-
-LoaderFactory = Callable[[LoadConfig, Mapping[str, Any] | None], FileLoader]
-
-LOADERS: dict[str, LoaderFactory] = {
-    ".txt": TextLoader,
-    ".md": MarkdownLoader,
-    ".markdown": MarkdownLoader,
-    ".html": HtmlLoader,
-    ".htm": HtmlLoader,
-    ".pdf": PdfLoader,
-    ".jsonl": JsonlLoader,
-}
+from ragline.load.registry import LOADERS
 
 PathLike = str | os.PathLike[str]
 
@@ -91,11 +75,11 @@ def _load_root(
         yield LoadError(source, os_reason(e))
         return
     if not stat.S_ISDIR(st.st_mode):
-        factory = LOADERS.get(root.suffix.lower())
-        if factory is None:
+        suffix = root.suffix.lower()
+        if suffix not in LOADERS:
             yield LoadError(source, f"unsupported file type {root.suffix or '(no suffix)'}")
         else:
-            yield from factory(config, metadata).load(source)
+            yield from LOADERS.load(suffix)(config, metadata).load(source)
         return
     if is_beir_folder(root):
         yield from BeirLoader(config, metadata).load(source)
@@ -107,7 +91,7 @@ def _load_root(
         elif item.beir:
             yield from BeirLoader(config, metadata).load(str(item.path))
         else:
-            loader = LOADERS[item.path.suffix.lower()](config, metadata)
+            loader = LOADERS.load(item.path.suffix.lower())(config, metadata)
             yield from loader.load(str(item.path), doc_id=f"{prefix}/{item.rel}".lstrip("/"))
 
 
