@@ -18,11 +18,13 @@ from ragline.config import LoadConfig
 from ragline.errors import LoadError
 from ragline.load.base import FileLoader, LoadResult
 from ragline.load.beir import CORPUS, BeirLoader, is_beir_folder
+from ragline.load.docx import DocxLoader
 from ragline.load.files import os_reason
 from ragline.load.html import HtmlLoader
 from ragline.load.jsonl import JsonlLoader
 from ragline.load.markdown import MarkdownLoader
 from ragline.load.pdf import PdfLoader
+from ragline.load.rst import RstLoader
 from ragline.load.text import TextLoader
 
 LoaderFactory = Callable[[LoadConfig, Mapping[str, Any] | None], FileLoader]
@@ -35,6 +37,8 @@ LOADERS: dict[str, LoaderFactory] = {
     ".htm": HtmlLoader,
     ".pdf": PdfLoader,
     ".jsonl": JsonlLoader,
+    ".rst": RstLoader,
+    ".docx": DocxLoader,
 }
 
 PathLike = str | os.PathLike[str]
