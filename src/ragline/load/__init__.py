@@ -12,7 +12,7 @@ from ragline.load.docx import DocxLoader
 from ragline.load.html import HtmlLoader
 from ragline.load.jsonl import JsonlLoader
 from ragline.load.markdown import MarkdownLoader
-from ragline.load.paths import LOADERS, load_paths
+from ragline.load.paths import LOADERS, PathScan, load_paths, scan_paths
 from ragline.load.pdf import PdfLoader
 from ragline.load.rst import RstLoader
 from ragline.load.text import TextLoader, decode_bytes
@@ -27,9 +27,11 @@ __all__ = [
     "LoadResult",
     "Loader",
     "MarkdownLoader",
+    "PathScan",
     "PdfLoader",
     "RstLoader",
     "TextLoader",
     "decode_bytes",
     "load_paths",
+    "scan_paths",
 ]
