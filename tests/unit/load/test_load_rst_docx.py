@@ -106,3 +106,26 @@ def test_folders_load_rst_and_docx() -> None:
         "rst/atexit.rst",
         "docx/gauge-report.docx",
     ]
+
+
+SPHINX_MARKUP = [
+    (".. versionchanged:: 3.8\n   The :attr:`x` attribute.\n",
+     "Changed in version 3.8: The x attribute."),
+    (".. deprecated-removed:: 3.11 3.13\n   Use :mod:`hashlib`.\n",
+     "Deprecated since version 3.11, removed in version 3.13: Use hashlib."),
+    (".. versionadded:: 3.9\n", "New in version 3.9."),
+    (".. seealso:: :pep:`574` -- Pickle protocol 5\n", "PEP 574 -- Pickle protocol 5"),
+    (".. function:: f(*args, **kw)\n   :noindex:\n\n   Calls :func:`~a.g`.\n",
+     "f(*args, **kw)\n\nCalls g."),
+    (".. toctree::\n   :maxdepth: 2\n\n   intro\n\nText.\n", "Text."),
+    ("Text with :unknown:role:`x <y>`.\n\n.. c:function:: int f(void)\n",
+     "Text with x.\n\nint f(void)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rst", "text"), SPHINX_MARKUP)
+def test_rst_sphinx_markup(rst: str, text: str) -> None:
+    pytest.importorskip("docutils")
+    from ragline.load.rst import rst_to_text
+
+    assert rst_to_text(rst)[1] == text
