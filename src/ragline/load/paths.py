@@ -2,12 +2,15 @@
 
 Ids are path-based and stable: a file found under directory root ``R`` gets
 ``"{R.name}/{relative posix path}"``; a file given directly gets its file name.
+:func:`scan_paths` checks the paths before anything is loaded, and counts the files of
+types no loader reads.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -90,9 +93,77 @@ def _load_root(
             yield item
         elif item.beir:
             yield from BeirLoader(config, metadata).load(str(item.path))
-        else:
+        elif item.known:
             loader = LOADERS.load(item.path.suffix.lower())(config, metadata)
             yield from loader.load(str(item.path), doc_id=f"{prefix}/{item.rel}".lstrip("/"))
+
+
+@dataclass(frozen=True)
+class PathScan:
+    """What paths hold before loading: how many files (and BEIR folders) a loader reads, and
+    how many files in the folders walked no loader reads, by extension, most frequent first."""
+
+    files: int
+    skipped: dict[str, int]
+
+    def summary(self) -> str:
+        """One line naming the skipped types, or "" when no file was skipped.
+
+        >>> PathScan(4, {".csv": 2, ".py": 1}).summary()
+        'skipped 3 files of unknown type: .csv (2), .py (1)'
+        """
+        total = sum(self.skipped.values())
+        if not total:
+            return ""
+        kinds = ", ".join(f"{suffix} ({n})" for suffix, n in self.skipped.items())
+        return f"skipped {total} file{'s' if total > 1 else ''} of unknown type: {kinds}"
+
+
+def scan_paths(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+) -> PathScan:
+    """Check that every path exists and count what :func:`load_paths` will read and skip.
+
+    Raises LoadError naming the first path that does not exist or cannot be read, so a
+    caller can refuse before it creates anything. Hidden and excluded files, and files that
+    ``include`` leaves out, are not counted as skipped: they were not asked for. A file
+    given directly with an unknown type is not counted either; loading reports it.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("a.md", "b.csv", "c.csv", "run.py", "Makefile", ".hidden.csv"):
+    ...         _ = pathlib.Path(tmp, name).write_text("x")
+    ...     scan = scan_paths(tmp)
+    >>> scan.files, scan.summary()
+    (1, 'skipped 4 files of unknown type: .csv (2), (no extension) (1), .py (1)')
+    >>> scan_paths("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    ragline.errors.LoadError: no/such/folder: no such file or directory
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    include, exclude = tuple(include), tuple(exclude)
+    files = 0
+    skipped: Counter[str] = Counter()
+    for raw in paths:
+        root = Path(raw)
+        try:
+            st = root.stat()
+        except OSError as e:
+            raise LoadError(str(root), os_reason(e)) from e
+        if stat.S_ISDIR(st.st_mode) and not is_beir_folder(root):
+            for item in _walk(root, "", include, exclude, frozenset({(st.st_dev, st.st_ino)})):
+                if isinstance(item, _Found) and item.known:
+                    files += 1
+                elif isinstance(item, _Found):
+                    skipped[item.path.suffix.lower() or "(no extension)"] += 1
+        elif stat.S_ISDIR(st.st_mode) or root.suffix.lower() in LOADERS:
+            files += 1
+    return PathScan(files, dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
 @dataclass(frozen=True)
@@ -100,6 +171,7 @@ class _Found:
     path: Path
     rel: str
     beir: bool = False
+    known: bool = True  # a loader reads files of this type
 
 
 def _walk(
@@ -109,7 +181,8 @@ def _walk(
     exclude: tuple[str, ...],
     ancestors: frozenset[tuple[int, int]],
 ) -> Iterator[_Found | LoadError]:
-    """Loadable files and BEIR folders under ``folder``, with root-relative paths, sorted.
+    """Files (loadable or not) and BEIR folders under ``folder``, with root-relative paths,
+    sorted.
 
     ``ancestors`` holds the (device, inode) of every folder above, so a symlink loop ends.
     """
@@ -135,12 +208,8 @@ def _walk(
             elif (st.st_dev, st.st_ino) not in ancestors:
                 key = (st.st_dev, st.st_ino)
                 yield from _walk(path, f"{sub}/", include, exclude, ancestors | {key})
-        elif (
-            stat.S_ISREG(st.st_mode)
-            and path.suffix.lower() in LOADERS
-            and _included(sub, include, exclude)
-        ):
-            yield _Found(path, sub)
+        elif stat.S_ISREG(st.st_mode) and _included(sub, include, exclude):
+            yield _Found(path, sub, known=path.suffix.lower() in LOADERS)
 
 
 def _matches_any(rel: str, patterns: tuple[str, ...]) -> bool:

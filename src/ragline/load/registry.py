@@ -19,5 +19,7 @@ LOADERS = Registry(
         ".htm": "ragline.load.html:HtmlLoader",
         ".pdf": "ragline.load.pdf:PdfLoader",
         ".jsonl": "ragline.load.jsonl:JsonlLoader",
+        ".rst": "ragline.load.rst:RstLoader",
+        ".docx": "ragline.load.docx:DocxLoader",
     },
 )
