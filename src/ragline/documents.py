@@ -118,7 +118,8 @@ class Citation:
 
     ``supported`` says whether the cited sentence is backed by the passage (``support`` is
     the check's score, ``missing`` the terms of the sentence or question that the passage
-    lacks, when the check can tell); ``page`` is set for paged documents. ``origin`` is
+    lacks, when the check can tell); ``page`` is set for paged documents, ``page_label``
+    when the page's printed label differs from its number ("iv", "T-2"). ``origin`` is
     ``"model"`` for a marker the generator wrote, ``"attributed"`` for one ragline added to
     an uncited sentence by finding the passage that supports it best.
     """
@@ -133,6 +134,7 @@ class Citation:
     sentence: str = ""
     origin: str = "model"
     missing: list[str] = field(default_factory=list)
+    page_label: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +143,7 @@ class Citation:
             "doc_id": self.doc_id,
             "span": list(self.span),
             "page": self.page,
+            "page_label": self.page_label,
             "supported": self.supported,
             "support": self.support,
             "sentence": self.sentence,

@@ -76,9 +76,15 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 def spans_to_chunks(document: Document, spans: Sequence[tuple[int, int]]) -> list[Chunk]:
     """Chunks for character spans of ``document``: stripped, empty ones dropped, numbered 0..n-1.
 
+    A paged document's printed labels (``page_labels``, one per page) become each chunk's
+    own ``page_label``; the list itself is not copied into every chunk.
+
     >>> doc = Document("d", "  alpha  \\n\\n beta ", page_starts=(0, 10))
     >>> [(c.id, c.text, c.span, c.metadata) for c in spans_to_chunks(doc, [(0, 9), (9, 17)])]
     [('d#0', 'alpha', (2, 7), {'page': 1}), ('d#1', 'beta', (12, 16), {'page': 2})]
+    >>> labelled = Document("d", "alpha beta", {"page_labels": ["iv", "v"]}, page_starts=(0, 6))
+    >>> [c.metadata for c in spans_to_chunks(labelled, [(0, 5), (6, 10)])]
+    [{'page': 1, 'page_label': 'iv'}, {'page': 2, 'page_label': 'v'}]
     """
     text = document.text
     chunks: list[Chunk] = []
@@ -87,8 +93,11 @@ def spans_to_chunks(document: Document, spans: Sequence[tuple[int, int]]) -> lis
         if start == end:
             continue
         metadata = dict(document.metadata)
+        labels = metadata.pop("page_labels", None)
         if document.page_starts:
-            metadata["page"] = document.page_at(start)
+            page = metadata["page"] = document.page_at(start)
+            if labels and 0 < page <= len(labels):
+                metadata["page_label"] = str(labels[page - 1])
         cid = chunk_id(document.id, len(chunks))
         chunks.append(Chunk(cid, document.id, text[start:end], start, end, metadata))
     return chunks

@@ -442,6 +442,7 @@ def cite(
     the terms the passage lacks."""
     chunk = hit.chunk
     page = chunk.metadata.get("page")
+    label = chunk.metadata.get("page_label")
     return Citation(
         n=n,
         chunk_id=chunk.id,
@@ -453,6 +454,7 @@ def cite(
         sentence=sentence,
         origin=origin,
         missing=list(missing),
+        page_label=str(label) if label is not None else None,
     )
 
 

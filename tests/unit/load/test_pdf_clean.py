@@ -80,8 +80,8 @@ def test_printed_page_labels_in_metadata(manual: Document) -> None:
 def test_chunks_carry_the_labels_of_their_pages(manual: Document) -> None:
     start = manual.text.index("2 Recovering")
     [chunk] = spans_to_chunks(manual, [(start, start + 30)])
-    assert chunk.metadata["page"] == 4
-    assert chunk.metadata["page_labels"][chunk.metadata["page"] - 1] == "2"
+    assert (chunk.metadata["page"], chunk.metadata["page_label"]) == (4, "2")
+    assert "page_labels" not in chunk.metadata  # one label per chunk, not the whole list
 
 
 def test_no_labels_metadata_when_labels_are_the_page_numbers(
