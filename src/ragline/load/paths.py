@@ -186,3 +186,40 @@ def matches(rel: str, pattern: str) -> bool:
     if "/" not in pattern and any(fnmatchcase(part, pattern) for part in parts):
         return True
     return pattern.startswith("**/") and matches(rel, pattern[3:])
+
+
+def count_inputs(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+) -> int:
+    """How many inputs :func:`load_paths` reads from ``paths``: files and BEIR folders (a
+    JSONL file or BEIR folder counts once, however many documents it holds; a path that
+    cannot be read counts once, as its error does). A progress bar's total, found without
+    reading a file.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = pathlib.Path(tmp, "kb")
+    ...     (root / "sub").mkdir(parents=True)
+    ...     _ = (root / "a.txt").write_text("Alpha.")
+    ...     _ = (root / "sub" / "b.md").write_text("# Bee")
+    ...     _ = (root / "logo.png").write_bytes(b"\\x89PNG")
+    ...     missing = pathlib.Path(tmp, "missing.txt")
+    ...     count_inputs([root, missing]), count_inputs(root, exclude=["sub"])
+    (3, 1)
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    include, exclude = tuple(include), tuple(exclude)
+    total = 0
+    for raw in paths:
+        root = Path(raw)
+        if not root.is_dir() or is_beir_folder(root):
+            total += 1
+            continue
+        st = root.stat()
+        found = _walk(root, "", include, exclude, frozenset({(st.st_dev, st.st_ino)}))
+        total += sum(isinstance(item, _Found) for item in found)
+    return total
