@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,7 @@ from ragline.cli.common import (
     KbOption,
     MaxNewTokensOption,
     ModelOption,
+    Output,
     OverlapOption,
     QueryEncoderOption,
     QuietOption,
@@ -33,7 +34,11 @@ from ragline.cli.common import (
     require_text,
     resolve_search_mode,
 )
+from ragline.config import Config
 from ragline.errors import RaglineError
+
+if TYPE_CHECKING:
+    from ragline.manage import IndexingResult
 
 ChunkerOption = Annotated[
     str | None,
@@ -191,7 +196,9 @@ def index(
         raise typer.Exit(1)
 
 
-def _index_with_progress(out: Any, kb: Path, paths: list[Path], config: Any, **options: Any) -> Any:
+def _index_with_progress(
+    out: Output, kb: Path, paths: list[Path], config: Config, **options: Any
+) -> IndexingResult:
     """Index ``paths`` into ``kb`` showing files read out of those found (with the time
     left) and what is committed; on Ctrl-C, say what was kept and exit 130."""
     from ragline.manage import index_paths
@@ -231,7 +238,7 @@ def parse_meta(pairs: list[str]) -> dict[str, Any]:
     return meta
 
 
-def _print_indexed(out: Any, result: Any) -> None:
+def _print_indexed(out: Output, result: IndexingResult) -> None:
     """What ``index`` did (stdout), and every input it skipped with the reason (stderr)."""
     report = result.report
     out.print(
@@ -287,7 +294,7 @@ def search(
         _print_hits(out, hits)
 
 
-def _print_hits(out: Any, hits: list[Any]) -> None:
+def _print_hits(out: Output, hits: list[Any]) -> None:
     """Search hits: rank, score, title and place, then a one-line snippet."""
     if not hits:
         out.print("no hits")
@@ -368,7 +375,7 @@ def ask(
         _print_answer(out, answer, streamed=bool(streamed), show_unsupported=show_unsupported)
 
 
-def _print_answer(out: Any, answer: Any, *, streamed: bool, show_unsupported: bool) -> None:
+def _print_answer(out: Output, answer: Any, *, streamed: bool, show_unsupported: bool) -> None:
     """The answer (unless it was streamed already), then its citations and, when asked, the
     sentences withheld as unsupported; all on stdout."""
     if streamed:
