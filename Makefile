@@ -46,9 +46,9 @@ demo: install-demo
 	$(BIN)/ragline search "parse command line options and arguments" --kb $(DEMO)/kb -k 3
 	$(BIN)/ragline search "compute the SHA-256 digest of bytes" --kb $(DEMO)/kb -k 3
 	$(BIN)/ragline search "run tasks concurrently with a pool of threads" --kb $(DEMO)/kb -k 3 --search-mode dense
-	$(BIN)/ragline ask "How do I compute the SHA-256 digest of some bytes?" --kb $(DEMO)/kb --generator extractive
-	$(BIN)/ragline ask "What does shutil.copytree do?" --kb $(DEMO)/kb --show-unsupported
-	$(BIN)/ragline ask "What is the boiling point of water on Mars?" --kb $(DEMO)/kb --show-unsupported
+	$(BIN)/ragline ask "Which module reads and writes CSV files?" --kb $(DEMO)/kb
+	$(BIN)/ragline ask "How do I create a temporary directory?" --kb $(DEMO)/kb
+	$(BIN)/ragline ask "What is the boiling point of water on Mars?" --kb $(DEMO)/kb
 
 check: install
 	$(BIN)/ruff check src tests

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ragline.errors import RaglineError
-from ragline.store.files import atomic_write
+from ragline.files import atomic_write
 
 ChunkMethod = Literal["fixed", "recursive", "semantic"]
 SearchMode = Literal["hybrid", "dense", "bm25"]
@@ -52,10 +52,12 @@ class EmbedConfig:
     """Which bi-encoder embeds chunks and queries.
 
     ``model`` is ``"minilm"`` (the packaged all-MiniLM-L6-v2) or a path to a
-    sentence-transformers model directory.
+    sentence-transformers model directory; ``backend`` names the encoder class that runs it
+    (see ``ragline.embed.registry``).
     """
 
     model: str = "minilm"
+    backend: str = "sentence-transformers"
     query_prefix: str = ""
     document_prefix: str = ""
     batch_size: int = 64
@@ -66,10 +68,14 @@ class EmbedConfig:
 class IndexConfig:
     """Structure of the derived indexes.
 
-    ``factory`` is a FAISS index-factory string (``"Flat"``, ``"HNSW32"``,
-    ``"IVF1024,Flat"``) or ``"auto"``: exact search for small corpora, HNSW beyond.
+    ``backend`` names the dense index (see ``ragline.index.registry``), ``sparse_backend``
+    the sparse one. For FAISS, ``factory`` is an index-factory string (``"Flat"``,
+    ``"HNSW32"``, ``"IVF1024,Flat"``) or ``"auto"``: exact search for small corpora, HNSW
+    beyond. The ``bm25_*`` keys set BM25's parameters and tokenizer.
     """
 
+    backend: str = "faiss"
+    sparse_backend: str = "bm25"
     factory: str = "auto"
     bm25_k1: float = 0.9
     bm25_b: float = 0.4

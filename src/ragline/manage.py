@@ -3,17 +3,20 @@ files into it (creating it when missing) and delete documents by id or metadata 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragline.config import Config
-from ragline.errors import ConfigMismatchError, LoadError, RaglineError
-from ragline.index.filters import Filters
+from ragline.errors import ConfigMismatchError, LoadError
+from ragline.filters import Filters
 from ragline.ingest import IngestReport
-from ragline.kb import CONFIG_FILE, KnowledgeBase
+from ragline.kb import KnowledgeBase
+from ragline.store.layout import CONFIG_FILE
+
+if TYPE_CHECKING:
+    from ragline.load.paths import PathScan
 
 BUILD_FLAGS: dict[str, tuple[str, str]] = {
     "--chunker": ("chunk", "method"),
@@ -28,11 +31,13 @@ BUILD_FLAGS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class IndexingResult:
-    """What indexing did (the ingest report) and the knowledge base's size afterwards."""
+    """What indexing did (the ingest report), the knowledge base's size afterwards, and what
+    the paths held before loading (the files of unknown type left out, by extension)."""
 
     report: IngestReport
     documents: int
     chunks: int
+    scan: PathScan
 
     @property
     def failed(self) -> bool:
@@ -41,8 +46,14 @@ class IndexingResult:
         return bool(report.errors) and report.indexed == 0 and report.unchanged == 0
 
     def to_dict(self) -> dict[str, Any]:
-        """The ingest report, with the knowledge base's ``documents`` and ``total_chunks``."""
-        return {**self.report.to_dict(), "documents": self.documents, "total_chunks": self.chunks}
+        """The ingest report, with the knowledge base's ``documents`` and ``total_chunks``,
+        and ``skipped_types`` (extension → files of that unknown type left out)."""
+        return {
+            **self.report.to_dict(),
+            "documents": self.documents,
+            "total_chunks": self.chunks,
+            "skipped_types": self.scan.skipped,
+        }
 
 
 def stored_config(path: str | Path) -> Config:
@@ -69,15 +80,6 @@ def check_build_options(path: str | Path, config: Config) -> None:
             )
 
 
-def check_sources_exist(sources: Sequence[str | Path]) -> None:
-    """Refuse sources of which none exists, before anything is created: a mistyped path
-    must not leave an empty knowledge base behind. (Some missing among others that exist are
-    reported per path by the ingest, and the rest is indexed.)"""
-    if sources and not any(os.path.exists(source) for source in sources):
-        names = ", ".join(str(source) for source in sources)
-        raise RaglineError(f"no such file or directory: {names}")
-
-
 def index_paths(
     path: str | Path,
     sources: Sequence[str | Path],
@@ -93,10 +95,11 @@ def index_paths(
     ``config`` when missing (an existing one refuses a ``config`` whose build-time settings
     differ from its own). ``on_input(done, total)`` reports the inputs (files, BEIR folders)
     read so far, out of those found; ``on_commit`` and the rest are ``KnowledgeBase.add``'s.
-    Nothing is created when no source exists."""
-    from ragline.load.paths import count_inputs, load_paths
+    Every source must exist: the first that does not is refused (LoadError) before anything
+    is created."""
+    from ragline.load.paths import load_paths, scan_paths
 
-    check_sources_exist(sources)
+    scan = scan_paths(sources, include=include, exclude=exclude)
     if config is not None:
         check_build_options(path, config)
     with KnowledgeBase.open_or_create(path, config) as kb:
@@ -104,11 +107,10 @@ def index_paths(
             sources, include=include, exclude=exclude, config=kb.config.load, metadata=metadata
         )
         if on_input is not None:
-            total = count_inputs(sources, include=include, exclude=exclude)
-            found = _counted(found, total, on_input)
+            found = _counted(found, scan.files, on_input)
         report = kb.add(found, on_commit=on_commit)
         info = kb.info()
-    return IndexingResult(report, info["documents"], info["chunks"])
+    return IndexingResult(report, info["documents"], info["chunks"], scan)
 
 
 def _counted(

@@ -15,7 +15,9 @@ import pytest
 from ragline import Document, KnowledgeBase
 from ragline.embed.fake import HashEncoder
 from ragline.errors import ConfigMismatchError, KnowledgeBaseLockedError, RaglineError
-from ragline.kb import BM25_FILE, DENSE_FILE, LOCK_FILE
+from ragline.index.bm25 import FILE_NAME as BM25_FILE
+from ragline.index.faiss import FILE_NAME as DENSE_FILE
+from ragline.store.layout import LOCK_FILE
 
 MODES = ["dense", "bm25", "hybrid"]
 
@@ -218,7 +220,7 @@ def test_stale_index_files_catch_up_on_open(
                 assert "magma" not in hit.chunk.text.lower()  # the replaced text is gone
         assert top_ids(kb, "geysers fumaroles", "bm25") == ["volcanoes"]
         assert encoder.document_calls == 0
-        assert kb._dense.generation == kb._bm25.generation == kb.catalog.generation
+        assert kb.indexes.dense.generation == kb.indexes.sparse.generation == kb.catalog.generation
 
 
 def test_reader_sees_writes_made_after_it_opened(kb: KnowledgeBase, corpus_docs, queries):

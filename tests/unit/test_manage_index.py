@@ -1,6 +1,6 @@
 """``ragline.manage.index_paths`` as ``ragline index`` uses it: progress counted in inputs
 from the start (before the first commit), build options checked in one line, and nothing
-created when no path exists."""
+created when a path does not exist."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ def test_progress_counts_inputs_from_the_first_one(corpus_dir: Path, tmp_path: P
     assert [done for kind, done, _ in events[:first_commit]] == list(range(total + 1))
 
 
-def test_no_existing_source_creates_nothing(tmp_path: Path, make_config):
-    with pytest.raises(RaglineError, match="no such file or directory: .*typo"):
-        index_paths(tmp_path / "kb", [tmp_path / "typo"], make_config())
+def test_a_missing_source_creates_nothing(corpus_dir: Path, tmp_path: Path, make_config):
+    with pytest.raises(RaglineError, match="typo: no such file or directory"):
+        index_paths(tmp_path / "kb", [corpus_dir, tmp_path / "typo"], make_config())
     assert not (tmp_path / "kb").exists()
 
 

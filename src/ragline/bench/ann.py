@@ -1,5 +1,5 @@
 """ANN benchmark: recall@10 against exact search vs queries/s, for Flat, HNSW (sweeping
-efSearch) and IVF (sweeping nprobe), through ragline's FaissIndex and on raw FAISS.
+efSearch) and IVF (sweeping nprobe), through ragline's FAISS dense index and on raw FAISS.
 
 Each side builds its own index from the same factory string and vectors (ragline's build
 path is what users get); each point searches the whole query batch in one call, best of
@@ -21,9 +21,11 @@ from numpy.typing import NDArray
 
 from ragline.bench.datasets import VectorSet
 from ragline.bench.machine import machine_info
+from ragline.cache import default_cache_dir
+from ragline.config import IndexConfig
 from ragline.errors import RaglineError
-from ragline.index.base import SearchParams
-from ragline.index.faiss import FaissIndex
+from ragline.index.base import DenseIndex, SearchParams, Trainable
+from ragline.index.registry import DENSE_INDEXES
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,6 @@ def ground_truth(
     import faiss
 
     if cache_dir is None:
-        from ragline.evaluate.beir import default_cache_dir
-
         cache_dir = default_cache_dir() / "ann"
     name = vectors.source.split(":")[0]
     path = cache_dir / f"{name}-{vectors.cache_key(k)}.npy"
@@ -95,12 +95,15 @@ def _raw_faiss(dim: int, factory: str) -> Any:
 
 def _build(
     factory: str, base: NDArray[np.float32], sample: NDArray[np.float32]
-) -> tuple[FaissIndex, Any, float, float]:
+) -> tuple[DenseIndex, Any, float, float]:
     """The same structure built through ragline and on raw FAISS, with build seconds each."""
     ids = np.arange(len(base), dtype=np.int64)
     start = time.perf_counter()
-    ours = FaissIndex(base.shape[1], factory)
-    if ours.needs_training and not ours.train(sample):
+    settings = IndexConfig(backend="faiss", factory=factory)
+    ours: DenseIndex = DENSE_INDEXES.load(settings.backend).create(
+        base.shape[1], settings, len(base)
+    )
+    if isinstance(ours, Trainable) and ours.needs_training and not ours.train(sample):
         raise RuntimeError(f"{factory}: training on {len(sample)} vectors failed")
     ours.add(ids, base)
     ours_s = time.perf_counter() - start
@@ -133,7 +136,7 @@ def _point(
     factory: str,
     param: str | None,
     value: int | None,
-    ours: FaissIndex,
+    ours: DenseIndex,
     raw: Any,
     vectors: VectorSet,
     truth: NDArray[np.int64],
@@ -184,7 +187,7 @@ def bench_ann(
     cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Recall@10 and QPS per sweep point for Flat, HNSW32 and IVF{nlist},Flat, on ragline's
-    FaissIndex and raw FAISS; ``ratio`` = ragline QPS / FAISS QPS.
+    FAISS dense index and raw FAISS; ``ratio`` = ragline QPS / FAISS QPS.
 
     ``nlist`` defaults to :func:`ivf_nlist`; ``nprobe`` values above it are skipped.
     ``threads`` sets FAISS's OpenMP threads (default: all cores) for the run.

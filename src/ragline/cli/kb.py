@@ -227,7 +227,7 @@ def _index_with_progress(
 
 def parse_meta(pairs: list[str]) -> dict[str, Any]:
     """``--meta key=value`` flags as metadata, values typed as filters type them."""
-    from ragline.index.filters import parse_value
+    from ragline.filters import parse_value
 
     meta: dict[str, Any] = {}
     for pair in pairs:
@@ -239,7 +239,8 @@ def parse_meta(pairs: list[str]) -> dict[str, Any]:
 
 
 def _print_indexed(out: Output, result: IndexingResult) -> None:
-    """What ``index`` did (stdout), and every input it skipped with the reason (stderr)."""
+    """What ``index`` did (stdout), and every input it skipped with the reason, and the
+    files of unknown type it left out, counted by extension (stderr)."""
     report = result.report
     out.print(
         f"indexed {report.added} new and {report.updated} changed documents "
@@ -248,6 +249,8 @@ def _print_indexed(out: Output, result: IndexingResult) -> None:
     )
     for error in report.errors:
         out.warn(f"skipped {error.source}: {error.reason}")
+    if result.scan.summary():
+        out.warn(result.scan.summary())
 
 
 def search(
@@ -269,7 +272,7 @@ def search(
     verbose: VerboseOption = False,
 ) -> None:
     """Search a knowledge base."""
-    from ragline.index.filters import parse_filters
+    from ragline.filters import parse_filters
     from ragline.kb import KnowledgeBase
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
@@ -338,7 +341,7 @@ def ask(
     verbose: VerboseOption = False,
 ) -> None:
     """Answer a question from a knowledge base, citing the passages it used."""
-    from ragline.index.filters import parse_filters
+    from ragline.filters import parse_filters
     from ragline.kb import KnowledgeBase
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
@@ -412,7 +415,7 @@ def delete(
     verbose: VerboseOption = False,
 ) -> None:
     """Delete documents by id or by metadata filter."""
-    from ragline.index.filters import parse_filters
+    from ragline.filters import parse_filters
     from ragline.manage import delete_documents
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)

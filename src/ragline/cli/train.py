@@ -369,7 +369,8 @@ def train_rag_command(
 ) -> None:
     """Train retriever and generator together from (question, answer) pairs alone, with
     the marginalized loss −log Σ_z p(z|q)·p(y|q,z)."""
-    from ragline.train.rag import RagRecipe, training_pairs
+    from ragline.train.rag import RagRecipe
+    from ragline.train.rag_data import training_pairs
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     sampling = {"test_fraction": test_fraction, "split_seed": split_seed, "limit": limit}

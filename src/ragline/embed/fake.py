@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from ragline.config import EmbedConfig
+
 _WORD = re.compile(r"\w+")
 
 
@@ -24,6 +26,11 @@ class HashEncoder:
     def __init__(self, dim: int = 64, name: str = "hash") -> None:
         self.dim = dim
         self.name = f"{name}-{dim}"
+
+    @classmethod
+    def from_config(cls, config: EmbedConfig) -> HashEncoder:
+        """The encoder a model name ``hash-N`` asks for: ``N`` dimensions."""
+        return cls(dim=int(config.model.removeprefix("hash-")))
 
     def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

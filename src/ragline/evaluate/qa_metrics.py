@@ -7,25 +7,10 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
-ABSTENTION_PHRASES: tuple[str, ...] = (
-    "the knowledge base does not say",
-    "the knowledge base doesn't say",
-    "no answer",
-    "cannot be answered",
-    "can't be answered",
-    "not in the passages",
-    "not in the provided passages",
-    "i don't know",
-    "i do not know",
-    "unanswerable",
-)
-"""Phrases (lower case) that mark an answer as an abstention when found in it."""
+from ragline.abstention import is_abstention
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation)
-_ABSTENTION = re.compile(
-    r"\b(?:" + "|".join(re.escape(p) for p in ABSTENTION_PHRASES) + r")\b", re.UNICODE
-)
 
 
 def normalize_answer(s: str) -> str:
@@ -91,17 +76,6 @@ def f1(prediction: str, golds: str | Sequence[str]) -> float:
     if not answers:
         return float(is_abstention(prediction))
     return max(_token_f1(prediction, g) for g in answers)
-
-
-def is_abstention(prediction: str) -> bool:
-    """Whether ``prediction`` declines to answer: empty, or holds one of
-    :data:`ABSTENTION_PHRASES` (case-insensitive).
-
-    >>> is_abstention("The knowledge base does not say."), is_abstention("Paris")
-    (True, False)
-    """
-    text = " ".join(prediction.replace("\u2019", "'").lower().split())
-    return not text or _ABSTENTION.search(text) is not None
 
 
 def abstention_accuracy(predictions: Sequence[str], answerable: Sequence[bool]) -> float:

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
+from ragline.abstention import is_abstention
 from ragline.documents import Citation, Hit
-from ragline.evaluate.qa_metrics import is_abstention
 from ragline.generate.claims import (
     PassageTerms,
     claims,

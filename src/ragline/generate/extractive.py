@@ -30,6 +30,7 @@ from ragline.generate.prompt import ABSTAIN_TEXT, parse_user_message
 from ragline.generate.question_type import AnswerSpan, answer_spans, parse_question
 
 if TYPE_CHECKING:
+    from ragline.config import GenerateConfig
     from ragline.documents import Hit
     from ragline.embed.base import Encoder
     from ragline.generate.base import Message
@@ -228,6 +229,10 @@ class ExtractiveGenerator:
             raise ValueError(f"weight must be within [0, 1], got {weight}")
         self._encoder = encoder
         self.weight = weight
+
+    @classmethod
+    def from_config(cls, config: GenerateConfig) -> ExtractiveGenerator:
+        return cls()
 
     @property
     def encoder(self) -> Encoder:

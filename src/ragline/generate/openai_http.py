@@ -24,6 +24,7 @@ from ragline.generate.base import Completion
 if TYPE_CHECKING:
     import httpx
 
+    from ragline.config import GenerateConfig
     from ragline.generate.base import Message
 
 _MAX_MESSAGE = 300  # characters of a server's error text kept in our one-line message
@@ -79,6 +80,11 @@ class OpenAIChatGenerator:
         self._api_key = api_key
         self.timeout = timeout
         self._client: httpx.Client | None = None
+
+    @classmethod
+    def from_config(cls, config: GenerateConfig) -> OpenAIChatGenerator:
+        """The API at URL ``config.generator``, asked for ``config.model``."""
+        return cls(config.generator, config.model or "default", api_key_env=config.api_key_env)
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIChatGenerator({self.base_url!r}, {self.model!r})"

@@ -1,4 +1,11 @@
-"""Generators by name: the packaged model, extractive, a local path, or an API URL."""
+"""Generators by name: the packaged model, extractive, a span reader, a local path, or an API URL.
+
+``GENERATORS`` maps each kind to its class, which builds itself from a ``GenerateConfig``
+(``from_config``). :func:`generator_kind` says which kind a name is: a URL is an
+OpenAI-compatible API, a directory written by ``ragline train reader`` a span reader, a
+registered kind itself, and anything else a local model (the packaged ``"smollm2"``, a
+Hugging Face directory or a GGUF file).
+"""
 
 from __future__ import annotations
 
@@ -7,29 +14,31 @@ from pathlib import Path
 from ragline.config import GenerateConfig
 from ragline.generate.base import Generator
 from ragline.generate.span_reader import READER_FILE
+from ragline.registry import Registry
+
+GENERATORS = Registry(
+    "generator",
+    {
+        "extractive": "ragline.generate.extractive:ExtractiveGenerator",
+        "local": "ragline.generate.hf_local:LocalGenerator",
+        "openai-http": "ragline.generate.openai_http:OpenAIChatGenerator",
+        "span-reader": "ragline.generate.span_reader:SpanReader",
+    },
+)
+
+
+def generator_kind(name: str) -> str:
+    """The ``GENERATORS`` entry that runs the generator called ``name``."""
+    if (Path(name).expanduser() / READER_FILE).is_file():
+        return "span-reader"
+    if name in GENERATORS:
+        return name
+    if name.startswith(("http://", "https://")):
+        return "openai-http"
+    return "local"
 
 
 def make_generator(config: GenerateConfig) -> Generator:
-    """The generator ``config.generator`` names (constructors are cheap; models load lazily).
-
-    a directory written by ``ragline train reader`` extracts spans;
-    ``"extractive"`` needs no language model; ``http(s)://…`` is an OpenAI-compatible API
-    (``config.model`` names the remote model); anything else is a local model: the packaged
-    ``"smollm2"``, a Hugging Face directory or a GGUF file.
-    """
-    name = config.generator
-    if (Path(name).expanduser() / READER_FILE).is_file():
-        from ragline.generate.span_reader import SpanReader
-
-        return SpanReader(name)
-    if name == "extractive":
-        from ragline.generate.extractive import ExtractiveGenerator
-
-        return ExtractiveGenerator()
-    if name.startswith(("http://", "https://")):
-        from ragline.generate.openai_http import OpenAIChatGenerator
-
-        return OpenAIChatGenerator(name, config.model or "default", api_key_env=config.api_key_env)
-    from ragline.generate.hf_local import LocalGenerator
-
-    return LocalGenerator(name)
+    """The generator ``config.generator`` names (constructors are cheap; models load lazily)."""
+    generator: Generator = GENERATORS.load(generator_kind(config.generator)).from_config(config)
+    return generator

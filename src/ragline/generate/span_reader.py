@@ -28,6 +28,7 @@ from ragline.errors import RaglineError
 from ragline.generate.prompt import ABSTAIN_TEXT, parse_user_message
 
 if TYPE_CHECKING:
+    from ragline.config import GenerateConfig
     from ragline.documents import Hit
     from ragline.generate.base import Message
 
@@ -175,6 +176,11 @@ class SpanReader:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_config(cls, config: GenerateConfig) -> SpanReader:
+        """The reader in directory ``config.generator``."""
+        return cls(config.generator)
+
     @property
     def settings(self) -> ReaderSettings:
         if self._settings is None:
@@ -289,7 +295,7 @@ def load_reader_model(directory: Path, *, trainable: bool = False) -> tuple[Any,
     """The tokenizer and question-answering model of a reader directory: its base encoder
     with the saved LoRA adapter and span head applied (merged, unless ``trainable``)."""
     from ragline._optional import quiet_transformers, require
-    from ragline.embed.sentence_transformers import resolve_model
+    from ragline.packaged_models import resolve_model
 
     peft = require("peft", "generate")
     transformers = require("transformers", "generate")

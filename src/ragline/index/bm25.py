@@ -18,14 +18,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ragline.files import atomic_write
 from ragline.index.base import SearchParams
-from ragline.store.files import atomic_write
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from ragline.config import IndexConfig
+
+FILE_NAME = "bm25.npz"
 MERGE_MIN_ROWS = 2048
 MERGE_FRACTION = 0.1
+COMPACT_FRACTION = 0.2
+"""Compact once this fraction of the rows is deleted."""
 
 
 class BM25Index:
@@ -40,6 +45,8 @@ class BM25Index:
     >>> index.search(["barking dog"], 2)[1].tolist()
     [[3, -1]]
     """
+
+    file_name = FILE_NAME
 
     def __init__(
         self, *, k1: float = 0.9, b: float = 0.4, stemmer: str = "english", stopwords: str = "en"
@@ -61,6 +68,23 @@ class BM25Index:
         self._alive = np.zeros(0, dtype=bool)
         self._stats: tuple[int, float] | None = None
 
+    @classmethod
+    def create(cls, settings: IndexConfig) -> BM25Index:
+        return cls(
+            k1=settings.bm25_k1,
+            b=settings.bm25_b,
+            stemmer=settings.bm25_stemmer,
+            stopwords=settings.bm25_stopwords,
+        )
+
+    def fits(self, settings: IndexConfig) -> bool:
+        return (self.k1, self.b, self.stemmer, self.stopwords) == (
+            settings.bm25_k1,
+            settings.bm25_b,
+            settings.bm25_stemmer,
+            settings.bm25_stopwords,
+        )
+
     def _new_tokenizer(self) -> Any:
         from bm25s.tokenization import Tokenizer
 
@@ -77,6 +101,10 @@ class BM25Index:
     @property
     def dead_fraction(self) -> float:
         return 1.0 - len(self) / len(self._alive) if len(self._alive) else 0.0
+
+    @property
+    def needs_compaction(self) -> bool:
+        return self.dead_fraction > COMPACT_FRACTION
 
     def _tokenize(self, texts: Sequence[str], update: bool) -> list[list[int]]:
         return self._tokenizer.tokenize(

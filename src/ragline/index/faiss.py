@@ -5,19 +5,27 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ragline.errors import RaglineError
+from ragline.files import atomic_write
 from ragline.index.base import SearchParams
-from ragline.store.files import atomic_write
+
+if TYPE_CHECKING:
+    from ragline.config import IndexConfig
 
 log = logging.getLogger(__name__)
 
 AUTO_HNSW_THRESHOLD = 200_000
 FILE_MAGIC = b"ragline-faiss 1\n"
+FILE_NAME = "dense.faiss"
+REBUILD_FRACTION = 0.2
+"""Rebuild from the catalog once this fraction of the stored vectors is tombstoned."""
+VECTORS_PER_CELL = 40
+"""Train a pending IVF structure once it holds this many vectors per cell."""
 
 
 def resolve_factory(factory: str, n_vectors: int) -> str:
@@ -25,6 +33,19 @@ def resolve_factory(factory: str, n_vectors: int) -> str:
     if factory != "auto":
         return factory
     return "Flat" if n_vectors < AUTO_HNSW_THRESHOLD else "HNSW32"
+
+
+def nlist(factory: str) -> int:
+    """The number of IVF cells a factory string asks for (1 when it is not IVF).
+
+    >>> nlist("IVF1024,PQ32"), nlist("HNSW32")
+    (1024, 1)
+    """
+    for part in factory.split(","):
+        if part.startswith("IVF"):
+            digits = "".join(ch for ch in part[3:] if ch.isdigit())
+            return int(digits or 1)
+    return 1
 
 
 class FaissIndex:
@@ -43,6 +64,8 @@ class FaissIndex:
     [[7, -1]]
     """
 
+    file_name = FILE_NAME
+
     def __init__(self, dim: int, factory: str = "Flat") -> None:
         self.dim = dim
         self.factory = factory
@@ -55,6 +78,26 @@ class FaissIndex:
             self._index = self._new("Flat")
         else:
             self._pending_factory = None
+
+    @classmethod
+    def create(cls, dim: int, settings: IndexConfig, size: int) -> FaissIndex:
+        """The index ``settings.factory`` asks for (``"auto"`` resolved for ``size``)."""
+        return cls(dim, resolve_factory(settings.factory, size))
+
+    def fits(self, settings: IndexConfig) -> bool:
+        return settings.factory in ("auto", self.factory)
+
+    @property
+    def structure(self) -> str:
+        return self.effective_factory
+
+    @property
+    def needs_rebuild(self) -> bool:
+        """Many tombstones (HNSW cannot remove), or a pending IVF that now has enough
+        vectors to train on: either way a rebuild from the catalog pays."""
+        return self.tombstone_fraction > REBUILD_FRACTION or (
+            self.needs_training and len(self) >= VECTORS_PER_CELL * nlist(self.factory)
+        )
 
     @property
     def effective_factory(self) -> str:

@@ -1,19 +1,17 @@
-"""HTML files: the visible text, one blank-line-separated block per paragraph, heading or item."""
+"""HTML files: the main content's text, one blank-line-separated block per paragraph, heading
+or item; navigation, sidebars and footers are left out (see :mod:`ragline.load.html_main`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from ragline.errors import LoadError
-from ragline.load.text import TextLoader
+from ragline.load.html_main import is_furniture, main_content
+from ragline.load.text import Parsed, TextLoader
 
 if TYPE_CHECKING:
     from bs4 import Tag
 
-# Page furniture and non-rendered content: none of it is the document's text.
-DROPPED = frozenset(
-    {"head", "script", "style", "nav", "header", "footer", "aside", "noscript", "template", "form"}
-)
 BLOCKS = frozenset(
     {
         "address", "article", "blockquote", "body", "caption", "dd", "details", "dialog", "div",
@@ -27,7 +25,7 @@ _BREAK = "\x00"  # stands for <br>; decoded text never holds NUL (it would be bi
 
 
 def html_to_text(markup: str) -> tuple[str | None, str]:
-    """The ``<title>`` (or None) and the visible text of an HTML page.
+    """The ``<title>`` (or None) and the text of an HTML page's main content.
 
     >>> html_to_text(
     ...     "<html><head><title>T</title><script>x()</script></head><body>"
@@ -36,10 +34,17 @@ def html_to_text(markup: str) -> tuple[str | None, str]:
     ... )
     ('T', 'Hi\\n\\nOne bold\\nline\\n\\na\\n\\nb')
     """
-    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "lxml")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    return title or None, visible_text(main_content(soup))
+
+
+def visible_text(root: Tag) -> str:
+    """The rendered text under ``root``, furniture left out, blocks separated by blank lines."""
+    from bs4 import NavigableString, Tag
+
     blocks: list[str] = []
     inline: list[str] = []
 
@@ -51,7 +56,7 @@ def html_to_text(markup: str) -> tuple[str | None, str]:
         inline.clear()
 
     # An explicit stack instead of recursion: deeply nested pages must not overflow it.
-    stack: list[tuple[Any, bool]] = [(soup, False)]
+    stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, leaving = stack.pop()
         if leaving:
@@ -59,12 +64,12 @@ def html_to_text(markup: str) -> tuple[str | None, str]:
         elif isinstance(node, NavigableString):
             if type(node) is NavigableString:  # not a Comment, Doctype, CData, ...
                 inline.append(str(node))
-        elif isinstance(node, Tag) and not _hidden(node):
+        elif isinstance(node, Tag) and not is_furniture(node):
             if node.name == "br":
                 inline.append(_BREAK)
             elif node.name == "pre":
                 flush()
-                blocks.append(node.get_text().strip("\n"))
+                blocks.append(_preformatted(node))
             else:
                 if node.name in BLOCKS:
                     flush()
@@ -73,22 +78,27 @@ def html_to_text(markup: str) -> tuple[str | None, str]:
                     inline.append(" ")
                 stack.extend((child, False) for child in reversed(node.contents))
     flush()
-    return title or None, "\n\n".join(block for block in blocks if block.strip())
+    return "\n\n".join(block for block in blocks if block.strip())
 
 
-def _hidden(tag: Tag) -> bool:
-    return (
-        tag.name in DROPPED
-        or tag.has_attr("hidden")
-        or str(tag.get("aria-hidden", "")).lower() == "true"
-    )
+def _preformatted(pre: Tag) -> str:
+    # Highlighters (Docusaurus' Prism) end each code line with <br> instead of a newline.
+    from bs4 import NavigableString
+
+    parts = []
+    for node in pre.descendants:
+        if type(node) is NavigableString:
+            parts.append(str(node))
+        elif getattr(node, "name", None) == "br":
+            parts.append("\n")
+    return "".join(parts).strip("\n")
 
 
 class HtmlLoader(TextLoader):
-    """Loads a ``.html``/``.htm`` file as one document of its visible text."""
+    """Loads a ``.html``/``.htm`` file as one document of its main content's text."""
 
-    def parse(self, text: str, source: str) -> tuple[str | None, str]:
+    def parse(self, text: str, source: str) -> Parsed:
         title, visible = html_to_text(text)
         if not visible:
             raise LoadError(source, "no visible text")
-        return title, visible
+        return Parsed(visible, title)

@@ -1,10 +1,13 @@
-"""Markdown files: kept as written (it is readable text), titled by the first ``# `` heading."""
+"""Markdown files: kept as written (it is readable text) but for the front matter, which
+becomes metadata; titled by the front matter's ``title`` or the first ``# `` heading."""
 
 from __future__ import annotations
 
 import re
 
-from ragline.load.text import TextLoader
+from ragline.errors import LoadError
+from ragline.load.front_matter import split_front_matter
+from ragline.load.text import Parsed, TextLoader
 
 _HEADING = re.compile(r"^ {0,3}# +(.*?)(?: +#+)? *$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
@@ -35,7 +38,14 @@ def markdown_title(text: str) -> str | None:
 
 
 class MarkdownLoader(TextLoader):
-    """Loads a ``.md``/``.markdown`` file as one document; text unchanged but for line ends."""
+    """Loads a ``.md``/``.markdown`` file as one document: its front matter as metadata, the
+    rest as text, unchanged but for line ends."""
 
-    def parse(self, text: str, source: str) -> tuple[str | None, str]:
-        return markdown_title(text), text
+    def parse(self, text: str, source: str) -> Parsed:
+        metadata, body = split_front_matter(text, source)
+        if not body.strip():
+            raise LoadError(source, "empty file (nothing after the front matter)")
+        title = metadata.get("title")
+        if not isinstance(title, str) or not title.strip():
+            title = markdown_title(body)
+        return Parsed(body, title.strip() if title else None, metadata)

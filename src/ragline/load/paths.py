@@ -2,13 +2,16 @@
 
 Ids are path-based and stable: a file found under directory root ``R`` gets
 ``"{R.name}/{relative posix path}"``; a file given directly gets its file name.
+:func:`scan_paths` checks the paths before anything is loaded, and counts the files of
+types no loader reads.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -16,26 +19,10 @@ from typing import Any
 
 from ragline.config import LoadConfig
 from ragline.errors import LoadError
-from ragline.load.base import FileLoader, LoadResult
+from ragline.load.base import LoadResult
 from ragline.load.beir import CORPUS, BeirLoader, is_beir_folder
 from ragline.load.files import os_reason
-from ragline.load.html import HtmlLoader
-from ragline.load.jsonl import JsonlLoader
-from ragline.load.markdown import MarkdownLoader
-from ragline.load.pdf import PdfLoader
-from ragline.load.text import TextLoader
-
-LoaderFactory = Callable[[LoadConfig, Mapping[str, Any] | None], FileLoader]
-
-LOADERS: dict[str, LoaderFactory] = {
-    ".txt": TextLoader,
-    ".md": MarkdownLoader,
-    ".markdown": MarkdownLoader,
-    ".html": HtmlLoader,
-    ".htm": HtmlLoader,
-    ".pdf": PdfLoader,
-    ".jsonl": JsonlLoader,
-}
+from ragline.load.registry import LOADERS
 
 PathLike = str | os.PathLike[str]
 
@@ -91,11 +78,11 @@ def _load_root(
         yield LoadError(source, os_reason(e))
         return
     if not stat.S_ISDIR(st.st_mode):
-        factory = LOADERS.get(root.suffix.lower())
-        if factory is None:
+        suffix = root.suffix.lower()
+        if suffix not in LOADERS:
             yield LoadError(source, f"unsupported file type {root.suffix or '(no suffix)'}")
         else:
-            yield from factory(config, metadata).load(source)
+            yield from LOADERS.load(suffix)(config, metadata).load(source)
         return
     if is_beir_folder(root):
         yield from BeirLoader(config, metadata).load(source)
@@ -106,9 +93,77 @@ def _load_root(
             yield item
         elif item.beir:
             yield from BeirLoader(config, metadata).load(str(item.path))
-        else:
-            loader = LOADERS[item.path.suffix.lower()](config, metadata)
+        elif item.known:
+            loader = LOADERS.load(item.path.suffix.lower())(config, metadata)
             yield from loader.load(str(item.path), doc_id=f"{prefix}/{item.rel}".lstrip("/"))
+
+
+@dataclass(frozen=True)
+class PathScan:
+    """What paths hold before loading: how many files (and BEIR folders) a loader reads, and
+    how many files in the folders walked no loader reads, by extension, most frequent first."""
+
+    files: int
+    skipped: dict[str, int]
+
+    def summary(self) -> str:
+        """One line naming the skipped types, or "" when no file was skipped.
+
+        >>> PathScan(4, {".csv": 2, ".py": 1}).summary()
+        'skipped 3 files of unknown type: .csv (2), .py (1)'
+        """
+        total = sum(self.skipped.values())
+        if not total:
+            return ""
+        kinds = ", ".join(f"{suffix} ({n})" for suffix, n in self.skipped.items())
+        return f"skipped {total} file{'s' if total > 1 else ''} of unknown type: {kinds}"
+
+
+def scan_paths(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+) -> PathScan:
+    """Check that every path exists and count what :func:`load_paths` will read and skip.
+
+    Raises LoadError naming the first path that does not exist or cannot be read, so a
+    caller can refuse before it creates anything. Hidden and excluded files, and files that
+    ``include`` leaves out, are not counted as skipped: they were not asked for. A file
+    given directly with an unknown type is not counted either; loading reports it.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("a.md", "b.csv", "c.csv", "run.py", "Makefile", ".hidden.csv"):
+    ...         _ = pathlib.Path(tmp, name).write_text("x")
+    ...     scan = scan_paths(tmp)
+    >>> scan.files, scan.summary()
+    (1, 'skipped 4 files of unknown type: .csv (2), (no extension) (1), .py (1)')
+    >>> scan_paths("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    ragline.errors.LoadError: no/such/folder: no such file or directory
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    include, exclude = tuple(include), tuple(exclude)
+    files = 0
+    skipped: Counter[str] = Counter()
+    for raw in paths:
+        root = Path(raw)
+        try:
+            st = root.stat()
+        except OSError as e:
+            raise LoadError(str(root), os_reason(e)) from e
+        if stat.S_ISDIR(st.st_mode) and not is_beir_folder(root):
+            for item in _walk(root, "", include, exclude, frozenset({(st.st_dev, st.st_ino)})):
+                if isinstance(item, _Found) and item.known:
+                    files += 1
+                elif isinstance(item, _Found):
+                    skipped[item.path.suffix.lower() or "(no extension)"] += 1
+        elif stat.S_ISDIR(st.st_mode) or root.suffix.lower() in LOADERS:
+            files += 1
+    return PathScan(files, dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
 @dataclass(frozen=True)
@@ -116,6 +171,7 @@ class _Found:
     path: Path
     rel: str
     beir: bool = False
+    known: bool = True  # a loader reads files of this type
 
 
 def _walk(
@@ -125,7 +181,8 @@ def _walk(
     exclude: tuple[str, ...],
     ancestors: frozenset[tuple[int, int]],
 ) -> Iterator[_Found | LoadError]:
-    """Loadable files and BEIR folders under ``folder``, with root-relative paths, sorted.
+    """Files (loadable or not) and BEIR folders under ``folder``, with root-relative paths,
+    sorted.
 
     ``ancestors`` holds the (device, inode) of every folder above, so a symlink loop ends.
     """
@@ -151,12 +208,8 @@ def _walk(
             elif (st.st_dev, st.st_ino) not in ancestors:
                 key = (st.st_dev, st.st_ino)
                 yield from _walk(path, f"{sub}/", include, exclude, ancestors | {key})
-        elif (
-            stat.S_ISREG(st.st_mode)
-            and path.suffix.lower() in LOADERS
-            and _included(sub, include, exclude)
-        ):
-            yield _Found(path, sub)
+        elif stat.S_ISREG(st.st_mode) and _included(sub, include, exclude):
+            yield _Found(path, sub, known=path.suffix.lower() in LOADERS)
 
 
 def _matches_any(rel: str, patterns: tuple[str, ...]) -> bool:
@@ -186,40 +239,3 @@ def matches(rel: str, pattern: str) -> bool:
     if "/" not in pattern and any(fnmatchcase(part, pattern) for part in parts):
         return True
     return pattern.startswith("**/") and matches(rel, pattern[3:])
-
-
-def count_inputs(
-    paths: PathLike | Iterable[PathLike],
-    *,
-    include: Iterable[str] = (),
-    exclude: Iterable[str] = (),
-) -> int:
-    """How many inputs :func:`load_paths` reads from ``paths``: files and BEIR folders (a
-    JSONL file or BEIR folder counts once, however many documents it holds; a path that
-    cannot be read counts once, as its error does). A progress bar's total, found without
-    reading a file.
-
-    >>> import pathlib, tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     root = pathlib.Path(tmp, "kb")
-    ...     (root / "sub").mkdir(parents=True)
-    ...     _ = (root / "a.txt").write_text("Alpha.")
-    ...     _ = (root / "sub" / "b.md").write_text("# Bee")
-    ...     _ = (root / "logo.png").write_bytes(b"\\x89PNG")
-    ...     missing = pathlib.Path(tmp, "missing.txt")
-    ...     count_inputs([root, missing]), count_inputs(root, exclude=["sub"])
-    (3, 1)
-    """
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    include, exclude = tuple(include), tuple(exclude)
-    total = 0
-    for raw in paths:
-        root = Path(raw)
-        if not root.is_dir() or is_beir_folder(root):
-            total += 1
-            continue
-        st = root.stat()
-        found = _walk(root, "", include, exclude, frozenset({(st.st_dev, st.st_ino)}))
-        total += sum(isinstance(item, _Found) for item in found)
-    return total

@@ -1,15 +1,23 @@
-"""PDF files via pypdf (the ``pdf`` extra): page texts joined by blank lines, page offsets kept."""
+"""PDF files via pypdf (the ``pdf`` extra): page texts joined by blank lines, page offsets kept.
+
+Pages are cleaned first (:mod:`ragline.load.pdf_clean`), and printed page labels ("iv", "A-3")
+that differ from the physical page numbers are kept in the document's metadata as
+``page_labels``, one per page, so a citation can show the page a reader sees printed.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ragline._optional import require
 from ragline.documents import Document
 from ragline.errors import LoadError
 from ragline.load.files import FileLoaderBase, document_metadata, read_file
+from ragline.load.pdf_clean import clean_pages
 from ragline.load.text import normalize_newlines
 
 PAGE_SEPARATOR = "\n\n"
@@ -29,7 +37,16 @@ def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
     return PAGE_SEPARATOR.join(pages), tuple(starts)
 
 
-def _extract(data: bytes, source: str) -> tuple[str | None, list[str]]:
+@dataclass(frozen=True)
+class PdfText:
+    """What a PDF holds for indexing: its title, and each page's text and printed label."""
+
+    title: str | None
+    pages: list[str]
+    labels: list[str]
+
+
+def _extract(data: bytes, source: str) -> PdfText:
     pypdf = require("pypdf", "pdf")
     # pypdf reports malformed files with many exception types (PdfReadError, ValueError,
     # KeyError, struct.error, ...); any of them here means the file cannot be read.
@@ -46,11 +63,32 @@ def _extract(data: bytes, source: str) -> tuple[str | None, list[str]]:
         raise LoadError(source, f"encrypted PDF cannot be read: {e}") from e
     except Exception as e:
         raise LoadError(source, f"corrupt PDF: {e or type(e).__name__}") from e
-    return (title.strip() if isinstance(title, str) else None) or None, pages
+    title = (title.strip() if isinstance(title, str) else None) or None
+    return PdfText(title, pages, _labels(reader, len(pages)))
+
+
+def _labels(reader: Any, count: int) -> list[str]:
+    # Printed labels where the PDF declares them; a broken label tree costs the labels only.
+    try:
+        labels = [str(label) for label in reader.page_labels]
+    except Exception:
+        labels = []
+    return labels if len(labels) == count else physical_labels(count)
+
+
+def physical_labels(count: int) -> list[str]:
+    """The labels of ``count`` pages numbered from 1, as a PDF without page labels has."""
+    return [str(n) for n in range(1, count + 1)]
+
+
+def page_metadata(pdf: PdfText) -> dict[str, Any]:
+    """``{"page_labels": [...]}`` when the printed labels differ from the page numbers."""
+    return {} if pdf.labels == physical_labels(len(pdf.pages)) else {"page_labels": pdf.labels}
 
 
 class PdfLoader(FileLoaderBase):
-    """Loads a ``.pdf`` file as one document whose ``page_starts`` mark each page.
+    """Loads a ``.pdf`` file as one document whose ``page_starts`` mark each page, without
+    running headers and footers or table-of-contents lines, NFKC-normalised.
 
     Raises MissingDependencyError when pypdf is not installed: that is a setup problem to fix
     once, not a property of this one file.
@@ -58,9 +96,11 @@ class PdfLoader(FileLoaderBase):
 
     def documents(self, file: Path, source: str, doc_id: str | None) -> Iterator[Document]:
         raw = read_file(file, source, self.config.max_file_bytes)
-        title, pages = _extract(raw.data, source)
+        pdf = _extract(raw.data, source)
+        pages = clean_pages(pdf.pages, pdf.labels)
         if not any(pages):
             raise LoadError(source, "no extractable text (a scanned or image-only PDF?)")
         text, starts = join_pages(pages)
-        meta = document_metadata(file, title or file.stem, raw.mtime, self.metadata)
+        user = {**(self.metadata or {}), **page_metadata(pdf)}
+        meta = document_metadata(file, pdf.title or file.stem, raw.mtime, user)
         yield Document(doc_id or file.name, text, meta, page_starts=starts)

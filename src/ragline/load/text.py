@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ragline.config import LoadConfig
 from ragline.documents import Document
@@ -102,6 +104,16 @@ def read_text(path: Path, source: str, config: LoadConfig) -> tuple[str, float]:
     return text, file.mtime
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """What a text-based format gives: the text to index, its title (None: the file stem), and
+    metadata the file declares about itself (Markdown front matter)."""
+
+    text: str
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
 class TextLoader(FileLoaderBase):
     r"""Loads a ``.txt`` file as one document titled by its file stem.
 
@@ -116,10 +128,11 @@ class TextLoader(FileLoaderBase):
 
     def documents(self, file: Path, source: str, doc_id: str | None) -> Iterator[Document]:
         text, mtime = read_text(file, source, self.config)
-        title, text = self.parse(text, source)
-        meta = document_metadata(file, title or file.stem, mtime, self.metadata)
-        yield Document(doc_id or file.name, text, meta)
+        parsed = self.parse(text, source)
+        user = {**(self.metadata or {}), **parsed.metadata}
+        meta = document_metadata(file, parsed.title or file.stem, mtime, user)
+        yield Document(doc_id or file.name, parsed.text, meta)
 
-    def parse(self, text: str, source: str) -> tuple[str | None, str]:
-        """The title (None: use the file stem) and the text to index, from the decoded file."""
-        return None, text
+    def parse(self, text: str, source: str) -> Parsed:
+        """The text to index, title and metadata of a decoded file (the hook formats fill)."""
+        return Parsed(text)

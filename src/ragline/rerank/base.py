@@ -16,7 +16,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ragline.documents import Hit
-from ragline.retrieve.fusion import reciprocal_rank_fusion
 
 
 @runtime_checkable
@@ -57,24 +56,6 @@ def reorder(hits: Sequence[Hit], scores: NDArray[np.float32], top_k: int | None)
             replace(hit, score=float(scores[index]), rank=new_rank, ranks=ranks, scores=values)
         )
     return out
-
-
-def fuse_with_first_stage(hits: Sequence[Hit], rrf_k: int = 60) -> list[Hit]:
-    """Re-ranked ``hits`` reordered by reciprocal rank fusion of their first-stage and
-    re-rank orders: the two stages vote, so a re-ranker weaker than the first stage on some
-    data moves hits less than it would alone (ties keep the re-rank order)."""
-    by_first_stage = sorted(range(len(hits)), key=lambda i: hits[i].ranks["first_stage"])
-    fused = reciprocal_rank_fusion(
-        {
-            "first_stage": [(i, 0.0) for i in by_first_stage],
-            "rerank": [(i, 0.0) for i in range(len(hits))],
-        },
-        k=rrf_k,
-    )
-    return [
-        replace(hits[i], score=score, rank=rank, scores={**hits[i].scores, "fused": score})
-        for rank, (i, score) in enumerate(fused, start=1)
-    ]
 
 
 class PairScoringReranker:

@@ -64,6 +64,16 @@ class CrossEncoderReranker(PairScoringReranker):
         self.device = device
         self._memo: dict[tuple[str, str], float] = {}
 
+    @staticmethod
+    def reads(path: Path) -> bool:
+        """Whether ``path`` is a model directory this class runs (for the registry)."""
+        return is_cross_encoder_dir(path)
+
+    @classmethod
+    def from_dir(cls, path: Path, cache_dir: Path | None = None) -> CrossEncoderReranker:
+        """The re-ranker for model directory ``path`` (it keeps no cache on disk)."""
+        return cls(path)
+
     @cached_property
     def model(self) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ragline.documents import Hit
-from ragline.index.filters import Filters
+from ragline.filters import Filters
 
 Ranking = list[tuple[int, float]]
 """Chunk row ids with scores, best first."""

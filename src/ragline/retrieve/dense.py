@@ -1,4 +1,4 @@
-"""Dense retrieval: cosine top-k from the FAISS index, exact over the allowed set when a
+"""Dense retrieval: cosine top-k from the dense index, exact over the allowed set when a
 selective filter would starve an approximate index."""
 
 from __future__ import annotations
@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ragline.index.base import SearchParams
-from ragline.index.faiss import FaissIndex
+from ragline.index.base import DenseIndex, SearchParams
 from ragline.retrieve.base import Ranking, to_rankings
 from ragline.store.catalog import Catalog
 
@@ -15,7 +14,7 @@ SELECTIVE_FILTER_FRACTION = 0.2
 
 
 def dense_rankings(
-    index: FaissIndex,
+    index: DenseIndex,
     catalog: Catalog,
     query_vectors: NDArray[np.float32],
     k: int,

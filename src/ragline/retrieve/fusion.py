@@ -6,14 +6,14 @@ show neither method always wins, so both are offered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-Ranking = Sequence[tuple[int, float]]
+from ragline.retrieve.base import Ranking
 
 
 def reciprocal_rank_fusion(
     rankings: Mapping[str, Ranking], *, k: int = 60, weights: Mapping[str, float] | None = None
-) -> list[tuple[int, float]]:
+) -> Ranking:
     """Score each id by Σ_r weight_r / (k + rank_r(id)), ranks starting at 1.
 
     >>> reciprocal_rank_fusion({"bm25": [(1, 9.0), (2, 3.0)], "dense": [(2, 0.9), (3, 0.5)]})
@@ -29,7 +29,7 @@ def reciprocal_rank_fusion(
 
 def score_fusion(
     rankings: Mapping[str, Ranking], *, alpha: float = 0.5, dense: str = "dense"
-) -> list[tuple[int, float]]:
+) -> Ranking:
     """Convex combination of min-max normalised scores: α·dense + (1−α)·other.
 
     An id missing from one ranking gets 0 from it (below that ranking's minimum).

@@ -35,7 +35,7 @@ from fastapi import APIRouter  # noqa: E402
 from fastapi.responses import StreamingResponse  # noqa: E402
 
 from ragline.generate.base import Completion, Generator, Message, complete  # noqa: E402
-from ragline.serve.app import State, failure, one_line  # noqa: E402
+from ragline.serve.errors import failure, one_line  # noqa: E402
 from ragline.serve.models import (  # noqa: E402
     AssistantMessage,
     ChatCompletion,
@@ -48,6 +48,7 @@ from ragline.serve.models import (  # noqa: E402
     ModelList,
     Usage,
 )
+from ragline.serve.state import State  # noqa: E402
 
 MODEL_ID = "ragline"
 """The one model /v1/models lists (requests may name any model)."""

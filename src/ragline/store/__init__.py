@@ -1,4 +1,4 @@
-"""The catalog (source of truth) and atomic file helpers."""
+"""The catalog: SQLite as the source of truth of a knowledge base."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ragline.documents import Chunk, Document
-from ragline.index.filters import Filters, to_sql
+from ragline.filters import Filters, to_sql
 from ragline.store.migrations import migrate
 
 INDEXED_TEXT = "CASE WHEN header = '' THEN text ELSE header || char(10) || text END"

@@ -96,7 +96,8 @@ def _with_negatives(
 def _start_model(recipe: ColbertRecipe, data: TrainingData) -> Any:
     """``recipe.base`` as a ColbertModel with the recipe's lengths (a bi-encoder base gets
     a projection fitted to a sample of the training corpus)."""
-    from ragline.rerank.colbert import ColbertModel, ColbertSettings
+    from ragline.rerank.colbert_checkpoint import ColbertSettings
+    from ragline.rerank.colbert_model import ColbertModel
 
     rng = random.Random(recipe.seed)
     sample = rng.sample(data.corpus, min(recipe.pca_texts, len(data.corpus)))
@@ -146,7 +147,7 @@ def batch_loss(
 ) -> Any:
     """InfoNCE over MaxSim scores of ``batch``: each query against its positive, its hard
     negatives and (``in_batch``) every other passage of the batch."""
-    from ragline.rerank.colbert import maxsim_tensor
+    from ragline.rerank.maxsim import maxsim_tensor
     from ragline.train.loss import info_nce
 
     queries = model.encode_queries([pair.query for pair in batch])
@@ -167,7 +168,8 @@ def _dev_candidates(dev: TrainingData, depth: int) -> dict[str, list[str]]:
 def dev_ndcg(model: Any, candidates: dict[str, list[str]], relevant: dict[str, set[str]]) -> float:
     """nDCG@10 of re-ranking each query's ``candidates`` with ``model``."""
     from ragline.evaluate.metrics import evaluate_run
-    from ragline.rerank.colbert import ColbertReranker, maxsim
+    from ragline.rerank.colbert import ColbertReranker
+    from ragline.rerank.maxsim import maxsim
 
     reranker = ColbertReranker(model)
     passages = list(dict.fromkeys(p for ps in candidates.values() for p in ps))

@@ -72,7 +72,7 @@ class CrossEncoderRecipe:
 def _new_cross_encoder(base: str, max_length: int, head: str) -> Any:
     """A cross-encoder to train: ``base`` itself when it is one, else ``base``'s transformer
     (a bi-encoder) with a new one-logit head on its mean-pooled or [CLS] token state."""
-    from ragline.embed.sentence_transformers import resolve_model
+    from ragline.packaged_models import resolve_model
     from ragline.rerank.cross_encoder import is_cross_encoder_dir
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

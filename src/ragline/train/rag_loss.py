@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ragline.errors import RaglineError
-from ragline.generate.hf_local import is_encoder_decoder, pad_rows, shift_right
+from ragline.generate.hf_tensors import is_encoder_decoder, pad_rows, shift_right
 
 if TYPE_CHECKING:
     import torch

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from ragline.documents import Hit
-    from ragline.index.faiss import FaissIndex
+    from ragline.index.base import DenseIndex
     from ragline.kb import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class FrozenPassages:
         self.kb = kb
         # The dense index as the KnowledgeBase keeps it (loaded or caught up from the
         # catalog); opened read-only, nothing is written back.
-        self.index, _ = kb._ensure_indexes()
+        self.index, _ = kb.indexes.ensure()
         self.rowids = kb.catalog.rowids_where({"doc_id": {"nin": sorted(hidden)}})
         self.hidden_chunks = kb.catalog.counts()[1] - len(self.rowids)
         if hidden and not self.hidden_chunks:
@@ -105,7 +105,7 @@ class IndexSnapshot:
     """The passage vectors of every retrievable chunk as encoded at ``step``, and their index."""
 
     matrix: NDArray[np.float32]
-    index: FaissIndex
+    index: DenseIndex
     version: int
     step: int
 
@@ -133,9 +133,12 @@ class RefreshedPassages(FrozenPassages):
         self.snapshot = self._snapshot(stored, version=0, step=0)
 
     def _snapshot(self, matrix: NDArray[np.float32], *, version: int, step: int) -> IndexSnapshot:
-        from ragline.index.faiss import FaissIndex, resolve_factory
+        from ragline.config import IndexConfig
+        from ragline.index.registry import DENSE_INDEXES
 
-        index = FaissIndex(matrix.shape[1], resolve_factory("auto", len(matrix)))
+        backend = self.kb.config.index.backend
+        settings = IndexConfig(backend=backend)  # the default structure for this size
+        index = DENSE_INDEXES.load(backend).create(matrix.shape[1], settings, len(matrix))
         index.add(self.rowids, matrix)
         return IndexSnapshot(matrix, index, version, step)
 

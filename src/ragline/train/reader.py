@@ -298,8 +298,8 @@ def train_reader(
     import torch
 
     from ragline._optional import quiet_transformers, require
-    from ragline.embed.sentence_transformers import resolve_model
     from ragline.generate.span_reader import SpanReader
+    from ragline.packaged_models import resolve_model
     from ragline.precision import autocast
     from ragline.train.runner import seed_everything, staged_output
 

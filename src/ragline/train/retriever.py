@@ -73,7 +73,7 @@ class RetrieverRecipe:
 
 
 def _load_model(base: str, max_seq_length: int) -> Any:
-    from ragline.embed.sentence_transformers import resolve_model
+    from ragline.packaged_models import resolve_model
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer

@@ -19,7 +19,8 @@ transformers = pytest.importorskip("transformers")
 
 from ragline.errors import RaglineError  # noqa: E402
 from ragline.generate.base import Completer, Completion, Generator, complete  # noqa: E402
-from ragline.generate.hf_local import LocalGenerator, converted_gguf_dir  # noqa: E402
+from ragline.generate.gguf import converted_gguf_dir  # noqa: E402
+from ragline.generate.hf_local import LocalGenerator  # noqa: E402
 from ragline.generate.scoring import TokenScorer, TokenSteps  # noqa: E402
 from tiny_models import word_tokenizer  # noqa: E402
 

@@ -18,13 +18,11 @@ transformers = pytest.importorskip("transformers")
 
 from test_gen_hf_local import CHATS, WORDS  # noqa: E402
 
-from ragline.generate.hf_local import (  # noqa: E402
-    LocalGenerator,
-    Seq2SeqTokenSteps,
-    is_encoder_decoder,
-)
+from ragline.generate.hf_local import LocalGenerator  # noqa: E402
+from ragline.generate.hf_tensors import is_encoder_decoder  # noqa: E402
 from ragline.generate.rag_sequence import rag_sequence  # noqa: E402
 from ragline.generate.scoring import TokenScorer, TokenSteps  # noqa: E402
+from ragline.generate.token_steps import Seq2SeqTokenSteps  # noqa: E402
 from ragline.train.rag_loss import (  # noqa: E402
     answer_token_logprobs,
     lora_task_type,

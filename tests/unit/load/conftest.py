@@ -7,10 +7,16 @@ from collections.abc import Callable
 import pytest
 
 
-def build_pdf(pages: list[str], title: str | None = None) -> bytes:
-    """A minimal valid PDF: one Helvetica text page per entry; lines split on newlines."""
+def build_pdf(pages: list[str], title: str | None = None, labels: str | None = None) -> bytes:
+    """A minimal valid PDF: one Helvetica text page per entry; lines split on newlines.
+
+    Text is shown in Helvetica's standard encoding, so ``\\256`` writes the "fi" ligature and
+    ``\\257`` "fl". ``labels`` is the ``/Nums`` array of a ``/PageLabels`` tree, such as
+    ``"0 << /S /r >> 2 << /S /D >>"`` (i, ii, then 1, 2, ...).
+    """
+    page_labels = b" /PageLabels << /Nums [%s] >>" % labels.encode() if labels else b""
     bodies: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R%s >>" % page_labels,
         b"<< /Type /Pages /Kids [%s] /Count %d >>"
         % (" ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))).encode(), len(pages)),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",

@@ -21,14 +21,10 @@ transformers = pytest.importorskip("transformers")
 from ragline.documents import Chunk, Hit  # noqa: E402
 from ragline.errors import RaglineError  # noqa: E402
 from ragline.rerank.base import Reranker  # noqa: E402
-from ragline.rerank.colbert import (  # noqa: E402
-    ColbertModel,
-    ColbertReranker,
-    ColbertSettings,
-    is_colbert_checkpoint,
-    maxsim,
-    maxsim_tensor,
-)
+from ragline.rerank.colbert import ColbertReranker  # noqa: E402
+from ragline.rerank.colbert_checkpoint import ColbertSettings, is_colbert_checkpoint  # noqa: E402
+from ragline.rerank.colbert_model import ColbertModel  # noqa: E402
+from ragline.rerank.maxsim import maxsim, maxsim_tensor  # noqa: E402
 from tiny_models import write_tiny_bert  # noqa: E402
 
 WORDS = [
@@ -257,7 +253,7 @@ def test_corrupt_cache_file_is_tolerated(tmp_path, pylate_dir, caplog):
     cache = tmp_path / "colbert.sqlite"
     cache.write_bytes(b"this is not a database" * 100)
     reranker = ColbertReranker(pylate_dir, cache_path=cache)
-    with caplog.at_level(logging.WARNING, logger="ragline.rerank.colbert"):
+    with caplog.at_level(logging.WARNING, logger="ragline.rerank.token_cache"):
         scores = reranker.score("cat", PASSAGES)
     assert scores.shape == (len(PASSAGES),)
     assert "unusable" in caplog.text

@@ -89,7 +89,7 @@ def test_rerank_names_without_models_are_clear_errors(tmp_path, monkeypatch):
 
 
 def test_rrf_fusion_of_stages_lets_both_ranks_vote(docs_kb: KnowledgeBase):
-    from ragline.rerank.base import fuse_with_first_stage
+    from ragline.retrieve.rerank_stage import fuse_with_first_stage
 
     first = hits(["x", "a", "b", "xx"])
     reranked = reorder(first, np.array([1.0, 0.0, 0.0, 2.0], dtype=np.float32), None)

@@ -17,7 +17,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from ragline.errors import RaglineError  # noqa: E402
-from ragline.rerank.colbert import ColbertReranker, is_colbert_checkpoint  # noqa: E402
+from ragline.rerank.colbert import ColbertReranker  # noqa: E402
+from ragline.rerank.colbert_checkpoint import is_colbert_checkpoint  # noqa: E402
 from ragline.train.colbert import (  # noqa: E402
     LOG_FILE,
     RECIPE_FILE,

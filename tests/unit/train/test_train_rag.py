@@ -22,19 +22,20 @@ pytest.importorskip("peft")
 
 from ragline.documents import Document  # noqa: E402
 from ragline.errors import RaglineError  # noqa: E402
-from ragline.train import rag  # noqa: E402
-from ragline.train.rag import (  # noqa: E402
-    GENERATOR_DIR,
-    PASSAGE_ENCODER_DIR,
-    QUERY_ENCODER_DIR,
-    RagRecipe,
-    checkpoint_dir,
+from ragline.train import rag, rag_checkpoint, rag_trainer  # noqa: E402
+from ragline.train.rag import RagRecipe, train_rag  # noqa: E402
+from ragline.train.rag_checkpoint import checkpoint_dir  # noqa: E402
+from ragline.train.rag_data import (  # noqa: E402
     read_qa_pairs,
     split_squad_by_paragraph,
-    train_rag,
     training_pairs,
 )
 from ragline.train.rag_passages import FrozenPassages, RefreshedPassages  # noqa: E402
+from ragline.train.rag_trainer import (  # noqa: E402
+    GENERATOR_DIR,
+    PASSAGE_ENCODER_DIR,
+    QUERY_ENCODER_DIR,
+)
 from ragline.train.runner import LOG_FILE, RECIPE_FILE  # noqa: E402
 
 DOCUMENTS = {
@@ -93,7 +94,7 @@ def _squad(paragraphs: int) -> dict:
 def test_read_qa_pairs_squad_hotpot_and_jsonl(tmp_path: Path, caplog) -> None:
     squad = tmp_path / "squad.json"
     squad.write_text(json.dumps(_squad(2)))
-    with caplog.at_level(logging.WARNING, logger="ragline.train.rag"):
+    with caplog.at_level(logging.WARNING, logger="ragline.train.rag_data"):
         assert read_qa_pairs(squad) == [
             ("q0-0?", "a0-0"),
             ("q0-1?", "a0-1"),
@@ -197,7 +198,7 @@ def test_hash_embedder_knowledge_base_is_refused(tmp_path: Path) -> None:
 
 
 def _cached_smollm2_tokenizer() -> Path | None:
-    from ragline.evaluate.beir import default_cache_dir
+    from ragline.cache import default_cache_dir
 
     found = sorted((default_cache_dir() / "models").glob("SmolLM2-135M-Instruct*/tokenizer.json"))
     return found[0].parent if found else None
@@ -354,7 +355,7 @@ def test_gradients_reach_the_trained_parts(
 
     recipe = _recipe(tiny_generator, train=train, loss=loss)
     with KnowledgeBase.open(minilm_kb) as kb:
-        trainer = rag._RagTrainer(kb, PAIRS, recipe, total_steps=1)
+        trainer = rag_trainer.RagTrainer(kb, PAIRS, recipe, total_steps=1)
         value = trainer.question_loss(0)
         value.backward()
     generator = [name for name, p in trainer.model.named_parameters() if p.grad is not None]
@@ -387,7 +388,7 @@ def test_interrupted_run_resumes_to_the_same_weights(
     pairs = PAIRS[:3]
     straight = train_rag(minilm_kb, pairs, tmp_path / "a", recipe, dev_pairs=[], progress=False)
 
-    save = rag._save_checkpoint
+    save = rag.save_checkpoint
     saved: list[int] = []
 
     def save_then_crash(directory: Path, state: dict) -> None:
@@ -396,11 +397,11 @@ def test_interrupted_run_resumes_to_the_same_weights(
         if len(saved) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(rag, "_save_checkpoint", save_then_crash)
+    monkeypatch.setattr(rag, "save_checkpoint", save_then_crash)
     with pytest.raises(KeyboardInterrupt):
         train_rag(minilm_kb, pairs, tmp_path / "b", recipe, dev_pairs=[], progress=False)
     assert saved == [2, 4] and checkpoint_dir(tmp_path / "b").is_dir()
-    monkeypatch.setattr(rag, "_save_checkpoint", save)
+    monkeypatch.setattr(rag, "save_checkpoint", save)
     resumed = train_rag(minilm_kb, pairs, tmp_path / "b", recipe, dev_pairs=[], progress=False)
 
     assert resumed["resumed_from_step"] == 4 and resumed["steps"] == straight["steps"] == 6
@@ -421,7 +422,7 @@ def test_interrupted_run_resumes_to_the_same_weights(
 def test_checkpoint_of_another_recipe_is_refused(tmp_path: Path, minilm_kb: Path) -> None:
     checkpoint = checkpoint_dir(tmp_path / "out")
     checkpoint.mkdir(parents=True)
-    torch.save({"fingerprint": "another"}, checkpoint / rag.CHECKPOINT_FILE)
+    torch.save({"fingerprint": "another"}, checkpoint / rag_checkpoint.CHECKPOINT_FILE)
     with pytest.raises(RaglineError, match="checkpoint of another recipe"):
         train_rag(minilm_kb, PAIRS, tmp_path / "out", RagRecipe(), dev_pairs=[])
 
@@ -496,8 +497,8 @@ def test_refreshed_passage_index_starts_from_the_stored_vectors_and_swaps_whole(
     from ragline.kb import KnowledgeBase
 
     with KnowledgeBase.open(minilm_kb) as kb:
-        model = rag._load_encoder(kb, "cpu")
-        passages = RefreshedPassages(kb, lambda texts: rag._embed(model, texts, ""), {"tea"})
+        model = rag_trainer.load_encoder(kb, "cpu")
+        passages = RefreshedPassages(kb, lambda texts: rag_trainer.embed(model, texts, ""), {"tea"})
         questions = kb.encoder.encode_queries([q for q, _ in PAIRS]).astype(np.float32)
         frozen = FrozenPassages(kb, {"tea"})
         assert passages.top_k(questions, 3) == frozen.top_k(questions, 3)
@@ -523,7 +524,7 @@ def test_refreshed_passage_index_starts_from_the_stored_vectors_and_swaps_whole(
         }
         assert "tea" not in found
 
-        restored = RefreshedPassages(kb, lambda texts: rag._embed(model, texts, ""), {"tea"})
+        restored = RefreshedPassages(kb, lambda texts: rag_trainer.embed(model, texts, ""), {"tea"})
         restored.load_state_dict(passages.state_dict())
         assert restored.snapshot.version == 1
         assert restored.top_k(questions, 3) == passages.top_k(questions, 3)

