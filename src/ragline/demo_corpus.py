@@ -1,6 +1,8 @@
 """Write the demo corpus: the documentation of standard-library modules, as ``pydoc`` renders it.
 
-It exists on every machine with Python, so ``make demo`` needs nothing else.
+It exists on every machine with Python, so ``make demo`` needs nothing else. The text is the
+same on every run (see :func:`deterministic`), so a second ``make demo`` finds every
+document unchanged.
 Usage: ``python -m ragline.demo_corpus OUT_DIR [MODULE ...]``.
 """
 
@@ -8,8 +10,12 @@ from __future__ import annotations
 
 import importlib
 import pydoc
+import re
 import sys
 from pathlib import Path
+
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+ENVIRONMENT = re.compile(r"^(\s*environb?) = environ\(.*$", re.MULTILINE)
 
 MODULES = (
     "argparse",
@@ -66,13 +72,27 @@ MODULES = (
 )
 
 
+def deterministic(text: str) -> str:
+    """``text`` without what differs from one run to the next: memory addresses in object
+    reprs, and the contents of ``os.environ`` (which would also copy the user's environment
+    into the corpus).
+
+    >>> deterministic("copy_function=<function copy2 at 0x7f3a2c1e0d60>)")
+    'copy_function=<function copy2>)'
+    >>> deterministic("    environ = environ({'HOME': '/root', 'SHELL': '/bin/b...")
+    '    environ = environ({...})'
+    """
+    return ENVIRONMENT.sub(r"\1 = environ({...})", ADDRESS.sub("", text))
+
+
 def write_corpus(out: Path, modules: tuple[str, ...] = MODULES) -> list[Path]:
-    """Render each module's documentation to ``out/<module>.txt``; returns the files."""
+    """Render each module's documentation to ``out/<module>.txt``; returns the files. A file
+    whose text is already there is left alone (its modification time too)."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in modules:
         module = importlib.import_module(name)
-        text = pydoc.render_doc(module, "Help on %s:", renderer=pydoc.plaintext)
+        text = deterministic(pydoc.render_doc(module, "Help on %s:", renderer=pydoc.plaintext))
         path = out / f"{name}.txt"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
@@ -81,6 +101,7 @@ def write_corpus(out: Path, modules: tuple[str, ...] = MODULES) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
+    """Write the corpus to ``argv[0]`` (the modules named after it, or all); exit status."""
     if not argv:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 1

@@ -3,25 +3,41 @@ files into it (creating it when missing) and delete documents by id or metadata 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragline.config import Config
+from ragline.errors import ConfigMismatchError, LoadError
 from ragline.filters import Filters
 from ragline.ingest import IngestReport
 from ragline.kb import KnowledgeBase
 from ragline.store.layout import CONFIG_FILE
 
+if TYPE_CHECKING:
+    from ragline.load.paths import PathScan
+
+BUILD_FLAGS: dict[str, tuple[str, str]] = {
+    "--chunker": ("chunk", "method"),
+    "--chunk-size": ("chunk", "size"),
+    "--overlap": ("chunk", "overlap"),
+    "--embedder": ("embed", "model"),
+    "--vector-dtype": ("embed", "vector_dtype"),
+    "--index": ("index", "factory"),
+}
+"""The ``index`` flags that set build-time options: flag → (config section, field)."""
+
 
 @dataclass(frozen=True)
 class IndexingResult:
-    """What indexing did (the ingest report) and the knowledge base's size afterwards."""
+    """What indexing did (the ingest report), the knowledge base's size afterwards, and what
+    the paths held before loading (the files of unknown type left out, by extension)."""
 
     report: IngestReport
     documents: int
     chunks: int
+    scan: PathScan
 
     @property
     def failed(self) -> bool:
@@ -30,8 +46,14 @@ class IndexingResult:
         return bool(report.errors) and report.indexed == 0 and report.unchanged == 0
 
     def to_dict(self) -> dict[str, Any]:
-        """The ingest report, with the knowledge base's ``documents`` and ``total_chunks``."""
-        return {**self.report.to_dict(), "documents": self.documents, "total_chunks": self.chunks}
+        """The ingest report, with the knowledge base's ``documents`` and ``total_chunks``,
+        and ``skipped_types`` (extension → files of that unknown type left out)."""
+        return {
+            **self.report.to_dict(),
+            "documents": self.documents,
+            "total_chunks": self.chunks,
+            "skipped_types": self.scan.skipped,
+        }
 
 
 def stored_config(path: str | Path) -> Config:
@@ -39,6 +61,23 @@ def stored_config(path: str | Path) -> Config:
     there is none yet: the base that build options given for an existing one must match."""
     config_file = Path(path) / CONFIG_FILE
     return Config.read(config_file) if config_file.is_file() else Config()
+
+
+def check_build_options(path: str | Path, config: Config) -> None:
+    """Refuse, in one line naming the flag and both values, a ``config`` whose build-time
+    options differ from those the knowledge base at ``path`` was built with (none there yet:
+    anything goes)."""
+    if not (Path(path) / CONFIG_FILE).is_file():
+        return
+    stored = stored_config(path)
+    for flag, (section, name) in BUILD_FLAGS.items():
+        built, asked = (getattr(getattr(c, section), name) for c in (stored, config))
+        if built != asked:
+            raise ConfigMismatchError(
+                f"{path} was built with {flag} {built}, not {asked}: build options are "
+                f"fixed when a knowledge base is created (leave out {flag}, or index into a "
+                "new --kb)"
+            )
 
 
 def index_paths(
@@ -50,16 +89,47 @@ def index_paths(
     exclude: Sequence[str] = (),
     metadata: dict[str, Any] | None = None,
     on_commit: Callable[[list[str], IngestReport], None] | None = None,
+    on_input: Callable[[int, int], None] | None = None,
 ) -> IndexingResult:
     """Add or update files and directories in the knowledge base at ``path``, created with
     ``config`` when missing (an existing one refuses a ``config`` whose build-time settings
-    differ from its own). Arguments after ``config`` are those of ``KnowledgeBase.add``."""
+    differ from its own). ``on_input(done, total)`` reports the inputs (files, BEIR folders)
+    read so far, out of those found; ``on_commit`` and the rest are ``KnowledgeBase.add``'s.
+    Every source must exist: the first that does not is refused (LoadError) before anything
+    is created."""
+    from ragline.load.paths import load_paths, scan_paths
+
+    scan = scan_paths(sources, include=include, exclude=exclude)
+    if config is not None:
+        check_build_options(path, config)
     with KnowledgeBase.open_or_create(path, config) as kb:
-        report = kb.add(
-            sources, include=include, exclude=exclude, metadata=metadata, on_commit=on_commit
+        found = load_paths(
+            sources, include=include, exclude=exclude, config=kb.config.load, metadata=metadata
         )
+        if on_input is not None:
+            found = _counted(found, scan.files, on_input)
+        report = kb.add(found, on_commit=on_commit)
         info = kb.info()
-    return IndexingResult(report, info["documents"], info["chunks"])
+    return IndexingResult(report, info["documents"], info["chunks"], scan)
+
+
+def _counted(
+    found: Iterable[Any], total: int, on_input: Callable[[int, int], None]
+) -> Iterator[Any]:
+    """``found`` (documents and load errors), calling ``on_input(done, total)`` first, as
+    each input is done, and at the end. The loader streams input by input, so the next input
+    starts where the source path changes (a document's ``path``, an error's ``source``)."""
+    done, current = 0, None
+    on_input(done, total)
+    for item in found:
+        source = item.source if isinstance(item, LoadError) else item.metadata.get("path")
+        if source != current:
+            if current is not None:
+                done += 1
+                on_input(min(done, total), total)
+            current = source
+        yield item
+    on_input(total, total)
 
 
 def delete_documents(

@@ -44,9 +44,9 @@ def test_answer_is_a_checked_sentence_of_the_right_document(kb: Path, run_cli) -
 def test_unknown_subject_abstains_and_shows_what_was_withheld(kb: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     done = run_cli("ask", "What is the capital of Norvania?", "--kb", kb, "--show-unsupported")
     assert done.returncode == 0, done.stderr
-    assert "The knowledge base does not say." in done.stderr
-    assert "Quellport" not in done.stderr.split("UNSUPPORTED")[0]
-    for line in done.stderr.splitlines():
+    assert "The knowledge base does not say." in done.stdout
+    assert "Quellport" not in done.stdout.split("UNSUPPORTED")[0]
+    for line in done.stdout.splitlines():
         if "UNSUPPORTED" in line:
             assert "Norvania" in line  # the passage lacks the subject asked about
 

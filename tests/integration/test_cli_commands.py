@@ -103,7 +103,7 @@ def test_search_mode_and_k(indexed, run_cli):
             "kitten purr whiskers",
             "--kb",
             indexed["kb"],
-            "--mode",
+            "--search-mode",
             "bm25",
             "-k",
             "2",
@@ -116,6 +116,17 @@ def test_search_mode_and_k(indexed, run_cli):
     assert set(hits[0]["scores"]) == {"bm25"}
 
 
+def test_search_mode_keeps_its_deprecated_name(indexed, run_cli):
+    query = ("search", "kitten purr whiskers", "--kb", indexed["kb"], "-k", "2", "--json")
+    old = run_cli(*query, "--mode", "bm25")
+    assert parse(old) == parse(run_cli(*query, "--search-mode", "bm25"))
+    assert old.stderr.strip().splitlines() == [
+        "ragline: note: `search --mode` is deprecated; use --search-mode"
+    ]
+    clash = run_cli(*query, "--mode", "bm25", "--search-mode", "dense")
+    assert clash.returncode == 1 and "disagree" in clash.stderr
+
+
 def test_info_json_shape(indexed, run_cli):
     payload = parse(run_cli("info", "--kb", indexed["kb"], "--json"))
     assert payload["documents"] == 10
@@ -125,12 +136,12 @@ def test_info_json_shape(indexed, run_cli):
     assert payload["dim"] == 64
 
 
-def test_human_output_goes_to_stderr(indexed, run_cli):
+def test_human_output_goes_to_stdout(indexed, run_cli):
     result = run_cli("info", "--kb", indexed["kb"])
     assert result.returncode == 0
-    assert result.stdout == ""
-    assert "documents: 10" in result.stderr
-    assert "hash-64" in result.stderr
+    assert result.stderr == ""
+    assert "documents: 10" in result.stdout
+    assert "hash-64" in result.stdout
 
 
 def test_filter_by_cli_metadata(indexed, run_cli):
@@ -150,7 +161,7 @@ def test_filter_by_cli_metadata(indexed, run_cli):
             "year<2021",
             "--filter",
             "doc_id=chess|oceans",
-            "--mode",
+            "--search-mode",
             "dense",
             "-k",
             "20",

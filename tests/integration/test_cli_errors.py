@@ -60,11 +60,9 @@ def test_bad_inputs_are_reported_and_good_files_indexed(tmp_path: Path, run_cli)
     expected = write_bad_files(folder)
     (folder / "good.txt").write_text("Otters crack shellfish on their bellies.", "utf-8")
     (folder / "good.md").write_text("# Herons\n\nHerons stalk frogs in the shallows.\n", "utf-8")
-    missing = tmp_path / "does-not-exist.txt"
     result = run_cli(
         "index",
         folder,
-        missing,
         "--kb",
         tmp_path / "kb",
         "--embedder",
@@ -76,13 +74,11 @@ def test_bad_inputs_are_reported_and_good_files_indexed(tmp_path: Path, run_cli)
     payload = parse(result, 0)
     assert payload["added"] == 2 and payload["documents"] == 2
     errors = {Path(e["source"]).name: e for e in payload["errors"]}
-    assert set(errors) == set(expected) | {missing.name}
+    assert set(errors) == set(expected)
     for name, word in expected.items():
         error = errors[name]
         assert error["source"] == str(folder / name)  # the path, as found
         assert word in error["reason"].lower(), error
-    assert errors[missing.name]["source"] == str(missing)
-    assert "no such file" in errors[missing.name]["reason"]
     with KnowledgeBase.open(tmp_path / "kb") as kb:
         for query, doc_id in [
             ("otters shellfish", "inbox/good.txt"),
@@ -99,8 +95,8 @@ def test_human_output_lists_skipped_files(tmp_path: Path, run_cli):
     (folder / "empty.txt").write_bytes(b"")
     result = run_cli("index", folder, "--kb", tmp_path / "kb", "--embedder", "hash-64")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == ""
-    assert f"skipped {folder / 'empty.txt'}: empty file" in result.stderr
+    assert result.stdout.startswith("indexed 1 new and 0 changed documents")
+    assert result.stderr.strip().splitlines() == [f"skipped {folder / 'empty.txt'}: empty file"]
 
 
 @pytest.mark.skipif(
@@ -138,18 +134,19 @@ def test_nothing_indexable_exits_1_and_loses_nothing(tmp_path: Path, run_cli):
 
     bad = tmp_path / "bad"
     expected = write_bad_files(bad)
-    result = run_cli(
-        "index", bad, tmp_path / "nope", "--kb", kb, "--max-file-size", str(MAX_SIZE), "--json"
-    )
+    result = run_cli("index", bad, "--kb", kb, "--max-file-size", str(MAX_SIZE), "--json")
     payload = parse(result, 1)
     assert payload["added"] == 0 and payload["documents"] == 2
-    assert {Path(e["source"]).name for e in payload["errors"]} == set(expected) | {"nope"}
+    assert {Path(e["source"]).name for e in payload["errors"]} == set(expected)
 
-    # a nonexistent path alone is an error too
-    payload = parse(run_cli("index", tmp_path / "nope", "--kb", kb, "--json"), 1)
-    assert payload["errors"] == [
-        {"source": str(tmp_path / "nope"), "reason": "no such file or directory"}
-    ]
+    # a nonexistent path is a one-line error, whatever else is given
+    for paths in ([tmp_path / "nope"], [good, tmp_path / "nope"]):
+        refused = run_cli("index", *paths, "--kb", kb, "--json")
+        assert (
+            one_line_error(refused)
+            == f"ragline: error: {tmp_path / 'nope'}: no such file or directory"
+        )
+        assert refused.stdout == ""
 
     with KnowledgeBase.open(kb) as opened:
         assert opened.info()["documents"] == 2
@@ -190,3 +187,55 @@ def test_second_cli_writer_is_refused_while_locked(tmp_path: Path, run_cli, make
         line = one_line_error(run_cli("index", folder, "--kb", tmp_path / "kb"))
         assert "another process is writing" in line
         assert kb.info()["documents"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (("search", "text", "-k", "-5"), "'-k' / '--k'"),
+        (("search", "text", "-k", "0"), "'-k' / '--k'"),
+        (("search", "text", "--nprobe", "0"), "'--nprobe'"),
+        (("ask", "why?", "--hops", "0"), "'--hops'"),
+        (("ask", "why?", "-k", "0"), "'-k' / '--k'"),
+        (("index", "docs", "--chunk-size", "0"), "'--chunk-size'"),
+        (("bench", "query", "--queries", "q.txt", "--threads", "0"), "'--threads'"),
+        (("eval", "qa", "squad.json", "--held-out", "1.5"), "'--held-out'"),
+    ],
+)
+def test_bad_numbers_are_one_line_errors(args, flag, tmp_path: Path, run_cli):
+    kb = () if args[0] == "eval" else ("--kb", tmp_path / "kb")
+    line = one_line_error(run_cli(*args, *kb, cwd=tmp_path))
+    assert f"Invalid value for {flag}" in line
+    assert not (tmp_path / "kb").exists()
+
+
+def test_empty_query_and_question_are_one_line_errors(tmp_path: Path, run_cli, make_config):
+    with KnowledgeBase.create(tmp_path / "kb", make_config()) as kb:
+        kb.add([Document("a", "Some text.")])
+    line = one_line_error(run_cli("search", "", "--kb", tmp_path / "kb"))
+    assert line == "ragline: error: the query is empty"
+    line = one_line_error(run_cli("ask", "  ", "--kb", tmp_path / "kb", "--json"))
+    assert line == "ragline: error: the question is empty"
+
+
+def test_nonexistent_path_creates_no_knowledge_base(tmp_path: Path, run_cli):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Otters crack shellfish.", "utf-8")
+    result = run_cli("index", tmp_path / "docs", tmp_path / "typo", "--kb", tmp_path / "kb")
+    assert (
+        one_line_error(result) == f"ragline: error: {tmp_path / 'typo'}: no such file or directory"
+    )
+    assert not (tmp_path / "kb").exists()
+
+
+def test_changing_a_build_option_names_both_values(tmp_path: Path, run_cli):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Otters crack shellfish.", "utf-8")
+    kb = tmp_path / "kb"
+    built = run_cli("index", docs, "--kb", kb, "--embedder", "hash-64", "--chunk-size", "64")
+    assert built.returncode == 0, built.stderr
+    line = one_line_error(run_cli("index", docs, "--kb", kb, "--chunk-size", "128", "--json"))
+    assert line.startswith(f"ragline: error: {kb} was built with --chunk-size 64, not 128: ")
+    same = run_cli("index", docs, "--kb", kb, "--chunk-size", "64", "--json")
+    assert parse(same)["unchanged"] == 1

@@ -103,7 +103,7 @@ def test_eval_beir_json_plot_and_runs(beir: Path, tmp_path: Path, env: dict[str,
         str(beir),
         "--embedder",
         "hash-64",
-        "--mode",
+        "--search-mode",
         "bm25",
         "--json",
         cwd=tmp_path,
@@ -116,8 +116,8 @@ def test_eval_beir_json_plot_and_runs(beir: Path, tmp_path: Path, env: dict[str,
 def test_eval_beir_rejects_bad_input(beir: Path, tmp_path: Path, env: dict[str, str]) -> None:
     done = _ragline("eval", "beir", str(tmp_path), cwd=tmp_path, env=env)
     assert done.returncode == 1 and "not a BEIR folder" in done.stderr
-    done = _ragline("eval", "beir", str(beir), "--mode", "sparse", cwd=tmp_path, env=env)
-    assert done.returncode == 1 and "--mode sparse" in done.stderr
+    done = _ragline("eval", "beir", str(beir), "--search-mode", "sparse", cwd=tmp_path, env=env)
+    assert done.returncode == 1 and "--search-mode sparse" in done.stderr
 
 
 def test_bench_ingest_query_update(beir: Path, tmp_path: Path, env: dict[str, str]) -> None:

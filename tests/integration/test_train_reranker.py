@@ -63,7 +63,7 @@ def test_train_reranker_writes_a_model_that_reranks(
     assert (out / "ragline-training.json").is_file() and (out / "training-log.jsonl").is_file()
 
     query = queries["volcanoes"]
-    found = run_cli("search", query, "--kb", docs_kb_dir, "--mode", "hybrid", "-k", "3",
+    found = run_cli("search", query, "--kb", docs_kb_dir, "--search-mode", "hybrid", "-k", "3",
                     "--rerank", out, "--rerank-depth", "5", "--json")  # fmt: skip
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)["hits"]

@@ -38,8 +38,8 @@ def test_reranker_recipe_beats_hybrid_on_scifact_and_holds_on_hotpotqa(
                "--out", model, cache=tmp_path)  # fmt: skip
     scores = {}
     for data in (DATA / "scifact", DATA / "hotpotqa-100"):
-        hybrid = cli_report("eval", "beir", data, "--mode", "hybrid", cache=tmp_path)
-        reranked = cli_report("eval", "beir", data, "--mode", "hybrid", "--rerank", model,
+        hybrid = cli_report("eval", "beir", data, "--search-mode", "hybrid", cache=tmp_path)
+        reranked = cli_report("eval", "beir", data, "--search-mode", "hybrid", "--rerank", model,
                               cache=tmp_path)  # fmt: skip
         scores[data.name] = (
             hybrid["results"]["hybrid"]["ndcg@10"],

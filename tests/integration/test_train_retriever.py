@@ -73,7 +73,9 @@ def test_train_retriever_lowers_the_loss_and_writes_a_usable_model(
     moved = run_cli("reindex", "--kb", kb, "--embedder", out, "--json")
     assert moved.returncode == 0, moved.stderr
     assert json.loads(moved.stdout)["chunks"] == 8
-    found = run_cli("search", queries["chess"], "--kb", kb, "--mode", "dense", "-k", "1", "--json")
+    found = run_cli(
+        "search", queries["chess"], "--kb", kb, "--search-mode", "dense", "-k", "1", "--json"
+    )
     assert json.loads(found.stdout)["hits"][0]["doc_id"] == "chess"
     info = json.loads(run_cli("info", "--kb", kb, "--json").stdout)
     assert info["embedder"] == str(out.resolve()) and info["dim"] == 384
@@ -87,4 +89,4 @@ def test_train_retriever_rejects_bad_flags(tmp_path: Path, run_cli):
     assert bad.returncode == 1 and "--negatives bm25,magic" in bad.stderr
     cold = run_cli("train", "retriever", "--jsonl", data, "--out", tmp_path / "m",
                    "--temperature", "0")  # fmt: skip
-    assert cold.returncode == 1 and "--temperature 0.0: must be > 0" in cold.stderr
+    assert cold.returncode == 1 and "'--temperature': 0.0: must be > 0" in cold.stderr

@@ -21,12 +21,12 @@ def test_default_recipe_meets_the_scifact_targets_without_hurting_hotpotqa(tmp_p
                         cache=tmp_path)  # fmt: skip
     assert report["seconds"] < 30 * 60
     scifact = cli_report("eval", "beir", DATA / "scifact", "--embedder", model,
-                         "--mode", "dense,hybrid", cache=tmp_path)["results"]  # fmt: skip
+                         "--search-mode", "dense,hybrid", cache=tmp_path)["results"]  # fmt: skip
     assert scifact["dense"]["ndcg@10"] >= 0.70
     assert scifact["hybrid"]["ndcg@10"] >= 0.73
     base, trained = (
         cli_report("eval", "beir", DATA / "hotpotqa-100", "--embedder", embedder,
-                   "--mode", "dense", cache=tmp_path)["results"]["dense"]["ndcg@10"]
+                   "--search-mode", "dense", cache=tmp_path)["results"]["dense"]["ndcg@10"]
         for embedder in ("minilm", model)
     )  # fmt: skip
     assert trained >= base - 0.01

@@ -9,32 +9,48 @@ from typing import Annotated, Any
 import typer
 
 from ragline.cli.common import (
+    DEFAULTS,
     ChunkSizeOption,
+    DeprecatedModeOption,
     EmbedderOption,
     JsonOption,
     KbOption,
     MaxNewTokensOption,
+    Output,
+    QuietOption,
     RerankDepthOption,
     RerankFusionOption,
     RerankOption,
     VerboseOption,
     build_config,
-    emit_json,
-    setup_logging,
+    output,
+    resolve_search_mode,
     split_list,
-    stderr_console,
 )
+from ragline.cli.help import WordsCommand, WordsGroup
 
-app = typer.Typer(no_args_is_help=True, help="Measure speed and memory.")
+app = typer.Typer(cls=WordsGroup, no_args_is_help=True, help="Measure speed and memory.")
 
 ChartOption = Annotated[Path | None, typer.Option(help="Write a chart (PNG).")]
 QueriesOption = Annotated[
     Path, typer.Option(help="BEIR folder, queries.jsonl, or a text file with a query a line.")
 ]
 BuildKbOption = Annotated[
-    Path | None, typer.Option("--kb", help="Where to build (default: a temporary directory).")
+    Path | None,
+    typer.Option("--kb", metavar="DIR", help="Where to build (default: a temporary directory)."),
 ]
 RawOption = Annotated[bool, typer.Option(help="Also time the raw encoder on the same texts.")]
+QueryModesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--search-mode",
+        metavar="MODES",
+        help="Comma-separated retrieval modes (default: bm25,dense,hybrid).",
+    ),
+]
+HitsOption = Annotated[int, typer.Option("-k", "--k", min=1, help="Hits per query.")]
+PassagesOption = Annotated[int, typer.Option("-k", "--k", min=1, help="Passages per question.")]
+LimitOption = Annotated[int, typer.Option(min=1, help="Use the first N questions.")]
 AnswerGeneratorsOption = Annotated[
     str, typer.Option(help="Comma-separated generators; the first is the baseline.")
 ]
@@ -46,14 +62,15 @@ VectorSourceOption = Annotated[
     typer.Option(help="glove, kb or synthetic (default: kb with --kb, else glove)."),
 ]
 VectorKbOption = Annotated[
-    Path | None, typer.Option("--kb", help="Knowledge base whose stored vectors to use.")
+    Path | None,
+    typer.Option("--kb", metavar="DIR", help="Knowledge base whose stored vectors to use."),
 ]
 ThreadsOption = Annotated[
-    int | None, typer.Option(help="FAISS threads (default: the machine's cores).")
+    int | None, typer.Option(min=1, help="FAISS threads (default: the machine's cores).")
 ]
 
 
-@app.command("ingest")
+@app.command("ingest", cls=WordsCommand)
 def bench_ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="Corpus files or directories.")],
     kb: BuildKbOption = None,
@@ -62,6 +79,8 @@ def bench_ingest_command(
     raw: RawOption = True,
     plot: ChartOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Ingest throughput (docs/s, chunks/s, MB/s), stage breakdown, peak RSS, ingest/raw ratio."""
     import tempfile
@@ -69,47 +88,50 @@ def bench_ingest_command(
     from ragline.bench.ingest import bench_ingest
     from ragline.bench.plots import ingest_chart
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     config = build_config(embedder=embedder, chunk_size=chunk_size)
     with tempfile.TemporaryDirectory(prefix="ragline-bench-") as tmp:
         result = bench_ingest(paths, kb or Path(tmp) / "kb", config, raw_baseline=raw)
     if plot:
         ingest_chart(result, plot)
     if as_json:
-        emit_json(result)
-        return
-    console = stderr_console()
-    console.print(
+        out.json(result)
+    else:
+        _print_ingest(out, result)
+
+
+def _print_ingest(out: Output, result: dict[str, Any]) -> None:
+    """The ingest benchmark in lines: totals and rates, time per stage, the raw encoder."""
+    out.print(
         f"{result['documents']} documents, {result['chunks']} chunks, "
         f"{result['megabytes']:.1f} MB in {result['seconds']:.1f} s: "
         f"{result['docs_per_s']:.1f} docs/s, {result['chunks_per_s']:.1f} chunks/s, "
-        f"{result['mb_per_s']:.3f} MB/s; peak RSS {result['peak_rss_mb']:.0f} MB",
-        markup=False,
+        f"{result['mb_per_s']:.3f} MB/s; peak RSS {result['peak_rss_mb']:.0f} MB"
     )
-    console.print(
-        "stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result["stages"].items()),
-        markup=False,
-    )
+    out.print("stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result["stages"].items()))
     if "raw_encode" in result:
-        console.print(
+        out.print(
             f"raw encoder: {result['raw_encode']['chunks_per_s']:.1f} chunks/s; "
-            f"ingest/raw = {result['ingest_vs_raw']:.3f}",
-            markup=False,
+            f"ingest/raw = {result['ingest_vs_raw']:.3f}"
         )
 
 
-@app.command("query")
+@app.command("query", cls=WordsCommand)
 def bench_query_command(
     kb: KbOption,
     queries: QueriesOption,
-    mode: Annotated[str, typer.Option(help="Comma-separated modes.")] = "bm25,dense,hybrid",
-    k: Annotated[int, typer.Option("-k", "--k", help="Hits per query.")] = 10,
-    limit: Annotated[int | None, typer.Option(help="Use the first N queries.")] = None,
-    threads: Annotated[int, typer.Option(help="Concurrent clients for the QPS run.")] = 2,
+    search_mode: QueryModesOption = None,
+    mode: DeprecatedModeOption = None,
+    k: HitsOption = DEFAULTS.search.k,
+    limit: Annotated[int | None, typer.Option(min=1, help="Use the first N queries.")] = None,
+    threads: Annotated[int, typer.Option(min=1, help="Concurrent clients for the QPS run.")] = 2,
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
     plot: ChartOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Latency p50/p95/p99 and queries/s per mode (warm), single and multi-threaded."""
     from ragline.bench.plots import query_chart
@@ -117,75 +139,97 @@ def bench_query_command(
     from ragline.bench.query import bench_query
     from ragline.kb import KnowledgeBase
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    modes = resolve_search_mode(search_mode, mode, out, "bench query") or "bm25,dense,hybrid"
     texts = read_queries(queries, limit)
+    options = (
+        {"rerank": rerank, "rerank_depth": rerank_depth, "rerank_fusion": rerank_fusion}
+        if rerank
+        else {}
+    )
     with KnowledgeBase.open(kb) as knowledge_base:
-        options = (
-            {"rerank": rerank, "rerank_depth": rerank_depth, "rerank_fusion": rerank_fusion}
-            if rerank
-            else {}
-        )
         result = bench_query(
-            knowledge_base, texts, split_list(mode), k=k, threads=threads, **options
+            knowledge_base, texts, split_list(modes), k=k, threads=threads, **options
         )
     if plot:
         query_chart(result, plot)
     if as_json:
-        emit_json(result)
-        return
+        out.json(result)
+    else:
+        _print_query(out, result, queries=len(texts), k=k, threads=threads)
+
+
+def _print_query(
+    out: Output, result: dict[str, Any], *, queries: int, k: int, threads: int
+) -> None:
+    """The query benchmark as a table: one row per mode."""
     from rich.table import Table
 
-    table = Table(title=f"{len(texts)} queries over {result['chunks']} chunks, k={k}")
+    table = Table(title=f"{queries} queries over {result['chunks']} chunks, k={k}")
     for column in ("mode", "p50 ms", "p95 ms", "p99 ms", "qps", f"qps x{threads}"):
         table.add_column(column, justify="right")
     for name, row in result["results"].items():
         table.add_row(name, *(f"{v:.1f}" for v in row.values()))
-    stderr_console().print(table)
+    out.show(table)
 
 
-@app.command("generate")
+@app.command("generate", cls=WordsCommand)
 def bench_generate_command(
     kb: KbOption,
     queries: QueriesOption,
     generator: Annotated[str, typer.Option(help="smollm2 or a local model path.")] = "smollm2",
-    limit: Annotated[int, typer.Option(help="Use the first N questions.")] = 10,
-    k: Annotated[int, typer.Option("-k", "--k", help="Passages per question.")] = 3,
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens generated per answer.")] = 32,
+    limit: LimitOption = 10,
+    k: PassagesOption = 3,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens generated per answer.")] = 32,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Time to first token, tokens/s, and RAG-Token's cost per token relative to plain."""
     from ragline.bench.generate import bench_generate
     from ragline.bench.queries import read_queries
     from ragline.kb import KnowledgeBase
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     texts = read_queries(queries, limit)
     with KnowledgeBase.open(kb) as knowledge_base:
         result = bench_generate(
             knowledge_base, texts, generator=generator, k=k, max_new_tokens=max_new_tokens
         )
     if as_json:
-        emit_json(result)
+        out.json(result)
         return
-    console = stderr_console()
     for key, value in result.items():
         if key != "machine":
-            console.print(f"{key:>26}: {value}", markup=False)
+            out.print(f"{key:>26}: {value}")
 
 
-@app.command("answer")
+@app.command("answer", cls=WordsCommand)
 def bench_answer_command(
     kb: KbOption,
     queries: QueriesOption,
     generator: AnswerGeneratorsOption = "smollm2,extractive",
-    limit: Annotated[int, typer.Option(help="Use the first N questions.")] = 20,
-    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages per question.")] = None,
+    limit: LimitOption = 20,
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "-k",
+            "--k",
+            min=1,
+            help=f"Passages per question (default: {DEFAULTS.generate.passages}).",
+        ),
+    ] = None,
     max_new_tokens: MaxNewTokensOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Seconds per answer (retrieve, generate, check) per generator, relative to the first."""
     from ragline.bench.answer import bench_answer
     from ragline.bench.queries import read_queries
     from ragline.kb import KnowledgeBase
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     with KnowledgeBase.open(kb) as knowledge_base:
         result = bench_answer(
             knowledge_base,
@@ -195,59 +239,66 @@ def bench_answer_command(
             max_new_tokens=max_new_tokens,
         )
     if as_json:
-        emit_json(result)
+        out.json(result)
         return
-    console = stderr_console()
     for name, row in result["generators"].items():
-        console.print(
+        out.print(
             f"{name}: p50 {row['p50_s']:.3f} s, p95 {row['p95_s']:.3f} s per answer "
             f"({row['relative_to_baseline']:.2f}× {result['baseline']}), load "
-            f"{row['load_seconds']:.1f} s, abstained {row['abstained']}/{result['questions']}",
-            markup=False,
+            f"{row['load_seconds']:.1f} s, abstained {row['abstained']}/{result['questions']}"
         )
 
 
-@app.command("update")
+@app.command("update", cls=WordsCommand)
 def bench_update_command(
-    chunks: Annotated[int, typer.Option(help="Size of the knowledge base, in chunks.")] = 100_000,
+    chunks: Annotated[
+        int, typer.Option(min=1, help="Size of the knowledge base, in chunks.")
+    ] = 100_000,
     embedder: UpdateEmbedderOption = "hash-384",
-    index_factory: Annotated[str, typer.Option("--index", help="FAISS factory string.")] = "auto",
-    repeats: Annotated[int, typer.Option(help="Documents added, replaced and deleted.")] = 5,
-    kb: Annotated[Path | None, typer.Option("--kb", help="Where to build (default: temp).")] = None,
+    index_factory: Annotated[
+        str, typer.Option("--index", metavar="FACTORY", help="FAISS factory string.")
+    ] = "auto",
+    repeats: Annotated[int, typer.Option(min=1, help="Documents added, replaced and deleted.")] = 5,
+    kb: BuildKbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Time to add, replace and delete one document in a large knowledge base."""
     import tempfile
 
     from ragline.bench.update import bench_update
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     config = build_config(embedder=embedder, index_factory=index_factory)
     with tempfile.TemporaryDirectory(prefix="ragline-bench-") as tmp:
         result = bench_update(kb or Path(tmp) / "kb", config, chunks=chunks, repeats=repeats)
     if as_json:
-        emit_json(result)
+        out.json(result)
         return
-    stderr_console().print(
+    out.print(
         f"{result['chunks']} chunks ({result['index']}, {result['embedder']}): built in "
         f"{result['build_seconds']:.1f} s, "
         f"opened in {result['open_and_first_search_seconds']:.2f} s; "
         + ", ".join(f"{op} {ms:.1f} ms" for op, ms in result["median_ms"].items())
-        + " (median)",
-        markup=False,
+        + " (median)"
     )
 
 
-@app.command("ann")
+@app.command("ann", cls=WordsCommand)
 def bench_ann_command(
     source: VectorSourceOption = None,
     kb: VectorKbOption = None,
-    limit: Annotated[int | None, typer.Option(help="Base vectors (default: all).")] = None,
-    queries: Annotated[int, typer.Option(help="Vectors held out as queries.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed for the held-out queries and IVF sample.")] = 0,
+    limit: Annotated[int | None, typer.Option(min=1, help="Base vectors (default: all).")] = None,
+    queries: Annotated[int, typer.Option(min=1, help="Vectors held out as queries.")] = 1000,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed for the held-out queries and IVF sample.")
+    ] = 0,
     threads: ThreadsOption = None,
-    repeats: Annotated[int, typer.Option(help="Timed runs per point; the best counts.")] = 3,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed runs per point; the best counts.")] = 3,
     plot: ChartOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Recall@10 vs queries/s for Flat, HNSW (efSearch) and IVF (nprobe): ragline vs raw FAISS."""
@@ -255,7 +306,7 @@ def bench_ann_command(
     from ragline.bench.datasets import load_vectors
     from ragline.bench.plots import ann_chart
 
-    setup_logging(verbose)
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     vectors = load_vectors(
         source or ("kb" if kb else "glove"), kb=kb, limit=limit, queries=queries, seed=seed
     )
@@ -263,12 +314,12 @@ def bench_ann_command(
     if plot:
         ann_chart(result, plot)
     if as_json:
-        emit_json(result)
+        out.json(result)
     else:
-        _print_ann(stderr_console(), result)
+        _print_ann(out, result)
 
 
-def _print_ann(console: Any, result: dict[str, Any]) -> None:
+def _print_ann(out: Output, result: dict[str, Any]) -> None:
     """The ANN benchmark as a table (one row per index and search parameter), then build
     times."""
     from rich.table import Table
@@ -291,12 +342,11 @@ def _print_ann(console: Any, result: dict[str, Any]) -> None:
             f"{row['faiss_qps']:.0f}",
             f"{row['ratio']:.3f}",
         )
-    console.print(table)
-    console.print(
+    out.show(table)
+    out.print(
         "build s (ragline / FAISS): "
         + ", ".join(
             f"{b['factory']} {b['ragline_s']:.2f} / {b['faiss_s']:.2f}"
             for b in result["builds"].values()
-        ),
-        markup=False,
+        )
     )

@@ -1,8 +1,11 @@
 """What the command groups share: option types used by several commands, and output.
 
-Results go to stdout (one JSON object with ``--json``); human-readable text, progress and
-logs go to stderr. Rich and the library's heavy parts are imported only when a command
-runs, so that ``import ragline.cli`` stays light.
+Results (hits, answers, tables, summaries) go to stdout, in words or, with ``--json``, as one
+JSON object; progress, logs and notes go to stderr, so ``ragline search … > hits.txt`` keeps
+the hits and a terminal still shows the progress. ``--quiet`` silences progress and notes
+(warnings and errors still show); ``--verbose`` adds progress details. Rich and the
+library's heavy parts are imported only when a command runs, so ``import ragline.cli``
+stays light.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,101 +22,215 @@ import typer
 
 from ragline.config import Config
 
-KbOption = Annotated[Path, typer.Option("--kb", help="Knowledge base directory.")]
+DEFAULTS = Config()
+"""The default configuration: the values help names as defaults."""
+
+KbOption = Annotated[Path, typer.Option("--kb", metavar="DIR", help="Knowledge base directory.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
-ChunkSizeOption = Annotated[int | None, typer.Option(help="Chunk size in embedder tokens.")]
-OverlapOption = Annotated[int | None, typer.Option(help="Overlap in embedder tokens.")]
-EmbedderOption = Annotated[str | None, typer.Option(help="minilm or a model directory.")]
-FusionOption = Annotated[str | None, typer.Option(help="Hybrid fusion: rrf | score.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log progress details on stderr.")
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress or notes on stderr; results only.")
+]
+ChunkSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help=f"Chunk size in embedder tokens (new knowledge base: {DEFAULTS.chunk.size}).",
+    ),
+]
+OverlapOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help=f"Overlap in embedder tokens (new knowledge base: {DEFAULTS.chunk.overlap}).",
+    ),
+]
+EmbedderOption = Annotated[
+    str | None,
+    typer.Option(help=f"minilm or a model directory (default: {DEFAULTS.embed.model})."),
+]
+FusionOption = Annotated[
+    str | None,
+    typer.Option(help=f"Hybrid fusion: rrf or score (default: {DEFAULTS.search.fusion})."),
+]
 QueryEncoderOption = Annotated[
     str | None,
-    typer.Option(help="Embed queries with this model (one trained by `ragline train rag`)."),
+    typer.Option(
+        help="Embed queries with this model, one trained by `ragline train rag` "
+        "(default: the knowledge base's embedder)."
+    ),
 ]
 SearchModeOption = Annotated[
-    str | None, typer.Option(help="Retrieval: hybrid | dense | bm25 (default: config).")
+    str | None,
+    typer.Option(
+        "--search-mode",
+        metavar="MODE",
+        help=f"Retrieval: hybrid, dense or bm25 (default: {DEFAULTS.search.mode}).",
+    ),
+]
+DeprecatedModeOption = Annotated[
+    str | None, typer.Option("--mode", hidden=True, help="Deprecated: --search-mode.")
 ]
 MaxNewTokensOption = Annotated[
-    int | None, typer.Option(help="Longest answer, in tokens (default: config).")
+    int | None,
+    typer.Option(
+        min=1, help=f"Longest answer, in tokens (default: {DEFAULTS.generate.max_new_tokens})."
+    ),
 ]
 ModelOption = Annotated[str | None, typer.Option(help="Remote model name (API generators).")]
-HopsOption = Annotated[int | None, typer.Option(help="Retrieval rounds (multi-hop).")]
+HopsOption = Annotated[
+    int | None,
+    typer.Option(min=1, help=f"Retrieval rounds (multi-hop; default: {DEFAULTS.generate.hops})."),
+]
 FollowUpOption = Annotated[
     str | None,
     typer.Option(
         help="Between hops, search for: missing (a query the model writes for the missing "
         "fact), answer (the question plus the model's answer so far) or links (the question, "
-        "within the documents the passages found name by title)."
+        "within the documents the passages found name by title); "
+        f"default: {DEFAULTS.generate.follow_up}."
     ),
 ]
 AnswerStyleOption = Annotated[
     str | None,
     typer.Option(
         help="sentence (one or two sentences) or short (the shortest phrase, as span-style "
-        "benchmarks score answers); default: config."
+        f"benchmarks score answers); default: {DEFAULTS.generate.answer_style}."
     ),
 ]
 RerankOption = Annotated[
     str | None,
-    typer.Option(help="Re-rank with cross-encoder, colbert, or a model directory."),
+    typer.Option(
+        metavar="NAME",
+        help="Re-rank with cross-encoder, colbert, or a model directory (default: none).",
+    ),
 ]
 RerankDepthOption = Annotated[
-    int | None, typer.Option(help="First-stage hits given to the re-ranker (default 100).")
+    int | None,
+    typer.Option(
+        min=1,
+        help=f"First-stage hits given to the re-ranker (default: {DEFAULTS.search.rerank_depth}).",
+    ),
 ]
 RerankFusionOption = Annotated[
     str | None,
     typer.Option(
-        help="rrf (default): fuse first-stage and re-rank ranks; none: re-rank score alone "
-        "(eval beir: a comma-separated list, scored once)."
+        help="rrf: fuse first-stage and re-rank ranks; none: re-rank score alone "
+        f"(eval beir: a comma-separated list, scored once); default: "
+        f"{DEFAULTS.search.rerank_fusion}."
     ),
 ]
 
-
-def stderr_console() -> Any:
-    """A rich console on stderr, where everything but results goes."""
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
+_GLOBAL_FLAGS = {"quiet": False, "verbose": False}
 
 
-def setup_logging(verbose: bool) -> None:
-    """Log warnings (with ``--verbose``: progress details too) to stderr."""
+def set_global_flags(*, quiet: bool, verbose: bool) -> None:
+    """``ragline --quiet|--verbose COMMAND``: flags given before the command, which apply
+    as if given to it."""
+    _GLOBAL_FLAGS.update(quiet=quiet, verbose=verbose)
+
+
+@dataclass
+class Output:
+    """Where a command's text goes: results to stdout, everything else to stderr.
+
+    Made by :func:`output`, which merges the command's flags with the global ones.
+    """
+
+    as_json: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    results: Any = field(init=False, repr=False)
+    messages: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from rich.console import Console
+
+        # soft_wrap: a line piped to a file or grep stays one line
+        self.results = Console(highlight=False, soft_wrap=True)
+        self.messages = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def print(self, text: str = "", *, markup: bool = False, end: str = "\n") -> None:
+        """A line of the result, on stdout."""
+        self.results.print(text, markup=markup, end=end)
+
+    def show(self, renderable: Any) -> None:
+        """A table or other rich renderable of the result, on stdout."""
+        self.results.print(renderable)
+
+    def json(self, payload: dict[str, Any]) -> None:
+        """The result as one JSON object on stdout."""
+        emit_json(payload)
+
+    def note(self, text: str) -> None:
+        """A message about the run, on stderr, unless --quiet."""
+        if not self.quiet:
+            self.messages.print(text, markup=False)
+
+    def detail(self, text: str) -> None:
+        """A progress detail, on stderr with --verbose only."""
+        if self.verbose:
+            self.messages.print(text, markup=False)
+
+    def warn(self, text: str) -> None:
+        """A problem the user should see, on stderr even with --quiet."""
+        self.messages.print(text, markup=False)
+
+    def progress(self, *, counted: bool = True) -> Any:
+        """A progress display on stderr: a bar with done/total and the time left
+        (``counted``), else a spinner. Silent with --json or --quiet or when stderr is not a
+        terminal."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        description = TextColumn("{task.description}")
+        columns = (
+            (description, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            if counted
+            else (SpinnerColumn(), description)
+        )
+        return Progress(
+            *columns,
+            TimeElapsedColumn(),
+            console=self.messages,
+            disable=self.as_json or self.quiet or not self.messages.is_terminal,
+        )
+
+
+def output(*, as_json: bool = False, quiet: bool = False, verbose: bool = False) -> Output:
+    """The output of a command run with these flags (or the global ones), with logging on
+    stderr at the level they ask for."""
+    from ragline.errors import RaglineError
+
+    quiet = quiet or _GLOBAL_FLAGS["quiet"]
+    verbose = verbose or _GLOBAL_FLAGS["verbose"]
+    if quiet and verbose:
+        raise RaglineError("--quiet and --verbose contradict each other: give one")
+    out = Output(as_json=as_json, quiet=quiet, verbose=verbose)
+    setup_logging(out)
+    return out
+
+
+def setup_logging(out: Output) -> None:
+    """Log warnings to stderr; with --verbose progress details too, with --quiet errors
+    only."""
     from rich.logging import RichHandler
 
+    level = logging.ERROR if out.quiet else logging.INFO if out.verbose else logging.WARNING
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
+        level=level,
         format="%(message)s",
-        handlers=[RichHandler(console=stderr_console(), show_time=False, show_path=False)],
+        handlers=[RichHandler(console=out.messages, show_time=False, show_path=False)],
         force=True,
-    )
-
-
-def progress_bar(console: Any, as_json: bool, *, counted: bool = True) -> Any:
-    """Progress on stderr, silent with --json or when stderr is not a terminal: a bar with
-    done/total (``counted``), else a spinner for work of unknown size."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    description = TextColumn("{task.description}")
-    columns = (
-        (description, BarColumn(), MofNCompleteColumn())
-        if counted
-        else (
-            SpinnerColumn(),
-            description,
-        )
-    )
-    return Progress(
-        *columns,
-        TimeElapsedColumn(),
-        console=console,
-        disable=as_json or not console.is_terminal,
     )
 
 
@@ -127,6 +245,55 @@ def stage_reporter(progress: Any) -> Callable[[str, int, int | None], None]:
         progress.update(tasks[stage], completed=done, total=total)
 
     return report
+
+
+def resolve_search_mode(
+    search_mode: str | None, deprecated_mode: str | None, out: Output, command: str
+) -> str | None:
+    """The retrieval mode given as ``--search-mode``, or as the deprecated ``--mode``
+    (which still works, with a one-line note on stderr)."""
+    from ragline.errors import RaglineError
+
+    if deprecated_mode is None:
+        return search_mode
+    if search_mode is not None and search_mode != deprecated_mode:
+        raise RaglineError(
+            f"{command}: --mode {deprecated_mode} and --search-mode {search_mode} disagree; "
+            "give --search-mode only"
+        )
+    out.warn(f"ragline: note: `{command} --mode` is deprecated; use --search-mode")
+    return deprecated_mode
+
+
+def positive(value: float | None) -> float | None:
+    """A typer callback refusing a number that is not above 0 (a learning rate, a
+    temperature) as a usage error."""
+    if value is not None and value <= 0:
+        raise typer.BadParameter(f"{value}: must be > 0")
+    return value
+
+
+def share(value: float | None) -> float | None:
+    """A typer callback refusing a share (a fraction held out) outside (0, 1)."""
+    if value is not None and not 0 < value < 1:
+        raise typer.BadParameter(f"{value}: must be between 0 and 1")
+    return value
+
+
+def fraction(value: float | None) -> float | None:
+    """A typer callback refusing a fraction outside [0, 1) (a dev share, a margin)."""
+    if value is not None and not 0 <= value < 1:
+        raise typer.BadParameter(f"{value}: must be at least 0 and below 1")
+    return value
+
+
+def require_text(text: str, what: str) -> None:
+    """Refuse an empty or blank ``what`` (a query, a question) in one line, before any
+    knowledge base is opened."""
+    from ragline.errors import RaglineError
+
+    if not text.strip():
+        raise RaglineError(f"the {what} is empty")
 
 
 def build_config(
@@ -173,18 +340,17 @@ def given(**options: Any) -> dict[str, Any]:
 def emit_json(payload: dict[str, Any]) -> None:
     """A command's result: one JSON object on one line of stdout."""
     sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
-def report_results(
-    title: str, payload: dict[str, Any], *, plot: Path | None, as_json: bool, console: Any
-) -> None:
+def report_results(title: str, payload: dict[str, Any], *, plot: Path | None, out: Output) -> None:
     """An evaluation's results (``payload["results"]``: mode → metric → value) as a bar
-    chart when asked, and as JSON on stdout or a table on stderr."""
+    chart when asked, and as JSON or a table on stdout."""
     from ragline.evaluate.report import bar_chart, results_table
 
     if plot:
         bar_chart(title, payload["results"], plot)
-    if as_json:
-        emit_json(payload)
+    if out.as_json:
+        out.json(payload)
     else:
-        console.print(results_table(title, payload["results"]))
+        out.show(results_table(title, payload["results"]))

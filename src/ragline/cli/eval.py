@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from ragline.cli.common import (
+    DEFAULTS,
     AnswerStyleOption,
     ChunkSizeOption,
+    DeprecatedModeOption,
     EmbedderOption,
     FollowUpOption,
     FusionOption,
@@ -20,67 +22,124 @@ from ragline.cli.common import (
     ModelOption,
     OverlapOption,
     QueryEncoderOption,
+    QuietOption,
     RerankDepthOption,
     RerankFusionOption,
     RerankOption,
     SearchModeOption,
     VerboseOption,
     build_config,
-    emit_json,
     given,
-    progress_bar,
+    output,
     report_results,
-    setup_logging,
+    resolve_search_mode,
+    share,
     split_list,
     stage_reporter,
-    stderr_console,
 )
+from ragline.cli.help import WordsCommand, WordsGroup
 
-app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality.")
+app = typer.Typer(
+    cls=WordsGroup, no_args_is_help=True, help="Measure retrieval and answer quality."
+)
 
 PlotOption = Annotated[Path | None, typer.Option(help="Write a bar chart (PNG).")]
 BeirDatasetArgument = Annotated[
     Path,
     typer.Argument(help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or HotpotQA folder."),
 ]
-BeirIndexOption = Annotated[str | None, typer.Option("--index", help="FAISS factory string.")]
-MaxQueriesOption = Annotated[int | None, typer.Option(help="Evaluate only the first N queries.")]
-RunFileOption = Annotated[Path | None, typer.Option(help="Write TREC runs to PREFIX.<mode>.trec.")]
+BeirIndexOption = Annotated[
+    str | None,
+    typer.Option(
+        "--index",
+        metavar="FACTORY",
+        help=f"FAISS factory string (default: {DEFAULTS.index.factory}).",
+    ),
+]
+BeirModesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--search-mode",
+        metavar="MODES",
+        help="Comma-separated: bm25,dense,hybrid, or all (default: all).",
+    ),
+]
+ChunkerOption = Annotated[
+    str | None,
+    typer.Option(help=f"fixed, recursive or semantic (default: {DEFAULTS.chunk.method})."),
+]
+DepthOption = Annotated[
+    int | None,
+    typer.Option(min=1, help=f"Hybrid candidates per side (default: {DEFAULTS.search.depth})."),
+]
+MaxQueriesOption = Annotated[
+    int | None, typer.Option(min=1, help="Evaluate only the first N queries (default: all).")
+]
+RunFileOption = Annotated[
+    Path | None,
+    typer.Option(metavar="PREFIX", help="Write TREC runs to PREFIX.<mode>.trec."),
+]
 BeirCacheOption = Annotated[
     bool, typer.Option(help="Reuse the knowledge base built for this corpus.")
 ]
 BeirKbOption = Annotated[
     Path | None,
-    typer.Option("--kb", help="Evaluate this knowledge base (built over the corpus)."),
+    typer.Option(
+        "--kb", metavar="DIR", help="Evaluate this knowledge base (built over the corpus)."
+    ),
 ]
 QaDatasetArgument = Annotated[
     Path, typer.Argument(help="SQuAD json (or its folder), or a HotpotQA folder.")
 ]
 QaGeneratorOption = Annotated[
     str | None,
-    typer.Option(help="extractive (default), smollm2, a reader or model path, or an API URL."),
+    typer.Option(
+        metavar="NAME",
+        help="extractive, smollm2, a reader or model path, or an API URL "
+        f"(default: {DEFAULTS.generate.generator}).",
+    ),
+]
+QaModesOption = Annotated[
+    str,
+    typer.Option(
+        "--mode", metavar="MODES", help="Generation, comma-separated: plain,sequence,token."
+    ),
+]
+QaPassagesOption = Annotated[
+    int | None,
+    typer.Option(
+        "-k", "--k", min=1, help=f"Passages per question (default: {DEFAULTS.generate.passages})."
+    ),
+]
+AnswerableOption = Annotated[int, typer.Option(min=0, help="SQuAD: answerable questions sampled.")]
+UnanswerableOption = Annotated[
+    int, typer.Option(min=0, help="SQuAD: unanswerable questions sampled.")
 ]
 HeldOutOption = Annotated[
     float | None,
-    typer.Option(help="SQuAD: ask only the test side of this by-paragraph split (train rag)."),
+    typer.Option(
+        callback=share,
+        help="SQuAD: ask only the test side of this by-paragraph split (train rag).",
+    ),
 ]
 PerQuestionOption = Annotated[
     Path | None, typer.Option(help="Write each question's answer as JSON lines.")
 ]
 
 
-@app.command("beir")
+@app.command("beir", cls=WordsCommand)
 def eval_beir(
     dataset: BeirDatasetArgument,
     split: Annotated[str, typer.Option(help="Qrels split to evaluate.")] = "test",
-    mode: Annotated[str, typer.Option(help="Comma-separated: bm25,dense,hybrid or all.")] = "all",
-    chunker: Annotated[str | None, typer.Option(help="fixed | recursive | semantic.")] = None,
+    search_mode: BeirModesOption = None,
+    mode: DeprecatedModeOption = None,
+    chunker: ChunkerOption = None,
     chunk_size: ChunkSizeOption = None,
     overlap: OverlapOption = None,
     embedder: EmbedderOption = None,
     index_factory: BeirIndexOption = None,
     fusion: FusionOption = None,
-    depth: Annotated[int | None, typer.Option(help="Hybrid candidates per side.")] = None,
+    depth: DepthOption = None,
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
@@ -90,13 +149,14 @@ def eval_beir(
     cache: BeirCacheOption = True,
     kb: BeirKbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """nDCG@10, Recall@10/100, MRR@10 and MAP@100 on a BEIR data set, per search mode."""
     from ragline.evaluate.runner import beir_modes, evaluate_beir
 
-    setup_logging(verbose)
-    modes = beir_modes(mode)
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    modes = beir_modes(resolve_search_mode(search_mode, mode, out, "eval beir") or "all")
     config = build_config(
         chunker=chunker,
         chunk_size=chunk_size,
@@ -104,8 +164,7 @@ def eval_beir(
         embedder=embedder,
         index_factory=index_factory,
     )
-    console = stderr_console()
-    with progress_bar(console, as_json) as progress:
+    with out.progress() as progress:
         payload = evaluate_beir(
             dataset,
             modes,
@@ -123,51 +182,44 @@ def eval_beir(
             on_progress=stage_reporter(progress),
         )
     title = f"{payload['dataset']} {payload['split']}: {payload['queries']} queries"
-    report_results(title, payload, plot=plot, as_json=as_json, console=console)
+    report_results(title, payload, plot=plot, out=out)
 
 
-@app.command("qa")
+@app.command("qa", cls=WordsCommand)
 def eval_qa(
     dataset: QaDatasetArgument,
-    mode: Annotated[str, typer.Option(help="Comma-separated: plain,sequence,token.")] = "plain",
+    mode: QaModesOption = DEFAULTS.generate.mode,
     generator: QaGeneratorOption = None,
     model: ModelOption = None,
     hops: HopsOption = None,
     follow_up: FollowUpOption = None,
     answer_style: AnswerStyleOption = None,
-    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages per question.")] = None,
+    k: QaPassagesOption = None,
     search_mode: SearchModeOption = None,
     max_new_tokens: MaxNewTokensOption = None,
-    answerable: Annotated[int, typer.Option(help="SQuAD: answerable questions sampled.")] = 300,
-    unanswerable: Annotated[int, typer.Option(help="SQuAD: unanswerable questions sampled.")] = 100,
-    seed: Annotated[int, typer.Option(help="SQuAD: sampling seed.")] = 0,
+    answerable: AnswerableOption = 300,
+    unanswerable: UnanswerableOption = 100,
+    seed: Annotated[int, typer.Option(min=0, help="SQuAD: sampling seed.")] = 0,
     held_out: HeldOutOption = None,
-    split_seed: Annotated[int, typer.Option(help="SQuAD: seed of that split.")] = 0,
-    limit: Annotated[int | None, typer.Option(help="HotpotQA: first N questions.")] = None,
+    split_seed: Annotated[int, typer.Option(min=0, help="SQuAD: seed of that split.")] = 0,
+    limit: Annotated[int | None, typer.Option(min=1, help="HotpotQA: first N questions.")] = None,
     embedder: EmbedderOption = None,
     query_encoder: QueryEncoderOption = None,
     per_question: PerQuestionOption = None,
     plot: PlotOption = None,
     cache: Annotated[bool, typer.Option(help="Reuse the knowledge base built before.")] = True,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """EM, F1, abstention accuracy, citation support and supporting-passage recall."""
     from ragline.evaluate.qa import load_qa
     from ragline.evaluate.runner import evaluate_qa
 
-    setup_logging(verbose)
-    data = load_qa(
-        dataset,
-        answerable=answerable,
-        unanswerable=unanswerable,
-        seed=seed,
-        held_out=held_out,
-        split_seed=split_seed,
-        limit=limit,
-    )
-    console = stderr_console()
-    with progress_bar(console, as_json) as progress:
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    sampling = {"answerable": answerable, "unanswerable": unanswerable, "seed": seed}
+    data = load_qa(dataset, held_out=held_out, split_seed=split_seed, limit=limit, **sampling)
+    with out.progress() as progress:
         payload = evaluate_qa(
             data,
             split_list(mode),
@@ -185,46 +237,53 @@ def eval_qa(
             **given(model=model, follow_up=follow_up),
         )
     title = f"{data.name}: {len(data.questions)} questions"
-    report_results(title, payload, plot=plot, as_json=as_json, console=console)
+    report_results(title, payload, plot=plot, out=out)
 
 
-@app.command("support")
+@app.command("support", cls=WordsCommand)
 def eval_support(
     dataset: Annotated[Path, typer.Argument(help="SQuAD json file.")],
-    limit: Annotated[int | None, typer.Option(help="Check only N questions (seeded).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the swaps and of the sample.")] = 0,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Check only N questions (seeded; default: all).")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the swaps and of the sample.")] = 0,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """The support check on itself: gold answer sentences vs the same with the answer swapped."""
     from ragline.evaluate.support_check import load_perturbations, support_report
     from ragline.generate.citations import ClaimSupport, LexicalSupport
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     pairs = load_perturbations(dataset, seed=seed, limit=limit)
     report = support_report(pairs, {"claim": ClaimSupport(), "lexical": LexicalSupport()})
     payload = {"dataset": str(dataset), "seed": seed, **report}
     counts = ", ".join(f"{kind} {n}" for kind, n in report["counts"].items())
     title = f"{dataset.name}: {report['n']} sentence pairs ({counts})"
-    report_results(title, payload, plot=None, as_json=as_json, console=stderr_console())
+    report_results(title, payload, plot=None, out=out)
 
 
-@app.command("compare")
+@app.command("compare", cls=WordsCommand)
 def eval_compare(
     run_a: Annotated[Path, typer.Argument(help="TREC run file A.")],
     run_b: Annotated[Path, typer.Argument(help="TREC run file B.")],
     qrels: Annotated[Path, typer.Option(help="Qrels file (BEIR TSV or TREC).")],
     metric: Annotated[str, typer.Option(help="Per-query metric to compare.")] = "ndcg@10",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Compare two runs query by query: mean difference and paired significance tests."""
     from ragline.evaluate.runner import compare_runs
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     test = compare_runs(run_a, run_b, qrels, metric)
     if as_json:
-        emit_json(test)
+        out.json(test)
         return
-    stderr_console().print(
+    out.print(
         f"{metric} over {test['n']} queries: A {test['mean_a']:.4f}, B {test['mean_b']:.4f}, "
         f"B-A {test['mean_diff']:+.4f}; paired t-test p={test['t_pvalue']:.4g}, "
-        f"randomization p={test['perm_pvalue']:.4g}",
-        markup=False,
+        f"randomization p={test['perm_pvalue']:.4g}"
     )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ragline.cli.common import (
+    DEFAULTS,
     AnswerStyleOption,
     ChunkSizeOption,
+    DeprecatedModeOption,
     FollowUpOption,
     FusionOption,
     HopsOption,
@@ -17,67 +19,132 @@ from ragline.cli.common import (
     KbOption,
     MaxNewTokensOption,
     ModelOption,
+    Output,
     OverlapOption,
     QueryEncoderOption,
+    QuietOption,
     RerankDepthOption,
     RerankFusionOption,
     RerankOption,
     SearchModeOption,
     VerboseOption,
     build_config,
-    emit_json,
     given,
-    progress_bar,
-    setup_logging,
-    stderr_console,
+    output,
+    require_text,
+    resolve_search_mode,
 )
+from ragline.config import Config
 from ragline.errors import RaglineError
 
+if TYPE_CHECKING:
+    from ragline.manage import IndexingResult
+
 ChunkerOption = Annotated[
-    str | None, typer.Option(help="fixed | recursive | semantic (new KB: recursive).")
+    str | None,
+    typer.Option(
+        help=f"fixed, recursive or semantic (new knowledge base: {DEFAULTS.chunk.method})."
+    ),
 ]
 IndexFactoryOption = Annotated[
     str | None,
-    typer.Option("--index", help="FAISS factory string (Flat, HNSW32, IVF1024,Flat) or auto."),
+    typer.Option(
+        "--index",
+        metavar="FACTORY",
+        help="FAISS factory string (Flat, HNSW32, IVF1024,Flat) or auto (new knowledge base: "
+        f"{DEFAULTS.index.factory}).",
+    ),
 ]
 IndexEmbedderOption = Annotated[
-    str | None, typer.Option(help="minilm (packaged) or a sentence-transformers directory.")
+    str | None,
+    typer.Option(
+        help="minilm (packaged) or a sentence-transformers directory (new knowledge base: "
+        f"{DEFAULTS.embed.model})."
+    ),
 ]
 VectorDtypeOption = Annotated[
-    str | None, typer.Option(help="Stored vector precision: float32 or float16.")
+    str | None,
+    typer.Option(
+        help="Stored vector precision: float32 or float16 (new knowledge base: "
+        f"{DEFAULTS.embed.vector_dtype})."
+    ),
 ]
 MetaOption = Annotated[
-    list[str] | None, typer.Option("--meta", help="key=value metadata for every document.")
+    list[str] | None,
+    typer.Option("--meta", metavar="KEY=VALUE", help="Metadata for every document; repeatable."),
+]
+IncludeOption = Annotated[
+    list[str] | None,
+    typer.Option(metavar="GLOB", help="Index only files matching this glob; repeatable."),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(metavar="GLOB", help="Skip files matching this glob; repeatable."),
 ]
 MaxFileSizeOption = Annotated[
-    int | None, typer.Option(help="Skip files larger than this many bytes.")
+    int | None,
+    typer.Option(
+        min=1,
+        help=f"Skip files larger than this many bytes (default: {DEFAULTS.load.max_file_bytes}).",
+    ),
 ]
+SearchKOption = Annotated[int, typer.Option("-k", "--k", min=1, help="How many hits.")]
 SearchFilterOption = Annotated[
     list[str] | None,
-    typer.Option("--filter", help="key=value, key>=number, key=a|b; repeatable."),
+    typer.Option("--filter", metavar="FILTER", help="key=value, key>=number, key=a|b; repeatable."),
+]
+NprobeOption = Annotated[
+    int | None,
+    typer.Option(min=1, help=f"IVF cells to visit (default: {DEFAULTS.search.nprobe})."),
+]
+EfSearchOption = Annotated[
+    int | None,
+    typer.Option(min=1, help=f"HNSW search breadth (default: {DEFAULTS.search.ef_search})."),
 ]
 GeneratorOption = Annotated[
     str | None,
     typer.Option(
-        help="extractive (default: the passage sentence that answers, or an abstention), "
-        "smollm2 (packaged language model), a reader or model directory, or an API base URL."
+        metavar="NAME",
+        help="extractive (the passage sentence that answers, or an abstention), smollm2 "
+        "(packaged language model), a reader or model directory, or an API base URL; "
+        f"default: {DEFAULTS.generate.generator}.",
+    ),
+]
+AnswerModeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mode",
+        help="Generation: plain, or sequence / token to marginalize over the passages "
+        f"(RAG-Sequence, RAG-Token; local language models); default: {DEFAULTS.generate.mode}.",
+    ),
+]
+PassagesOption = Annotated[
+    int | None,
+    typer.Option(
+        "-k",
+        "--k",
+        min=1,
+        help=f"Passages given to the model (default: {DEFAULTS.generate.passages}).",
     ),
 ]
 PassageFilterOption = Annotated[
-    list[str] | None, typer.Option("--filter", help="Restrict passages: key=value …")
+    list[str] | None,
+    typer.Option("--filter", metavar="FILTER", help="Restrict passages: key=value …"),
 ]
 UnsupportedOption = Annotated[
     str | None,
     typer.Option(
-        help="When no answer sentence passes the support check: abstain | fallback "
-        "(the best passage sentence that passes) | regenerate (ask once more)."
+        help="When no answer sentence passes the support check: abstain, fallback "
+        "(the best passage sentence that passes) or regenerate (ask once more); "
+        f"default: {DEFAULTS.generate.unsupported}."
     ),
 ]
 ShowUnsupportedOption = Annotated[
     bool, typer.Option(help="Also print the sentences withheld as unsupported, marked.")
 ]
 DeleteFilterOption = Annotated[
-    list[str] | None, typer.Option("--filter", help="Delete documents matching key=value.")
+    list[str] | None,
+    typer.Option("--filter", metavar="FILTER", help="Delete documents matching key=value."),
 ]
 
 
@@ -91,16 +158,17 @@ def index(
     embedder: IndexEmbedderOption = None,
     vector_dtype: VectorDtypeOption = None,
     meta: MetaOption = None,
-    include: Annotated[list[str] | None, typer.Option(help="Glob of files to include.")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(help="Glob of files to skip.")] = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
     max_file_size: MaxFileSizeOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Add files and directories to a knowledge base (created if missing)."""
-    from ragline.manage import index_paths, stored_config
+    from ragline.manage import stored_config
 
-    setup_logging(verbose)
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     config = build_config(
         stored_config(kb),
         chunker=chunker,
@@ -111,34 +179,50 @@ def index(
         index_factory=index_factory,
         max_file_size=max_file_size,
     )
-    metadata = parse_meta(meta or [])
-    console = stderr_console()
-    with progress_bar(console, as_json, counted=False) as progress:
-        task = progress.add_task("indexing", total=None)
-
-        def committed(doc_ids: list[str], report: Any) -> None:
-            progress.update(
-                task, description=f"indexing: {report.indexed} documents, {report.chunks} chunks"
-            )
-            if verbose:
-                for doc_id in doc_ids:
-                    console.print(f"committed {doc_id}", markup=False)
-
-        result = index_paths(
-            kb,
-            paths,
-            config,
-            include=include or (),
-            exclude=exclude or (),
-            metadata=metadata,
-            on_commit=committed,
-        )
+    result = _index_with_progress(
+        out,
+        kb,
+        paths,
+        config,
+        include=include or (),
+        exclude=exclude or (),
+        metadata=parse_meta(meta or []),
+    )
     if as_json:
-        emit_json(result.to_dict())
+        out.json(result.to_dict())
     else:
-        _print_indexed(console, result)
+        _print_indexed(out, result)
     if result.failed:
         raise typer.Exit(1)
+
+
+def _index_with_progress(
+    out: Output, kb: Path, paths: list[Path], config: Config, **options: Any
+) -> IndexingResult:
+    """Index ``paths`` into ``kb`` showing files read out of those found (with the time
+    left) and what is committed; on Ctrl-C, say what was kept and exit 130."""
+    from ragline.manage import index_paths
+
+    kept = [0]
+    try:
+        with out.progress() as progress:
+            task = progress.add_task("indexing", total=None)
+
+            def read(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            def committed(doc_ids: list[str], report: Any) -> None:
+                kept[0] = report.indexed
+                progress.update(task, description=f"indexing ({report.indexed} documents kept)")
+                for doc_id in doc_ids:
+                    out.detail(f"committed {doc_id}")
+
+            return index_paths(kb, paths, config, on_commit=committed, on_input=read, **options)
+    except KeyboardInterrupt:
+        out.warn(
+            f"ragline: interrupted: kept {kept[0]} documents; run the same command again to resume"
+        )
+        raise typer.Exit(130) from None
 
 
 def parse_meta(pairs: list[str]) -> dict[str, Any]:
@@ -154,46 +238,51 @@ def parse_meta(pairs: list[str]) -> dict[str, Any]:
     return meta
 
 
-def _print_indexed(console: Any, result: Any) -> None:
-    """What ``index`` did, and every input it skipped with the reason."""
+def _print_indexed(out: Output, result: IndexingResult) -> None:
+    """What ``index`` did (stdout), and every input it skipped with the reason, and the
+    files of unknown type it left out, counted by extension (stderr)."""
     report = result.report
-    console.print(
+    out.print(
         f"indexed {report.added} new and {report.updated} changed documents "
         f"({report.chunks} chunks), {report.unchanged} unchanged; "
-        f"knowledge base: {result.documents} documents, {result.chunks} chunks",
-        markup=False,
+        f"knowledge base: {result.documents} documents, {result.chunks} chunks"
     )
     for error in report.errors:
-        console.print(f"skipped {error.source}: {error.reason}", markup=False)
+        out.warn(f"skipped {error.source}: {error.reason}")
+    if result.scan.summary():
+        out.warn(result.scan.summary())
 
 
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     kb: KbOption,
-    k: Annotated[int, typer.Option("-k", "--k", help="How many hits.")] = 10,
-    mode: Annotated[str | None, typer.Option(help="hybrid | dense | bm25.")] = None,
+    k: SearchKOption = DEFAULTS.search.k,
+    search_mode: SearchModeOption = None,
+    mode: DeprecatedModeOption = None,
     fusion: FusionOption = None,
     filter_: SearchFilterOption = None,
-    nprobe: Annotated[int | None, typer.Option(help="IVF cells to visit.")] = None,
-    ef_search: Annotated[int | None, typer.Option(help="HNSW search breadth.")] = None,
+    nprobe: NprobeOption = None,
+    ef_search: EfSearchOption = None,
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
     query_encoder: QueryEncoderOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Search a knowledge base."""
     from ragline.filters import parse_filters
     from ragline.kb import KnowledgeBase
 
-    setup_logging(verbose)
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    require_text(query, "query")
     filters = parse_filters(filter_) if filter_ else None
     with KnowledgeBase.open(kb, query_encoder=query_encoder) as knowledge_base:
         hits = knowledge_base.search(
             query,
             k=k,
-            mode=mode,
+            mode=resolve_search_mode(search_mode, mode, out, "search"),
             fusion=fusion,
             filters=filters,
             nprobe=nprobe,
@@ -203,23 +292,31 @@ def search(
             rerank_fusion=rerank_fusion,
         )
     if as_json:
-        emit_json({"query": query, "hits": [hit.to_dict() for hit in hits]})
+        out.json({"query": query, "hits": [hit.to_dict() for hit in hits]})
     else:
-        _print_hits(stderr_console(), hits)
+        _print_hits(out, hits)
 
 
-def _print_hits(console: Any, hits: list[Any]) -> None:
+def _print_hits(out: Output, hits: list[Any]) -> None:
     """Search hits: rank, score, title and place, then a one-line snippet."""
     if not hits:
-        console.print("no hits", markup=False)
+        out.print("no hits")
     for hit in hits:
         title = hit.chunk.metadata.get("title") or hit.chunk.doc_id
         snippet = " ".join(hit.chunk.text.split())[:300]
-        console.print(
-            f"[bold]{hit.rank}.[/bold] {hit.score:.4f}  [cyan]{title}[/cyan]  "
-            f"({hit.chunk.doc_id} {hit.chunk.start}:{hit.chunk.end})"
+        out.print(
+            f"[bold]{hit.rank}.[/bold] {hit.score:.4f}  [cyan]{_escape(title)}[/cyan]  "
+            f"({_escape(hit.chunk.doc_id)} {hit.chunk.start}:{hit.chunk.end})",
+            markup=True,
         )
-        console.print(f"   {snippet}", markup=False)
+        out.print(f"   {snippet}")
+
+
+def _escape(text: str) -> str:
+    """``text`` shown as it is inside rich markup (a title may hold ``[brackets]``)."""
+    from rich.markup import escape
+
+    return escape(str(text))
 
 
 def ask(
@@ -227,11 +324,11 @@ def ask(
     kb: KbOption,
     generator: GeneratorOption = None,
     model: ModelOption = None,
-    mode: Annotated[str | None, typer.Option(help="plain | sequence | token.")] = None,
+    mode: AnswerModeOption = None,
     hops: HopsOption = None,
     follow_up: FollowUpOption = None,
     answer_style: AnswerStyleOption = None,
-    k: Annotated[int | None, typer.Option("-k", "--k", help="Passages given to the model.")] = None,
+    k: PassagesOption = None,
     search_mode: SearchModeOption = None,
     filter_: PassageFilterOption = None,
     max_new_tokens: MaxNewTokensOption = None,
@@ -240,15 +337,22 @@ def ask(
     unsupported: UnsupportedOption = None,
     show_unsupported: ShowUnsupportedOption = False,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Answer a question from a knowledge base, citing the passages it used."""
     from ragline.filters import parse_filters
     from ragline.kb import KnowledgeBase
 
-    setup_logging(verbose)
-    console = stderr_console()
-    streamed = not as_json and (mode or "plain") == "plain"
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    require_text(question, "question")
+    streaming = not as_json and (mode or "plain") == "plain"
+    streamed: list[str] = []
+
+    def stream(piece: str) -> None:
+        streamed.append(piece)
+        out.print(piece, end="")
+
     with KnowledgeBase.open(kb, query_encoder=query_encoder) as knowledge_base:
         answer = knowledge_base.ask(
             question,
@@ -259,9 +363,7 @@ def ask(
             filters=parse_filters(filter_) if filter_ else None,
             search_mode=search_mode,
             rerank=rerank,
-            on_token=(lambda piece: console.print(piece, end="", markup=False))
-            if streamed
-            else None,
+            on_token=stream if streaming else None,
             **given(
                 model=model,
                 max_new_tokens=max_new_tokens,
@@ -271,78 +373,80 @@ def ask(
             ),
         )
     if as_json:
-        emit_json(answer.to_dict())
+        out.json(answer.to_dict())
     else:
-        _print_answer(console, answer, streamed=streamed, show_unsupported=show_unsupported)
+        _print_answer(out, answer, streamed=bool(streamed), show_unsupported=show_unsupported)
 
 
-def _print_answer(console: Any, answer: Any, *, streamed: bool, show_unsupported: bool) -> None:
+def _print_answer(out: Output, answer: Any, *, streamed: bool, show_unsupported: bool) -> None:
     """The answer (unless it was streamed already), then its citations and, when asked, the
-    sentences withheld as unsupported."""
+    sentences withheld as unsupported; all on stdout."""
     if streamed:
-        console.print()
-        if answer.abstained:
-            console.print(answer.text, markup=False)
-    else:
-        console.print(answer.text, markup=False)
+        out.print()  # ends the streamed line
+    if not streamed or answer.abstained:
+        out.print(answer.text)
     if answer.fallback:
-        console.print(
+        out.print(
             "  (the generated answer failed the support check; shown: the best passage "
-            "sentence that passes it)",
-            markup=False,
+            "sentence that passes it)"
         )
     for citation in answer.citations:
         state = "supported" if citation.supported else "NOT SUPPORTED"
         page = f" p.{citation.page}" if citation.page else ""
-        console.print(
+        out.print(
             f"  [{citation.n}] {citation.doc_id}{page} {citation.span[0]}:{citation.span[1]} "
-            f"({state}, {citation.origin})",
-            markup=False,
+            f"({state}, {citation.origin})"
         )
     if show_unsupported:
         for withheld in answer.withheld:
             missing = ", ".join(withheld["missing"]) or "too little overlap"
-            console.print(
+            out.print(
                 f"  UNSUPPORTED, not shown: {withheld['sentence']} "
-                f"(cites {withheld['cited'] or 'nothing'}; passage lacks: {missing})",
-                markup=False,
+                f"(cites {withheld['cited'] or 'nothing'}; passage lacks: {missing})"
             )
 
 
 def delete(
+    kb: KbOption,
     doc_ids: Annotated[list[str] | None, typer.Argument(help="Document ids to delete.")] = None,
-    kb: KbOption = Path("."),
     filter_: DeleteFilterOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Delete documents by id or by metadata filter."""
     from ragline.filters import parse_filters
     from ragline.manage import delete_documents
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     if not doc_ids and not filter_:
         raise RaglineError("delete: give document ids or --filter")
     result = delete_documents(kb, doc_ids or [], parse_filters(filter_) if filter_ else None)
     if as_json:
-        emit_json(result)
+        out.json(result)
         return
-    console = stderr_console()
-    console.print(f"deleted {result['deleted']} documents", markup=False)
+    out.print(f"deleted {result['deleted']} documents")
     for doc_id in result["missing"]:
-        console.print(f"not found: {doc_id}", markup=False)
+        out.warn(f"not found: {doc_id}")
 
 
-def info(kb: KbOption, as_json: JsonOption = False) -> None:
+def info(
+    kb: KbOption,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
     """Describe a knowledge base: counts, embedder, index."""
     from ragline.kb import KnowledgeBase
 
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     with KnowledgeBase.open(kb) as knowledge_base:
         facts = knowledge_base.info()
     if as_json:
-        emit_json(facts)
+        out.json(facts)
         return
-    console = stderr_console()
     for key in ("path", "documents", "chunks", "embedder", "dim", "index", "generation", "bytes"):
-        console.print(f"{key:>10}: {facts[key]}", markup=False)
+        out.print(f"{key:>10}: {facts[key]}")
 
 
 def reindex(
@@ -351,6 +455,7 @@ def reindex(
     query_prefix: Annotated[str, typer.Option(help="Prefix for queries (e5: 'query: ').")] = "",
     document_prefix: Annotated[str, typer.Option(help="Prefix for passages.")] = "",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Re-embed a knowledge base's stored chunks with another embedder, atomically."""
@@ -358,9 +463,8 @@ def reindex(
 
     from ragline.kb import KnowledgeBase
 
-    setup_logging(verbose)
-    console = stderr_console()
-    with KnowledgeBase.open(kb) as knowledge_base, progress_bar(console, as_json) as progress:
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    with KnowledgeBase.open(kb) as knowledge_base, out.progress() as progress:
         embed = replace(
             knowledge_base.config.embed,
             model=embedder,
@@ -372,10 +476,9 @@ def reindex(
             embed, on_batch=lambda done, total: progress.update(task, completed=done, total=total)
         )
     if as_json:
-        emit_json(report)
+        out.json(report)
         return
-    console.print(
+    out.print(
         f"re-embedded {report['chunks']} chunks with {report['embedder']} "
-        f"({report['dim']}-d) in {report['seconds']} s",
-        markup=False,
+        f"({report['dim']}-d) in {report['seconds']} s"
     )

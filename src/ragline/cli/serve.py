@@ -6,22 +6,25 @@ from typing import Annotated
 
 import typer
 
-from ragline.cli.common import KbOption, VerboseOption, setup_logging, stderr_console
+from ragline.cli.common import KbOption, QuietOption, VerboseOption, output
 
 HostOption = Annotated[
-    str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
+    str,
+    typer.Option(metavar="ADDRESS", help="Address to listen on (127.0.0.1: this machine only)."),
 ]
 ServeGeneratorOption = Annotated[
     str | None,
     typer.Option(
-        help="Generator for /ask and /v1/chat/completions (default: the knowledge base's)."
+        metavar="NAME",
+        help="Generator for /ask and /v1/chat/completions (default: the knowledge base's).",
     ),
 ]
 ApiKeyEnvOption = Annotated[
     str | None,
     typer.Option(
+        metavar="VARIABLE",
         help="Environment variable holding an API key; when set, every route but "
-        "/health needs 'Authorization: Bearer <key>'."
+        "/health needs 'Authorization: Bearer <key>'.",
     ),
 ]
 
@@ -32,6 +35,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     generator: ServeGeneratorOption = None,
     api_key_env: ApiKeyEnvOption = None,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Serve a knowledge base over HTTP: /search, /ask and an OpenAI-compatible /v1 API."""
@@ -42,24 +46,20 @@ def serve(
     uvicorn = require("uvicorn", "serve")
     from ragline.serve.app import create_app
 
-    setup_logging(verbose)
-    console = stderr_console()
+    out = output(quiet=quiet, verbose=verbose)
     api_key = os.environ.get(api_key_env) if api_key_env else None
     if api_key_env and not api_key:
-        console.print(
-            f"warning: ${api_key_env} is not set: serving without an API key", markup=False
-        )
+        out.warn(f"warning: ${api_key_env} is not set: serving without an API key")
     application = create_app(kb, generator=generator, api_key=api_key or None)
     state = application.state.ragline
     state.open()  # here, so that a knowledge base that cannot open is a one-line error
     shown = f"[{host}]" if ":" in host else host
     try:
-        console.print(
+        out.note(
             f"serving {kb} at http://{shown}:{port} (generator {state.generator_name}, "
-            f"{'API key required' if api_key else 'no API key'}); Ctrl-C stops",
-            markup=False,
-            soft_wrap=True,
+            f"{'API key required' if api_key else 'no API key'}); Ctrl-C stops"
         )
-        uvicorn.run(application, host=host, port=port, log_level="info" if verbose else "warning")
+        level = "info" if out.verbose else "error" if out.quiet else "warning"
+        uvicorn.run(application, host=host, port=port, log_level=level)
     finally:
         state.close()

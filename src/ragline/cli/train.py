@@ -11,15 +11,22 @@ import typer
 from ragline.cli.common import (
     JsonOption,
     KbOption,
+    Output,
+    QuietOption,
     VerboseOption,
-    emit_json,
-    progress_bar,
-    setup_logging,
+    fraction,
+    output,
+    positive,
+    share,
     split_list,
-    stderr_console,
 )
+from ragline.cli.help import WordsCommand, WordsGroup
 
-app = typer.Typer(no_args_is_help=True, help="Train retrievers and re-rankers.")
+app = typer.Typer(
+    cls=WordsGroup,
+    no_args_is_help=True,
+    help="Train retrievers, re-rankers, span readers and RAG end to end.",
+)
 
 BeirTrainOption = Annotated[
     Path | None, typer.Option("--beir", help="BEIR folder whose qrels give the pairs.")
@@ -37,20 +44,27 @@ NegativeSourcesOption = Annotated[
     str, typer.Option(help="Comma-separated negative sources: in-batch,bm25,model.")
 ]
 MineMarginOption = Annotated[
-    float, typer.Option(help="Model mining: keep negatives this fraction below the positive.")
+    float,
+    typer.Option(
+        callback=fraction, help="Model mining: keep negatives this fraction below the positive."
+    ),
 ]
 RoundsOption = Annotated[
-    int, typer.Option(help="Training rounds; each later one re-mines with the trained model.")
+    int,
+    typer.Option(min=1, help="Training rounds; each later one re-mines with the trained model."),
 ]
 RetrieverPrecisionOption = Annotated[
     str, typer.Option(help="auto (bf16 where the CPU/GPU has it), bf16 or fp32.")
 ]
 RetrieverDevOption = Annotated[
-    float, typer.Option(help="Share of queries held out for dev nDCG@10 per epoch.")
+    float,
+    typer.Option(callback=fraction, help="Share of queries held out for dev nDCG@10 per epoch."),
 ]
 RerankerOutOption = Annotated[
     Path | None,
-    typer.Option("--out", help="Model directory (default: where --rerank KIND looks)."),
+    typer.Option(
+        "--out", metavar="DIR", help="Model directory (default: where --rerank KIND looks)."
+    ),
 ]
 RerankerBaseOption = Annotated[
     str | None, typer.Option(help="minilm or a model directory to start from.")
@@ -59,17 +73,21 @@ HeadOption = Annotated[
     str | None, typer.Option(help="Cross-encoder head: on mean-pooled tokens or [CLS].")
 ]
 DenseNegativesOption = Annotated[
-    int | None, typer.Option(help="Dense-retriever negatives per pair.")
+    int | None, typer.Option(min=0, help="Dense-retriever negatives per pair.")
 ]
 MaxLengthOption = Annotated[
-    int | None, typer.Option(help="Tokens read per passage (cross-encoder: query+passage).")
+    int | None,
+    typer.Option(min=1, help="Tokens read per passage (cross-encoder: query+passage)."),
 ]
-RerankerDevOption = Annotated[float | None, typer.Option(help="Share of queries held out for dev.")]
+RerankerDevOption = Annotated[
+    float | None, typer.Option(callback=fraction, help="Share of queries held out for dev.")
+]
 ReaderHeldOutOption = Annotated[
-    float, typer.Option(help="Share of paragraphs held out for testing (never read).")
+    float,
+    typer.Option(callback=share, help="Share of paragraphs held out for testing (never read)."),
 ]
 ReaderNegativesOption = Annotated[
-    int, typer.Option(help="BM25 paragraphs per question, labelled no-answer.")
+    int, typer.Option(min=0, help="BM25 paragraphs per question, labelled no-answer.")
 ]
 RagSquadOption = Annotated[
     Path | None,
@@ -79,7 +97,7 @@ RagSquadOption = Annotated[
     ),
 ]
 TestFractionOption = Annotated[
-    float, typer.Option(help="SQuAD: share of paragraphs held out for testing.")
+    float, typer.Option(callback=share, help="SQuAD: share of paragraphs held out for testing.")
 ]
 PairsOption = Annotated[
     Path | None,
@@ -97,43 +115,72 @@ RagGeneratorOption = Annotated[
     str, typer.Option(help="smollm2, or a causal LM or encoder-decoder (T5) directory.")
 ]
 RefreshEveryOption = Annotated[
-    int, typer.Option(help="With --train passage: re-encode the passage index every N steps.")
+    int,
+    typer.Option(min=1, help="With --train passage: re-encode the passage index every N steps."),
 ]
 DeviceOption = Annotated[
     str, typer.Option(help="auto (the GPU when one is present), cpu or cuda[:N].")
 ]
 
 
-@app.command("retriever")
+TrainOutOption = Annotated[
+    Path, typer.Option("--out", metavar="DIR", help="Directory for what is trained.")
+]
+QueryLrOption = Annotated[
+    float, typer.Option(callback=positive, help="Query-encoder learning rate.")
+]
+PassageLrOption = Annotated[
+    float, typer.Option(callback=positive, help="Passage-encoder learning rate.")
+]
+GeneratorLrOption = Annotated[
+    float, typer.Option(callback=positive, help="Generator learning rate.")
+]
+PeakLrOption = Annotated[
+    float | None, typer.Option("--lr", callback=positive, help="Peak learning rate.")
+]
+
+
+@app.command("retriever", cls=WordsCommand)
 def train_retriever_command(
-    out: Annotated[Path, typer.Option("--out", help="Directory for the trained model.")],
+    out_dir: TrainOutOption,
     beir: BeirTrainOption = None,
     split: TrainSplitOption = "train",
     squad: SquadTrainOption = None,
     jsonl: JsonlTrainOption = None,
     base: BaseOption = "minilm",
     negatives: NegativeSourcesOption = "in-batch,bm25",
-    bm25_negatives: Annotated[int, typer.Option(help="BM25 hard negatives per pair.")] = 1,
-    model_negatives: Annotated[int, typer.Option(help="Model-mined negatives per pair.")] = 1,
-    mine_skip: Annotated[int, typer.Option(help="Model mining: skip this many top ranks.")] = 0,
+    bm25_negatives: Annotated[int, typer.Option(min=0, help="BM25 hard negatives per pair.")] = 1,
+    model_negatives: Annotated[
+        int, typer.Option(min=0, help="Model-mined negatives per pair.")
+    ] = 1,
+    mine_skip: Annotated[
+        int, typer.Option(min=0, help="Model mining: skip this many top ranks.")
+    ] = 0,
     mine_margin: MineMarginOption = 0.05,
     rounds: RoundsOption = 1,
-    epochs: Annotated[int, typer.Option(help="Epochs per round.")] = 2,
-    batch_size: Annotated[int, typer.Option(help="Pairs per batch (in-batch negatives).")] = 32,
-    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 3e-5,
-    temperature: Annotated[float, typer.Option(help="InfoNCE temperature τ (scale 1/τ).")] = 0.05,
-    max_seq_length: Annotated[int, typer.Option(help="Tokens read per passage.")] = 256,
+    epochs: Annotated[int, typer.Option(min=1, help="Epochs per round.")] = 2,
+    batch_size: Annotated[
+        int, typer.Option(min=2, help="Pairs per batch (in-batch negatives).")
+    ] = 32,
+    lr: Annotated[
+        float, typer.Option("--lr", callback=positive, help="Peak learning rate.")
+    ] = 3e-5,
+    temperature: Annotated[
+        float, typer.Option(callback=positive, help="InfoNCE temperature τ (scale 1/τ).")
+    ] = 0.05,
+    max_seq_length: Annotated[int, typer.Option(min=1, help="Tokens read per passage.")] = 256,
     precision: RetrieverPrecisionOption = "auto",
     dev_fraction: RetrieverDevOption = 0.1,
-    seed: Annotated[int, typer.Option(help="Random seed (splits, sampling, init).")] = 42,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (splits, sampling, init).")] = 42,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Fine-tune a bi-encoder with InfoNCE over in-batch and hard negatives."""
     from ragline.train.pairs import read_training_data
     from ragline.train.retriever import RetrieverRecipe, train_retriever
 
-    setup_logging(verbose)
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     recipe = RetrieverRecipe(
         base=base,
         negatives=tuple(split_list(negatives)),
@@ -152,13 +199,13 @@ def train_retriever_command(
         seed=seed,
     )
     data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
-    _train_and_report(train_retriever, data, out, recipe, as_json)
+    _train_and_report(train_retriever, data, out_dir, recipe, out)
 
 
-@app.command("reranker")
+@app.command("reranker", cls=WordsCommand)
 def train_reranker_command(
     kind: Annotated[str, typer.Option(help="cross-encoder or colbert.")] = "cross-encoder",
-    out: RerankerOutOption = None,
+    out_dir: RerankerOutOption = None,
     beir: BeirTrainOption = None,
     split: TrainSplitOption = "train",
     squad: SquadTrainOption = None,
@@ -166,17 +213,22 @@ def train_reranker_command(
     base: RerankerBaseOption = None,
     loss: Annotated[str | None, typer.Option(help="Cross-encoder loss: listwise or bce.")] = None,
     head: HeadOption = None,
-    bm25_negatives: Annotated[int | None, typer.Option(help="BM25 negatives per pair.")] = None,
+    bm25_negatives: Annotated[
+        int | None, typer.Option(min=0, help="BM25 negatives per pair.")
+    ] = None,
     dense_negatives: DenseNegativesOption = None,
-    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Queries per batch.")] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Listwise softmax temperature.")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs.")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Queries per batch.")] = None,
+    lr: PeakLrOption = None,
+    temperature: Annotated[
+        float | None, typer.Option(callback=positive, help="Listwise softmax temperature.")
+    ] = None,
     max_length: MaxLengthOption = None,
     precision: Annotated[str | None, typer.Option(help="auto, bf16 or fp32.")] = None,
     dev_fraction: RerankerDevOption = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Train a re-ranker (cross-encoder or ColBERT) on labelled pairs with hard negatives."""
@@ -184,7 +236,7 @@ def train_reranker_command(
     from ragline.train.pairs import read_training_data
     from ragline.train.reranker import reranker_training
 
-    setup_logging(verbose)
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     recipe, train = reranker_training(
         kind,
         base=base,
@@ -202,53 +254,58 @@ def train_reranker_command(
         seed=seed,
     )
     data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
-    _train_and_report(train, data, out or default_reranker_dir(kind), recipe, as_json)
+    _train_and_report(train, data, out_dir or default_reranker_dir(kind), recipe, out)
 
 
-def _train_and_report(train: Any, data: Any, out: Path, recipe: Any, as_json: bool) -> None:
-    """Run a trainer with the data summary first and its report last (JSON or lines)."""
-    console = stderr_console()
+def _train_and_report(train: Any, data: Any, out_dir: Path, recipe: Any, out: Output) -> None:
+    """Run a trainer with the data summary first (stderr) and its report last (stdout:
+    JSON or lines)."""
     summary = data.summary()
-    console.print(
+    out.note(
         f"{summary['pairs']} training pairs from {summary['read']} records "
         f"({summary['queries']} queries, {summary['corpus']} passages); "
-        f"skipped: {summary['skipped'] or 'none'}; temperature {recipe.temperature}",
-        markup=False,
+        f"skipped: {summary['skipped'] or 'none'}; temperature {recipe.temperature}"
     )
-    report = train(data, out, recipe, progress=not as_json and console.is_terminal)
-    if as_json:
-        emit_json(report)
+    report = train(data, out_dir, recipe, progress=_shows_progress(out))
+    if out.as_json:
+        out.json(report)
         return
     for number, result in enumerate(report["rounds"], start=1):
         before = result.get("dev_ndcg@10_before")
-        console.print(
+        out.print(
             f"round {number}: {result['steps']} steps in {result['training_seconds']} s "
             f"(mining {result['mining_seconds']} s), loss {result['first_loss']:.3f} → "
             f"{result['last_loss']:.3f}; dev nDCG@10 "
             f"{'' if before is None else f'{before:.4f} → '}"
-            f"{[round(v, 4) for v in result['dev_ndcg@10_per_epoch']]}",
-            markup=False,
+            f"{[round(v, 4) for v in result['dev_ndcg@10_per_epoch']]}"
         )
-    console.print(f"saved {out} in {report['seconds']} s", markup=False)
+    out.print(f"saved {out_dir} in {report['seconds']} s")
 
 
-@app.command("reader")
+def _shows_progress(out: Output) -> bool:
+    """Whether a trainer's own progress bars should show: on a terminal, without --json or
+    --quiet."""
+    return not (out.as_json or out.quiet) and out.messages.is_terminal
+
+
+@app.command("reader", cls=WordsCommand)
 def train_reader_command(
     squad: Annotated[Path, typer.Option(help="SQuAD-format json (2.0: with unanswerables).")],
-    out: Annotated[Path, typer.Option("--out", help="Directory for the trained reader.")],
+    out_dir: TrainOutOption,
     held_out: ReaderHeldOutOption = 0.2,
-    split_seed: Annotated[int, typer.Option(help="Seed of that split.")] = 0,
-    epochs: Annotated[int, typer.Option(help="Passes over the training questions.")] = 1,
+    split_seed: Annotated[int, typer.Option(min=0, help="Seed of that split.")] = 0,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training questions.")] = 1,
     negatives: ReaderNegativesOption = 0,
-    seed: Annotated[int, typer.Option(help="Seed of shuffling and initialisation.")] = 0,
-    limit: Annotated[int, typer.Option(help="Train on the first N examples (0 = all).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of shuffling and initialisation.")] = 0,
+    limit: Annotated[int, typer.Option(min=0, help="Train on the first N examples (0 = all).")] = 0,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Train an extractive span reader (LoRA on the packaged MiniLM): ask --generator DIR."""
     from ragline.train.reader import ReaderRecipe, train_reader
 
-    setup_logging(verbose)
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     recipe = ReaderRecipe(
         held_out=held_out,
         split_seed=split_seed,
@@ -257,53 +314,57 @@ def train_reader_command(
         seed=seed,
         limit=limit,
     )
-    console = stderr_console()
-    with progress_bar(console, as_json) as progress:
+    with out.progress() as progress:
         task = progress.add_task("training reader", total=None)
 
         def step(done: int, total: int, loss: float) -> None:
             progress.update(task, completed=done, total=total, description=f"loss {loss:.3f}")
 
-        report = train_reader(squad, out, recipe, on_step=step)
+        report = train_reader(squad, out_dir, recipe, on_step=step)
     if as_json:
-        emit_json(report)
+        out.json(report)
         return
     dev = report["dev"]
-    console.print(
+    out.print(
         f"{report['examples']} examples, {report['steps']} steps in "
         f"{report['training_seconds']} s; dev: answerable F1 {dev['answerable_f1']:.3f}, "
         f"EM {dev['answerable_em']:.3f}, unanswerable abstained "
-        f"{dev['unanswerable_abstained']:.3f} at threshold {dev['threshold']:.2f}; saved {out}",
-        markup=False,
+        f"{dev['unanswerable_abstained']:.3f} at threshold {dev['threshold']:.2f}; "
+        f"saved {out_dir}"
     )
 
 
-@app.command("rag")
+@app.command("rag", cls=WordsCommand)
 def train_rag_command(
     kb: KbOption,
-    out: Annotated[Path, typer.Option("--out", help="Directory for the trained parts.")],
+    out_dir: TrainOutOption,
     squad: RagSquadOption = None,
     test_fraction: TestFractionOption = 0.2,
-    split_seed: Annotated[int, typer.Option(help="SQuAD: paragraph split seed.")] = 0,
+    split_seed: Annotated[int, typer.Option(min=0, help="SQuAD: paragraph split seed.")] = 0,
     pairs: PairsOption = None,
-    limit: Annotated[int | None, typer.Option(help="Train on a seeded sample of N pairs.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Train on N sampled pairs.")] = None,
     train: TrainPartsOption = "query",
     loss: Annotated[str, typer.Option(help="Marginalization: sequence or token.")] = "sequence",
-    k: Annotated[int, typer.Option("-k", "--k", help="Passages marginalized over.")] = 5,
-    temperature: Annotated[float, typer.Option(help="Temperature of p(z|q).")] = 0.1,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, help="Passages marginalized over.")] = 5,
+    temperature: Annotated[
+        float, typer.Option(callback=positive, help="Temperature of p(z|q).")
+    ] = 0.1,
     generator: RagGeneratorOption = "smollm2",
     lora: Annotated[bool, typer.Option(help="Train the generator through LoRA adapters.")] = True,
-    epochs: Annotated[int, typer.Option(help="Epochs.")] = 1,
-    batch_size: Annotated[int, typer.Option(help="Questions per optimizer step.")] = 4,
-    query_lr: Annotated[float, typer.Option(help="Query-encoder learning rate.")] = 3e-5,
-    passage_lr: Annotated[float, typer.Option(help="Passage-encoder learning rate.")] = 3e-5,
+    epochs: Annotated[int, typer.Option(min=1, help="Epochs.")] = 1,
+    batch_size: Annotated[int, typer.Option(min=1, help="Questions per optimizer step.")] = 4,
+    query_lr: QueryLrOption = 3e-5,
+    passage_lr: PassageLrOption = 3e-5,
     refresh_every: RefreshEveryOption = 50,
-    generator_lr: Annotated[float, typer.Option(help="Generator learning rate.")] = 2e-4,
-    checkpoint_every: Annotated[int, typer.Option(help="Save a resumable state every N.")] = 50,
+    generator_lr: GeneratorLrOption = 2e-4,
+    checkpoint_every: Annotated[
+        int, typer.Option(min=1, help="Save a resumable state every N.")
+    ] = 50,
     device: DeviceOption = "auto",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 42,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run.")] = True,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Train retriever and generator together from (question, answer) pairs alone, with
@@ -311,15 +372,9 @@ def train_rag_command(
     from ragline.train.rag import RagRecipe
     from ragline.train.rag_data import training_pairs
 
-    setup_logging(verbose)
-    data, hidden = training_pairs(
-        squad=squad,
-        pairs=pairs,
-        test_fraction=test_fraction,
-        split_seed=split_seed,
-        limit=limit,
-        seed=seed,
-    )
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    sampling = {"test_fraction": test_fraction, "split_seed": split_seed, "limit": limit}
+    data, hidden = training_pairs(squad=squad, pairs=pairs, seed=seed, **sampling)
     recipe = RagRecipe(
         train=train,
         loss=loss,
@@ -337,41 +392,43 @@ def train_rag_command(
         device=device,
         seed=seed,
     )
-    _train_rag_and_report(kb, out, data, hidden, recipe, resume=resume, as_json=as_json)
+    _train_rag_and_report(kb, out_dir, data, hidden, recipe, resume=resume, out=out)
 
 
 def _train_rag_and_report(
     kb: Path,
-    out: Path,
+    out_dir: Path,
     data: list[tuple[str, str]],
     hidden: set[str],
     recipe: Any,
     *,
     resume: bool,
-    as_json: bool,
+    out: Output,
 ) -> None:
-    """Run ``train rag`` with the pair count first and its report last (JSON or lines; when
-    the passage encoder trained, how to search with it)."""
+    """Run ``train rag`` with the pair count first (stderr) and its report last (stdout:
+    JSON or lines; when the passage encoder trained, how to search with it)."""
     from ragline.train.rag import train_rag
 
-    console = stderr_console()
-    console.print(f"{len(data)} (question, answer) pairs; training {recipe.train}", markup=False)
-    progress = not as_json and console.is_terminal
+    out.note(f"{len(data)} (question, answer) pairs; training {recipe.train}")
     report = train_rag(
-        kb, data, out, recipe, hidden_documents=hidden, resume=resume, progress=progress
+        kb,
+        data,
+        out_dir,
+        recipe,
+        hidden_documents=hidden,
+        resume=resume,
+        progress=_shows_progress(out),
     )
-    if as_json:
-        emit_json(report)
+    if out.as_json:
+        out.json(report)
         return
-    console.print(
+    out.print(
         f"{report['steps']} steps, {report['seconds_per_step']} s/step; loss "
         f"{report['first_loss']} → {report['last_loss']}; dev F1 "
-        f"{report['dev_f1_before']} → {report['dev_f1_per_epoch']}; saved {out}",
-        markup=False,
+        f"{report['dev_f1_before']} → {report['dev_f1_per_epoch']}; saved {out_dir}"
     )
     if recipe.trains_passage:
-        console.print(
-            f"to search with it: ragline reindex --kb {kb} --embedder {out}/passage-encoder, "
-            f"then ask with --query-encoder {out}/query-encoder",
-            markup=False,
+        out.print(
+            f"to search with it: ragline reindex --kb {kb} --embedder {out_dir}/passage-encoder, "
+            f"then ask with --query-encoder {out_dir}/query-encoder"
         )

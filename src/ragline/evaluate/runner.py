@@ -34,7 +34,7 @@ Progress = Callable[[str, int, int | None], None]
 
 
 def beir_modes(spec: str) -> list[str]:
-    """The search modes a ``--mode`` value names: ``all``, or a comma-separated list of
+    """The search modes a ``--search-mode`` value names: ``all``, or a comma-separated list of
     :data:`~ragline.evaluate.beir.MODES` (an unknown one is refused before any work).
 
     >>> beir_modes("bm25, hybrid")
@@ -43,7 +43,7 @@ def beir_modes(spec: str) -> list[str]:
     modes = list(MODES) if spec == "all" else [m.strip() for m in spec.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown:
-        raise RaglineError(f"--mode {','.join(unknown)}: use {', '.join(MODES)} or all")
+        raise RaglineError(f"--search-mode {','.join(unknown)}: use {', '.join(MODES)} or all")
     return modes
 
 

@@ -165,5 +165,5 @@ def test_eval_support_command(tmp_path: Path, run_cli) -> None:
     assert report["n"] == 5 and report["seed"] == 0
     assert report["results"]["claim"]["flagged_swapped"] == 1.0
     table = run_cli("eval", "support", path)
-    assert table.returncode == 0 and table.stdout == ""
-    assert "lexical · other" in table.stderr and "flagged_swapped" in table.stderr
+    assert table.returncode == 0 and table.stderr == ""
+    assert "lexical · other" in table.stdout and "flagged_swapped" in table.stdout
