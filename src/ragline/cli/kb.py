@@ -304,12 +304,25 @@ def _print_hits(out: Output, hits: list[Any]) -> None:
     for hit in hits:
         title = hit.chunk.metadata.get("title") or hit.chunk.doc_id
         snippet = " ".join(hit.chunk.text.split())[:300]
+        page = _page(hit.chunk.metadata.get("page"), hit.chunk.metadata.get("page_label"))
         out.print(
             f"[bold]{hit.rank}.[/bold] {hit.score:.4f}  [cyan]{_escape(title)}[/cyan]  "
-            f"({_escape(hit.chunk.doc_id)} {hit.chunk.start}:{hit.chunk.end})",
+            f"({_escape(hit.chunk.doc_id)}{_escape(page)} {hit.chunk.start}:{hit.chunk.end})",
             markup=True,
         )
         out.print(f"   {snippet}")
+
+
+def _page(page: int | None, label: str | None) -> str:
+    """`` p.N`` for a paged document: the printed label when the page has one, with the
+    physical page beside it; empty otherwise.
+
+    >>> _page(4, "iv"), _page(4, "4"), _page(4, None), _page(None, None)
+    (' p.iv, PDF page 4', ' p.4', ' p.4', '')
+    """
+    if not page:
+        return ""
+    return f" p.{label}, PDF page {page}" if label and label != str(page) else f" p.{page}"
 
 
 def _escape(text: str) -> str:
@@ -390,13 +403,16 @@ def _print_answer(out: Output, answer: Any, *, streamed: bool, show_unsupported:
             "  (the generated answer failed the support check; shown: the best passage "
             "sentence that passes it)"
         )
+    lines = []
     for citation in answer.citations:
         state = "supported" if citation.supported else "NOT SUPPORTED"
-        page = f" p.{citation.page}" if citation.page else ""
-        out.print(
+        page = _page(citation.page, citation.page_label)
+        lines.append(
             f"  [{citation.n}] {citation.doc_id}{page} {citation.span[0]}:{citation.span[1]} "
             f"({state}, {citation.origin})"
         )
+    for line in dict.fromkeys(lines):  # a passage cited by several sentences is listed once
+        out.print(line)
     if show_unsupported:
         for withheld in answer.withheld:
             missing = ", ".join(withheld["missing"]) or "too little overlap"
