@@ -19,6 +19,7 @@ from serve_data import DOCS, QUESTION, bearer, error_of, make_data  # noqa: E402
 
 from ragline import KnowledgeBase  # noqa: E402
 from ragline.embed.fake import HashEncoder  # noqa: E402
+from ragline.generate.extractive import ExtractiveGenerator  # noqa: E402
 from ragline.serve.app import create_app  # noqa: E402
 
 pytestmark = pytest.mark.integration
@@ -83,7 +84,7 @@ def test_search_and_ask_match_the_library(client: TestClient, data: Any) -> None
     assert [h["doc_id"] for h in hits["hits"]] == ["pasta"]
     answer = client.post("/collections/alpha/ask", json={"question": QUESTION}).json()
     with KnowledgeBase.open(data[0] / "alpha") as kb:
-        expected = kb.ask(QUESTION, generator="extractive")
+        expected = kb.ask(QUESTION, generator=ExtractiveGenerator(encoder=kb.encoder))
     assert answer["answer"] == expected.text and "[1]" in answer["answer"]
     assert answer["citations"][0]["doc_id"] == "tides"
 
