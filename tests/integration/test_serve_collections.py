@@ -195,7 +195,9 @@ def test_openai_routes_in_process(client: TestClient) -> None:
     assert body["citations"] == body["choices"][0]["message"]["citations"]
     unknown = client.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": messages})
     assert unknown.status_code == 404 and "no model" in error_of(unknown)
-    vectors = client.post("/v1/embeddings", json={"model": "ragline/alpha", "input": ["moon tides", "salted water"]})
+    vectors = client.post(
+        "/v1/embeddings", json={"model": "ragline/alpha", "input": ["moon tides", "salted water"]}
+    )
     got = [d["embedding"] for d in vectors.json()["data"]]
     expected = HashEncoder(64).encode_documents(["moon tides", "salted water"])
     assert np.allclose(np.array(got), expected, atol=1e-6) and np.abs(expected).sum() > 0

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ragline.errors import LoadError
@@ -159,6 +159,8 @@ class Jobs:
             else:
                 # The saved copy's path and time mean nothing to the client: name the upload.
                 meta = {k: v for k, v in item.metadata.items() if k not in ("path", "mtime")}
+                if meta.get("title") == path.stem:
+                    meta["title"] = PurePosixPath(upload.doc_id).stem
                 docs.append(replace(item, metadata={**meta, "source": upload.doc_id}))
         report = kb.add(docs) if docs else None
         chunks = report.chunks if report else 0

@@ -29,14 +29,24 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await error_response(413, too_large)(scope, receive, send)
             return
-        seen = 0
+        seen, over, answered = 0, False, False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
+                over = True
                 raise ApiError(413, too_large)
             return message
 
-        await self.app(scope, counted, send)
+        async def replying(message: Message) -> None:
+            # Whatever the app made of the cut-off body (often a 400), the answer is a 413.
+            nonlocal answered
+            if not over:
+                await send(message)
+            elif not answered:
+                answered = True
+                await error_response(413, too_large)(scope, receive, send)
+
+        await self.app(scope, counted, replying)
