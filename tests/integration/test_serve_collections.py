@@ -15,12 +15,12 @@ import pytest
 pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
-from serve_data import DOCS, QUESTION, bearer, error_of, make_data  # noqa: E402
 
 from ragline import KnowledgeBase  # noqa: E402
 from ragline.embed.fake import HashEncoder  # noqa: E402
 from ragline.generate.extractive import ExtractiveGenerator  # noqa: E402
 from ragline.serve.app import create_app  # noqa: E402
+from serve_data import DOCS, QUESTION, bearer, error_of, make_data  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,10 @@ import pytest
 pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
-from serve_data import bearer, error_of, make_data  # noqa: E402
 
 from ragline.serve.app import create_app  # noqa: E402
 from ragline.serve.service import Limits  # noqa: E402
+from serve_data import bearer, error_of, make_data  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

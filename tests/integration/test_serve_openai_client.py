@@ -20,9 +20,8 @@ import pytest
 openai = pytest.importorskip("openai")
 httpx = pytest.importorskip("httpx")
 
-from serve_data import QUESTION, make_data  # noqa: E402
-
 from ragline.embed.fake import HashEncoder  # noqa: E402
+from serve_data import QUESTION, make_data  # noqa: E402
 
 pytestmark = pytest.mark.integration
 

@@ -92,8 +92,10 @@ def serve(
 
     uvicorn = require("uvicorn", "serve")
     from ragline.serve.app import create_app
+    from ragline.serve.collections import check_sources
 
     setup_logging(verbose)
+    check_sources(kb, data)
     console = stderr_console()
     application = create_app(
         kb,

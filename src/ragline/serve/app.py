@@ -45,13 +45,11 @@ from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 
-from ragline.errors import RaglineError  # noqa: E402
 from ragline.generate.base import Generator  # noqa: E402
-from ragline.kb import CONFIG_FILE  # noqa: E402
 from ragline.keystore import KEYS_FILE, KeyStore  # noqa: E402
 from ragline.registry import Registry  # noqa: E402
 from ragline.serve.auth import KeyAuth, Resolver, shared_key, stored_keys  # noqa: E402
-from ragline.serve.collections import Collections  # noqa: E402
+from ragline.serve.collections import Collections, check_sources  # noqa: E402
 from ragline.serve.docs_ui import add_docs  # noqa: E402
 from ragline.serve.errors import ApiError, error_response  # noqa: E402
 from ragline.serve.limits import BodyLimit  # noqa: E402
@@ -152,17 +150,10 @@ def create_app(
 def _collections(
     kb_path: str | Path | None, data: str | Path | None, generator: Generator | str | None
 ) -> Collections:
-    if (kb_path is None) == (data is None):
-        raise RaglineError("serve either one knowledge base (--kb) or a data directory (--data)")
+    check_sources(kb_path, data)
     if data is not None:
-        folder = Path(data)
-        if not folder.is_dir():
-            raise RaglineError(f"{folder}: no such directory")
-        return Collections(data=folder, generator=generator)
-    path = Path(str(kb_path))
-    if not (path / CONFIG_FILE).is_file():
-        raise RaglineError(f"{path}: not a ragline knowledge base (no {CONFIG_FILE})")
-    return Collections(kb=path, generator=generator)
+        return Collections(data=Path(data), generator=generator)
+    return Collections(kb=Path(str(kb_path)), generator=generator)
 
 
 def _resolver(data: str | Path | None, api_key: str | None, no_auth: bool) -> Resolver | None:

@@ -17,6 +17,7 @@ from ragline._optional import require
 require("fastapi", "serve")
 
 from ragline.config import Config  # noqa: E402
+from ragline.errors import RaglineError  # noqa: E402
 from ragline.generate.base import Generator  # noqa: E402
 from ragline.kb import CONFIG_FILE, KnowledgeBase  # noqa: E402
 from ragline.serve.errors import ApiError  # noqa: E402
@@ -36,6 +37,16 @@ def check_name(name: str) -> str:
             400, f"invalid collection name {name[:80]!r}: use a-z, 0-9, '-' and '_' (max 63)"
         )
     return name
+
+
+def check_sources(kb: str | Path | None, data: str | Path | None) -> None:
+    """Refuse (RaglineError) anything but one knowledge base or one data directory."""
+    if (kb is None) == (data is None):
+        raise RaglineError("serve either one knowledge base (--kb) or a data directory (--data)")
+    if data is not None and not Path(data).is_dir():
+        raise RaglineError(f"{data}: no such directory")
+    if kb is not None and not (Path(kb) / CONFIG_FILE).is_file():
+        raise RaglineError(f"{kb}: not a ragline knowledge base (no {CONFIG_FILE})")
 
 
 class Collections:
