@@ -225,3 +225,15 @@ def test_metrics_docs_and_access_log(client: TestClient, caplog: pytest.LogCaptu
     assert "cdn" not in page.text.lower()
     assert anonymous.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert "/collections/{name}/uploads" in anonymous.get("/openapi.json").json()["paths"]
+
+
+def test_deleting_a_collection_stops_its_jobs_first(client: TestClient, data: Any) -> None:
+    files = [
+        ("files", (f"f{n}.txt", f"File {n} is about topic {n}.".encode(), "text/plain"))
+        for n in range(40)
+    ]
+    assert client.post("/collections/beta/uploads", files=files).status_code == 202
+    assert client.delete("/collections/beta").json() == {"deleted": "beta"}
+    assert not (data[0] / "beta").exists()
+    assert client.app.state.service.jobs.counts() == 0  # type: ignore[attr-defined]
+    assert [c["name"] for c in client.get("/collections").json()["collections"]] == ["alpha"]

@@ -57,9 +57,13 @@ def alpha_key(data: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("log") / "serve.log"
+
+
+@pytest.fixture(scope="module")
+def server(data: Path, log_path: Path) -> Iterator[str]:
     port = free_port()
-    log_path = tmp_path_factory.mktemp("log") / "serve.log"
     command = [sys.executable, "-m", "ragline.cli", "serve", "--data", str(data)]
     command += ["--port", str(port), "--generator", "extractive"]
     url = f"http://127.0.0.1:{port}"
@@ -130,6 +134,17 @@ def test_streamed_completion_carries_citations(client) -> None:  # type: ignore[
 
 def test_models_are_what_the_key_may_use(client) -> None:  # type: ignore[no-untyped-def]
     assert [m.id for m in client.models.list()] == ["ragline/alpha"]
+
+
+def test_access_log_names_the_key_id_never_the_key(  # type: ignore[no-untyped-def]
+    client, log_path: Path, alpha_key: str
+) -> None:
+    client.models.list()
+    time.sleep(0.5)
+    log = log_path.read_text()
+    key_id = alpha_key.split("_")[1]
+    assert "GET /v1/models 200" in log and f"key={key_id}" in log
+    assert alpha_key not in log and alpha_key.split("_", 2)[2] not in log
 
 
 def test_another_collection_is_not_found(client) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -95,6 +96,7 @@ def serve(
     from ragline.serve.collections import check_sources
 
     setup_logging(verbose)
+    logging.getLogger("ragline.serve.access").setLevel(logging.INFO)  # a line per request
     check_sources(kb, data)
     console = stderr_console()
     application = create_app(

@@ -75,7 +75,8 @@ def collection_info(name: str, state: Readable) -> dict[str, Any]:
 
 @router.delete("/{name}")
 def delete_collection(name: str, state: Administered, svc: Svc) -> dict[str, Any]:
-    """Remove the collection and everything in it."""
+    """Remove the collection and everything in it (its running upload jobs stop first)."""
+    svc.jobs.stop(state)
     svc.collections.delete(name)
     return {"deleted": name}
 

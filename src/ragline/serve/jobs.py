@@ -46,6 +46,7 @@ class Jobs:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: dict[str, threading.Event] = {}
+        self._threads: dict[str, tuple[Path, threading.Thread]] = {}
 
     def start(self, name: str, state: ServerState, uploads: list[Upload]) -> dict[str, Any]:
         """Save ``uploads`` and ingest them on a worker thread; returns the job's state."""
@@ -70,12 +71,13 @@ class Jobs:
         }
         self._save(state, job)
         cancel = threading.Event()
-        with self._lock:
-            self._running[job_id] = cancel
         worker = threading.Thread(
             target=self._run, args=(state, job, uploads, cancel), name=f"ragline-job-{job_id[:8]}"
         )
         worker.daemon = True
+        with self._lock:
+            self._running[job_id] = cancel
+            self._threads[job_id] = (state.kb_path, worker)
         worker.start()
         return job
 
@@ -111,6 +113,15 @@ class Jobs:
             event.set()
         return self.get(state, job_id)
 
+    def stop(self, state: ServerState, timeout: float = 60.0) -> None:
+        """Cancel the collection's running jobs and wait for them (before it is deleted)."""
+        with self._lock:
+            mine = [(i, t) for i, (p, t) in self._threads.items() if p == state.kb_path]
+            for job_id, _ in mine:
+                self._running[job_id].set()
+        for _, thread in mine:
+            thread.join(timeout)
+
     def counts(self) -> int:
         """How many jobs this process is running."""
         with self._lock:
@@ -144,6 +155,7 @@ class Jobs:
             shutil.rmtree(folder, ignore_errors=True)
             with self._lock:
                 self._running.pop(job["id"], None)
+                self._threads.pop(job["id"], None)
 
     @staticmethod
     def _ingest(

@@ -53,6 +53,8 @@ class Metrics:
 
     def render(self) -> bytes:
         """The metrics in Prometheus' text format, with the gauges read now."""
+        self.documents.clear()  # a deleted collection is no longer reported
+        self.chunks.clear()
         for name, state in self.service.collections.opened():
             documents, chunks = state.kb.catalog.counts()
             self.documents.labels(name).set(documents)
