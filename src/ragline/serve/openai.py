@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import queue
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -58,6 +56,7 @@ from ragline.serve.models import (  # noqa: E402
 )
 from ragline.serve.service import Service  # noqa: E402
 from ragline.serve.state import ServerState  # noqa: E402
+from ragline.serve.streaming import Finished, relayed  # noqa: E402
 
 MODEL_ID = "ragline"
 """The plain pass-through model of a ``--kb`` server: the generator alone, no retrieval."""
@@ -225,42 +224,15 @@ def chat_completions(body: ChatCompletionRequest, key: Principal, svc: Svc) -> A
     )
 
 
-class _Abandoned(Exception):
-    """Raised into a generator whose reply nobody reads any more, to stop its decoding."""
-
-
 def _relayed(
     generator: Generator, messages: list[Message], options: dict[str, Any]
 ) -> Iterator[str | Completion]:
     """:func:`~ragline.generate.base.complete` as an iterator: the reply's pieces as they are
-    decoded, then its :class:`~ragline.generate.base.Completion`.
-
-    ``complete`` hands out pieces through a callback, so it runs on a worker thread and the
-    pieces come through a queue; a generator failure is re-raised here. Closing the
-    iterator makes the next piece raise inside ``complete``, which ends the decoding.
-    """
-    items: queue.Queue[str | Completion | BaseException] = queue.Queue()
-    closed = threading.Event()
-
-    def on_token(piece: str) -> None:
-        if closed.is_set():
-            raise _Abandoned
-        items.put(piece)
-
-    def run() -> None:
-        try:
-            items.put(complete(generator, messages, on_token=on_token, **options))
-        except BaseException as e:  # noqa: BLE001 - handed to the reading side
-            items.put(e)
-
-    threading.Thread(target=run, name="ragline-chat", daemon=True).start()
+    decoded, then its :class:`~ragline.generate.base.Completion` (see
+    :func:`~ragline.serve.streaming.relayed`; closing it ends the decoding)."""
+    stream = relayed(lambda on_token: complete(generator, messages, on_token=on_token, **options))
     try:
-        while True:
-            item = items.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            if isinstance(item, Completion):
-                return
+        for item in stream:
+            yield item.value if isinstance(item, Finished) else item
     finally:
-        closed.set()
+        stream.close()
