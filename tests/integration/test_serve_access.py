@@ -8,7 +8,6 @@ leak); a key that sees it without the role gets a 403.
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,7 +197,7 @@ def test_only_the_authorization_header_counts(served: tuple[TestClient, dict[Any
 
 
 def test_revoked_and_expired_keys_stop_working_without_a_restart(
-    served: tuple[TestClient, dict[Any, str]], tmp_path: Path
+    served: tuple[TestClient, dict[Any, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, keys = served
     root = Path(client.app.state.service.collections.data)  # type: ignore[attr-defined]
@@ -207,9 +206,10 @@ def test_revoked_and_expired_keys_stop_working_without_a_restart(
     assert client.get("/collections/alpha", headers=bearer(key)).status_code == 200
     cli.revoke(record.id)
     assert client.get("/collections/alpha", headers=bearer(key)).status_code == 401
-    short, _ = cli.create("alpha", "read", expires_days=0.3 / 86400)
+    short, made = cli.create("alpha", "read", expires_days=1)
     assert client.get("/collections/alpha", headers=bearer(short)).status_code == 200
-    time.sleep(0.4)
+    later = made.created + 86400 + 1
+    monkeypatch.setattr("ragline.keystore.time.time", lambda: later)
     assert client.get("/collections/alpha", headers=bearer(short)).status_code == 401
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -55,12 +54,13 @@ def test_revoke_seen_by_another_store_on_the_same_file(tmp_path: Path) -> None:
     assert "hash" not in server.records()[0].public()
 
 
-def test_expired_key(tmp_path: Path) -> None:
+def test_expired_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = KeyStore(tmp_path / "keys.json")
-    key, _ = store.create("alpha", "read", expires_days=0.2 / 86400)
-    assert store.verify(key) is not None
-    time.sleep(0.3)
-    assert store.verify(key) is None
+    key, record = store.create("alpha", "read", expires_days=1)
+    assert store.verify(key) is not None and record.expires == pytest.approx(record.created + 86400)
+    later = record.created + 86400 + 1
+    monkeypatch.setattr("ragline.keystore.time.time", lambda: later)
+    assert store.verify(key) is None and record.public()["expired"] is True
 
 
 @pytest.mark.parametrize(

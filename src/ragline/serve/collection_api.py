@@ -64,6 +64,8 @@ def create_collection(body: CreateCollection, key: Principal, svc: Svc) -> dict[
         state = svc.collections.create(body.name, config)
     except RaglineError as e:
         raise ApiError(400, str(e)) from e
+    except OSError as e:
+        raise failure(e, f"creating collection {body.name!r}") from e
     return {"name": body.name, **state.kb.info()}
 
 

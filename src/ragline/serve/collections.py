@@ -99,7 +99,12 @@ class Collections:
         with self._lock:
             if name in self._states or (self.data / name).exists():
                 raise ApiError(409, f"collection {name!r} exists")
-            KnowledgeBase.create(self.data / name, config).close()
+            try:
+                KnowledgeBase.create(self.data / name, config).close()
+            except Exception:
+                # A collection that could not be built leaves nothing behind.
+                shutil.rmtree(self.data / name, ignore_errors=True)
+                raise
             state = self._states[name] = ServerState(self.data / name, self.generator)
         return state
 
