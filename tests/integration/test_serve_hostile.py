@@ -66,6 +66,8 @@ def unchanged(served: tuple[TestClient, Path]) -> Iterator[TestClient]:
         ("/collections/alpha/search", b'{"query": ["x"]}', "query"),
         ("/collections", b'{"name": "../etc"}', "invalid collection name"),
         ("/collections", b'{"name": "UPPER"}', "invalid collection name"),
+        ("/collections", b'{"name": "ok", "chunk_size": 16, "overlap": 40}', "overlap (40)"),
+        ("/collections", b'{"name": "ok", "chunk_size": 1}', "chunk_size"),
         ("/collections/alpha/documents/delete", b"{}", "either 'ids' or 'filters'"),
         (
             "/collections/alpha/documents/delete",

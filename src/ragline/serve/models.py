@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ragline.config import ChunkConfig
 
 Scalar = str | int | float | bool
 Condition = Scalar | list[Scalar] | dict[str, Scalar | list[Scalar]]
@@ -77,6 +79,16 @@ class CreateCollection(_Strict):
     overlap: int | None = Field(None, ge=0, le=4096)
     embedder: str | None = Field(None, min_length=1, max_length=200)
     index: str | None = Field(None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _overlap_fits(self) -> CreateCollection:
+        # The library checks this only when the first document is chunked; a collection
+        # that can never take a document is refused here instead.
+        size = self.chunk_size or ChunkConfig().size
+        overlap = ChunkConfig().overlap if self.overlap is None else self.overlap
+        if overlap >= size:
+            raise ValueError(f"overlap ({overlap}) must be smaller than chunk_size ({size})")
+        return self
 
 
 class DocumentIn(_Strict):
