@@ -81,15 +81,16 @@ def sse_events(text: str) -> list[str]:
 def test_models(client: TestClient) -> None:
     body = client.get("/v1/models").json()
     assert body["object"] == "list"
-    assert [m["id"] for m in body["data"]] == ["ragline"] and body["data"][0]["object"] == "model"
+    assert [m["id"] for m in body["data"]] == ["ragline/kb", "ragline"]
+    assert body["data"][0]["object"] == "model"
 
 
 def test_chat_completion_shape(client: TestClient) -> None:
-    response = client.post("/v1/chat/completions", json={"model": "x", "messages": MESSAGES})
+    response = client.post("/v1/chat/completions", json={"model": "ragline", "messages": MESSAGES})
     assert response.status_code == 200
     body = response.json()
     assert body["object"] == "chat.completion" and body["id"].startswith("chatcmpl-")
-    assert body["model"] == "x" and isinstance(body["created"], int)
+    assert body["model"] == "ragline" and isinstance(body["created"], int)
     (choice,) = body["choices"]
     assert choice["index"] == 0 and choice["finish_reason"] == "stop"
     assert choice["message"] == {"role": "assistant", "content": LOCAL.generate(MESSAGES)}

@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "ragline.precision",
         "ragline.documents",
         "ragline.config",
+        "ragline.keystore",
     ),
     # 1 the catalog, readers and encoders
     ("ragline.store", "ragline.load", "ragline.embed"),

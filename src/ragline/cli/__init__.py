@@ -1,7 +1,7 @@
 """The ``ragline`` command: parses arguments, calls the library, prints.
 
 One module per command group: ``kb`` (index, search, ask, delete, info, reindex), ``serve``,
-``eval``, ``bench`` and ``train``; ``common`` holds the options and output they share, and
+``keys``, ``eval``, ``bench`` and ``train``; ``common`` holds the options and output they share, and
 ``help`` the help in words. Results go to stdout (``--json``: one JSON object); progress,
 logs and notes go to stderr. ``-q/--quiet`` and ``-v/--verbose`` work before the command
 or after it. Exit codes: 0 ok, 1 user error (bad path, flag or input) with a one-line
@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from ragline import __version__
-from ragline.cli import bench, kb, serve, train
+from ragline.cli import bench, kb, keys, serve, train
 from ragline.cli import eval as evaluate
 from ragline.cli.common import QuietOption, VerboseOption, set_global_flags
 from ragline.cli.help import WordsCommand, WordsGroup
@@ -35,6 +35,7 @@ app = typer.Typer(
 )
 for command in (kb.index, kb.search, kb.ask, kb.delete, kb.info, kb.reindex, serve.serve):
     app.command(cls=WordsCommand)(command)
+app.add_typer(keys.app, name="keys")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 app.add_typer(train.app, name="train")

@@ -1,12 +1,16 @@
-"""``ragline serve``: one knowledge base over HTTP."""
+"""``ragline serve``: knowledge bases over HTTP (one with ``--kb``, many with ``--data``)."""
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ragline.cli.common import KbOption, QuietOption, VerboseOption, output
+from ragline.cli.common import QuietOption, VerboseOption, output
+from ragline.errors import RaglineError
 
 HostOption = Annotated[
     str,
@@ -15,51 +19,107 @@ HostOption = Annotated[
 ServeGeneratorOption = Annotated[
     str | None,
     typer.Option(
-        metavar="NAME",
-        help="Generator for /ask and /v1/chat/completions (default: the knowledge base's).",
+        help="Generator for /ask and /v1/chat/completions (default: the knowledge base's)."
     ),
 ]
 ApiKeyEnvOption = Annotated[
     str | None,
     typer.Option(
-        metavar="VARIABLE",
-        help="Environment variable holding an API key; when set, every route but "
-        "/health needs 'Authorization: Bearer <key>'.",
+        help="With --kb: environment variable holding the API key every route but /health "
+        "needs as 'Authorization: Bearer <key>'."
     ),
+]
+ServeKbOption = Annotated[Path | None, typer.Option("--kb", help="Serve this one knowledge base.")]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Serve every knowledge base in this directory as a collection; "
+        "keys come from 'ragline keys'.",
+    ),
+]
+NoAuthOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-auth", help="Serve without keys (only on a loopback address such as 127.0.0.1)."
+    ),
+]
+CorsOption = Annotated[
+    list[str] | None,
+    typer.Option("--cors-origin", help="An origin browsers may call from (repeatable)."),
 ]
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _api_key(kb: Path | None, api_key_env: str | None, no_auth: bool, host: str) -> str | None:
+    """The shared key of a ``--kb`` server; refuses to serve without keys unless asked to,
+    and then only on loopback."""
+    import os
+
+    if no_auth:
+        if not _is_loopback(host):
+            raise RaglineError(f"--no-auth serves only a loopback address, not {host!r}")
+        return None
+    if kb is None:
+        return None
+    api_key = os.environ.get(api_key_env) if api_key_env else None
+    if not api_key:
+        where = f"${api_key_env} is not set" if api_key_env else "no --api-key-env"
+        raise RaglineError(f"{where}: give a key, or --no-auth to serve without one")
+    return api_key
+
+
 def serve(
-    kb: KbOption,
+    kb: ServeKbOption = None,
+    data: DataOption = None,
     host: HostOption = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     generator: ServeGeneratorOption = None,
     api_key_env: ApiKeyEnvOption = None,
+    no_auth: NoAuthOption = False,
+    cors_origin: CorsOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Serve a knowledge base over HTTP: /search, /ask and an OpenAI-compatible /v1 API."""
-    import os
-
+    """Serve knowledge bases over HTTP: collections, search, cited answers, an
+    OpenAI-compatible /v1 API. Every route but /health needs a key unless --no-auth."""
     from ragline._optional import require
 
     uvicorn = require("uvicorn", "serve")
     from ragline.serve.app import create_app
+    from ragline.serve.collections import check_sources
 
     out = output(quiet=quiet, verbose=verbose)
-    api_key = os.environ.get(api_key_env) if api_key_env else None
-    if api_key_env and not api_key:
-        out.warn(f"warning: ${api_key_env} is not set: serving without an API key")
-    application = create_app(kb, generator=generator, api_key=api_key or None)
+    if not out.quiet:
+        logging.getLogger("ragline.serve.access").setLevel(logging.INFO)  # a line per request
+    check_sources(kb, data)
+    application = create_app(
+        kb,
+        data=data,
+        generator=generator,
+        api_key=_api_key(kb, api_key_env, no_auth, host),
+        no_auth=no_auth,
+        cors_origins=cors_origin or (),
+    )
     state = application.state.ragline
-    state.open()  # here, so that a knowledge base that cannot open is a one-line error
+    if state is not None:
+        state.open()  # here, so that a knowledge base that cannot open is a one-line error
     shown = f"[{host}]" if ":" in host else host
+    what = f"{kb}" if state else f"collections in {data}"
+    facts = ("no API key",) if no_auth else ("API key required",)
+    if state:
+        facts = (f"generator {state.generator_name}", *facts)
     try:
-        out.note(
-            f"serving {kb} at http://{shown}:{port} (generator {state.generator_name}, "
-            f"{'API key required' if api_key else 'no API key'}); Ctrl-C stops"
-        )
+        out.note(f"serving {what} at http://{shown}:{port} ({', '.join(facts)}); Ctrl-C stops")
         level = "info" if out.verbose else "error" if out.quiet else "warning"
         uvicorn.run(application, host=host, port=port, log_level=level)
     finally:
-        state.close()
+        application.state.service.collections.close()

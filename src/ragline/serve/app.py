@@ -1,26 +1,36 @@
-"""The HTTP API over one knowledge base, as a FastAPI app (``ragline serve`` runs it).
+"""The HTTP API, as a FastAPI app (``ragline serve`` runs it).
 
-Routes::
+Routes (``{name}`` is a collection; every route but ``/health`` and the docs needs a key)::
 
-    GET  /health                 liveness, never needs a key
-    GET  /info                   KnowledgeBase.info(), plus the server's generator
-    POST /search                 {query, k, mode, filters, fusion} -> {"query", "hits": [...]}
-    POST /ask                    {question, mode, k, hops, generator, ...} -> Answer.to_dict()
-    GET  /v1/models              OpenAI-compatible (see ragline.serve.openai)
-    POST /v1/chat/completions    OpenAI-compatible, whole or streamed, by the server's generator
+    GET  /health                              liveness
+    GET  /docs, /openapi.json                 the API, described (Swagger UI served offline)
+    GET  /metrics                             Prometheus text format
+    GET|POST /collections                     list (what the key sees) | create (admin)
+    GET|DELETE /collections/{name}            info | delete (admin)
+    POST /collections/{name}/search           {query, k, mode, filters, fusion} -> hits
+    POST /collections/{name}/ask[/stream]     cited answer, whole or as server-sent events
+    POST|GET /collections/{name}/documents    add as JSON (write) | list with paging
+    GET|DELETE /collections/{name}/documents/{id}   text and chunk spans | delete (write)
+    POST /collections/{name}/documents/delete  by ids or filter (write)
+    POST /collections/{name}/uploads          multipart files -> background job (write)
+    GET|DELETE /collections/{name}/jobs/{id}  progress | cancel (write)
+    GET  /v1/models, POST /v1/chat/completions, POST /v1/embeddings   OpenAI-compatible
+    GET  /info, POST /search, POST /ask       the one knowledge base of a ``--kb`` server
 
-The native routes are in :mod:`ragline.serve.routes`, the OpenAI-compatible ones in
-:mod:`ragline.serve.openai`; this module assembles the app. One KnowledgeBase is opened at
-startup and closed at shutdown; its calls block, so the routes are plain functions that
-FastAPI runs in its thread pool. Every error is JSON,
+Each group of routes is an APIRouter in its own module (:data:`ROUTERS`); this module
+assembles the app: routers, error handlers, and the middleware for keys
+(:mod:`~ragline.serve.auth`), body size (:mod:`~ragline.serve.limits`), CORS and the
+access log (:mod:`~ragline.serve.metrics`). Knowledge-base calls block, so the routes are
+plain functions that FastAPI runs in its thread pool. Every error is JSON,
 ``{"error": {"message": <one line>, "type": ..., "code": <status>}}``: 400 for a request
-that cannot be served as asked, 401 for a missing or wrong key, 404 for an unknown route,
-500 when the generator (or anything else on the server) fails; never a traceback.
+that cannot be served as asked, 401 for a missing or wrong key, 403 for a key without the
+role, 404 for what does not exist or the key may not see, 413 for a body too large, 500
+when the generator (or anything else on the server) fails; never a traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -31,23 +41,30 @@ require("fastapi", "serve")
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.concurrency import run_in_threadpool  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
+from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 
-from ragline.errors import RaglineError  # noqa: E402
 from ragline.generate.base import Generator  # noqa: E402
-from ragline.kb import CONFIG_FILE  # noqa: E402
+from ragline.keystore import KEYS_FILE, KeyStore  # noqa: E402
 from ragline.registry import Registry  # noqa: E402
-from ragline.serve.auth import BearerAuth  # noqa: E402
+from ragline.serve.auth import KeyAuth, Resolver, shared_key, stored_keys  # noqa: E402
+from ragline.serve.collections import Collections, check_sources  # noqa: E402
+from ragline.serve.docs_ui import add_docs  # noqa: E402
 from ragline.serve.errors import ApiError, error_response  # noqa: E402
+from ragline.serve.limits import BodyLimit  # noqa: E402
+from ragline.serve.metrics import AccessLog, Metrics  # noqa: E402
 from ragline.serve.models import ErrorResponse  # noqa: E402
-from ragline.serve.state import ServerState  # noqa: E402
+from ragline.serve.service import Limits, Service  # noqa: E402
 
 ROUTERS = Registry(
     "router",
     {
         "api": "ragline.serve.routes:router",
+        "collections": "ragline.serve.collection_api:router",
+        "documents": "ragline.serve.document_api:router",
         "openai": "ragline.serve.openai:router",
+        "metrics": "ragline.serve.metrics_api:router",
     },
 )
 """The routes an app serves, each an APIRouter in its own module (a web page would be one
@@ -67,40 +84,88 @@ def _validation_message(error: RequestValidationError) -> str:
 
 
 def create_app(
-    kb_path: str | Path, *, generator: Generator | str | None = None, api_key: str | None = None
+    kb_path: str | Path | None = None,
+    *,
+    data: str | Path | None = None,
+    generator: Generator | str | None = None,
+    api_key: str | None = None,
+    no_auth: bool = False,
+    cors_origins: Sequence[str] = (),
+    limits: Limits | None = None,
 ) -> FastAPI:
-    """The API over the knowledge base at ``kb_path``.
+    """The API over the knowledge base at ``kb_path``, or over the collections in ``data``.
 
-    ``generator`` overrides the knowledge base's configured generator (a name such as
-    ``"extractive"``, or a Generator object); ``api_key``, when given, is required as
-    ``Authorization: Bearer <key>`` on every route but ``/health``. The knowledge base is
-    opened when the app starts (or by ``app.state.ragline.open()``) and closed when it stops.
+    ``generator`` overrides the knowledge bases' configured generator (a name such as
+    ``"extractive"``, or a Generator object). With ``data``, every route but ``/health``
+    (and the API docs) needs a key from the data directory's key store
+    (:mod:`ragline.keystore`) unless ``no_auth``. With ``kb_path``, ``api_key``, when
+    given, is required as ``Authorization: Bearer <key>``. ``cors_origins`` lists the
+    origins browsers may call from (none by default). Knowledge bases open on first use,
+    or when the app starts for ``kb_path``, and close when it stops.
     """
-    path = Path(kb_path)
-    if not (path / CONFIG_FILE).is_file():
-        raise RaglineError(f"{path}: not a ragline knowledge base (no {CONFIG_FILE})")
-    state = ServerState(path, generator)
+    collections = _collections(kb_path, data, generator)
+    service = Service(collections, limits or Limits())
+    resolve = _resolver(data, api_key, no_auth)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(state.open)
+        if app.state.ragline is not None:
+            await run_in_threadpool(app.state.ragline.open)
         try:
             yield
         finally:
-            await run_in_threadpool(state.close)
+            await run_in_threadpool(collections.close)
 
     from ragline import __version__
 
     app = FastAPI(
         title="ragline",
         version=__version__,
-        summary="Search and cited answers over a ragline knowledge base.",
+        summary="Collections, search and cited answers over ragline knowledge bases.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         responses={400: {"model": ErrorResponse}, 500: {"model": ErrorResponse}},
     )
-    app.state.ragline = state
+    app.state.service = service
+    app.state.ragline = collections.get(collections.single) if collections.single else None
+    app.state.metrics = Metrics(service)
     for name in ROUTERS.names():
         app.include_router(ROUTERS.load(name))
+    add_docs(app)
+    _handle_errors(app)
+    app.add_middleware(KeyAuth, resolve=resolve)
+    app.add_middleware(BodyLimit, max_bytes=service.limits.max_request_bytes)
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(AccessLog, metrics=app.state.metrics)
+    return app
+
+
+def _collections(
+    kb_path: str | Path | None, data: str | Path | None, generator: Generator | str | None
+) -> Collections:
+    check_sources(kb_path, data)
+    if data is not None:
+        return Collections(data=Path(data), generator=generator)
+    return Collections(kb=Path(str(kb_path)), generator=generator)
+
+
+def _resolver(data: str | Path | None, api_key: str | None, no_auth: bool) -> Resolver | None:
+    if no_auth:
+        return None
+    if data is not None:
+        return stored_keys(KeyStore(Path(data) / KEYS_FILE))
+    return shared_key(api_key) if api_key else None
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """Every error as the one-line JSON shape."""
 
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
@@ -120,6 +185,3 @@ def create_app(
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    if api_key:
-        app.add_middleware(BearerAuth, key=api_key)
-    return app

@@ -22,7 +22,10 @@ _MAX_MESSAGE = 300
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
+    403: "permission_error",
     404: "not_found_error",
+    409: "conflict_error",
+    413: "request_too_large",
     405: "invalid_request_error",
 }
 

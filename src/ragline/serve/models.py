@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ragline.config import ChunkConfig
 
 Scalar = str | int | float | bool
 Condition = Scalar | list[Scalar] | dict[str, Scalar | list[Scalar]]
@@ -65,6 +67,51 @@ class AskRequest(_Strict):
     filters: FilterSpec | None = None
     search_mode: Literal["hybrid", "dense", "bm25"] | None = None
     max_new_tokens: int | None = Field(None, ge=1, le=32_768)
+
+
+# ---- collections and documents -----------------------------------------------------------
+class CreateCollection(_Strict):
+    """``POST /collections``: a name and the build options of ``ragline index``."""
+
+    name: str = Field(min_length=1, max_length=63)
+    chunker: Literal["fixed", "recursive", "semantic"] | None = None
+    chunk_size: int | None = Field(None, ge=16, le=8192)
+    overlap: int | None = Field(None, ge=0, le=4096)
+    embedder: str | None = Field(None, min_length=1, max_length=200)
+    index: str | None = Field(None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _overlap_fits(self) -> CreateCollection:
+        # The library checks this only when the first document is chunked; a collection
+        # that can never take a document is refused here instead.
+        size = self.chunk_size or ChunkConfig().size
+        overlap = ChunkConfig().overlap if self.overlap is None else self.overlap
+        if overlap >= size:
+            raise ValueError(f"overlap ({overlap}) must be smaller than chunk_size ({size})")
+        return self
+
+
+class DocumentIn(_Strict):
+    """One document given as JSON."""
+
+    id: str = Field(min_length=1, max_length=512)
+    text: Annotated[str, Field(min_length=1, max_length=20_000_000)]
+    metadata: dict[str, Scalar | list[Scalar] | None] = Field(default_factory=dict)
+
+
+class AddDocuments(_Strict):
+    """``POST /collections/{name}/documents``: documents to add or update."""
+
+    documents: list[DocumentIn] = Field(min_length=1, max_length=1000)
+
+
+class DeleteDocuments(_Strict):
+    """``POST /collections/{name}/documents/delete``: by ids, or by a metadata filter."""
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=512)]] | None = Field(
+        None, min_length=1, max_length=10_000
+    )
+    filters: FilterSpec | None = None
 
 
 class Health(BaseModel):
@@ -156,8 +203,11 @@ class ChatCompletionRequest(BaseModel):
 
 
 class AssistantMessage(BaseModel):
+    """The reply; a grounded one (``model: "ragline/<collection>"``) carries its citations."""
+
     role: Literal["assistant"] = "assistant"
     content: str
+    citations: list[dict[str, Any]] | None = None
 
 
 class Choice(BaseModel):
@@ -181,11 +231,23 @@ class ChatCompletion(BaseModel):
     model: str
     choices: list[Choice]
     usage: Usage
+    citations: list[dict[str, Any]] | None = None
+
+
+class EmbeddingRequest(BaseModel):
+    """``POST /v1/embeddings``: ``model`` names a collection (``ragline/<name>``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    input: str | list[Annotated[str, Field(max_length=100_000)]] = Field(max_length=2048)
+    encoding_format: Literal["float"] = "float"
 
 
 class Delta(BaseModel):
     role: Literal["assistant"] | None = None
     content: str | None = None
+    citations: list[dict[str, Any]] | None = None
 
 
 class ChunkChoice(BaseModel):
@@ -203,6 +265,7 @@ class ChatCompletionChunk(BaseModel):
     model: str
     choices: list[ChunkChoice]
     usage: Usage | None = None
+    citations: list[dict[str, Any]] | None = None
 
 
 class ModelCard(BaseModel):

@@ -1,15 +1,18 @@
-"""OpenAI-compatible routes: ``GET /v1/models`` and ``POST /v1/chat/completions``.
+"""OpenAI-compatible routes: ``GET /v1/models``, ``POST /v1/chat/completions`` and
+``POST /v1/embeddings``.
 
-Chat completions are produced by the server's generator (the knowledge base's configured
-one, or ``ragline serve --generator``), whole or streamed as server-sent events::
+``model: "ragline/<collection>"`` answers from that collection, with citations
+(:mod:`ragline.serve.grounded`). ``model: "ragline"`` on a ``--kb`` server is the plain
+pass-through: the reply of the server's generator (the knowledge base's configured one, or
+``ragline serve --generator``) to the messages as given, with no retrieval. Any other
+model name is a 404. Replies are whole or streamed as server-sent events::
 
     data: {"object": "chat.completion.chunk", "choices": [{"delta": {"content": "..."}}], ...}
     ...
     data: [DONE]
 
 so any OpenAI client, ragline's own :class:`~ragline.generate.openai_http.OpenAIChatGenerator`
-among them, can use a ragline generator over HTTP. The ``model`` a request names is
-echoed back; it does not choose the generator. ``finish_reason`` is ``"length"`` when the
+among them, can use a ragline generator over HTTP. ``finish_reason`` is ``"length"`` when the
 reply was cut at ``max_tokens`` (as :func:`~ragline.generate.base.complete` tells),
 ``"stop"`` otherwise. A generator that fails before its first
 piece of text gives a 500; one that fails mid-stream ends the stream with an ``error``
@@ -20,8 +23,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import queue
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,7 +36,11 @@ from fastapi import APIRouter  # noqa: E402
 from fastapi.responses import StreamingResponse  # noqa: E402
 
 from ragline.generate.base import Completion, Generator, Message, complete  # noqa: E402
-from ragline.serve.errors import failure, one_line  # noqa: E402
+from ragline.generate.prompt import approx_tokens  # noqa: E402
+from ragline.keystore import KeyRecord  # noqa: E402
+from ragline.serve import grounded  # noqa: E402
+from ragline.serve.access import Principal, Svc, allowed  # noqa: E402
+from ragline.serve.errors import ApiError, failure, one_line  # noqa: E402
 from ragline.serve.models import (  # noqa: E402
     AssistantMessage,
     ChatCompletion,
@@ -44,14 +49,17 @@ from ragline.serve.models import (  # noqa: E402
     Choice,
     ChunkChoice,
     Delta,
+    EmbeddingRequest,
     ModelCard,
     ModelList,
     Usage,
 )
-from ragline.serve.state import State  # noqa: E402
+from ragline.serve.service import Service  # noqa: E402
+from ragline.serve.state import ServerState  # noqa: E402
+from ragline.serve.streaming import Finished, relayed  # noqa: E402
 
 MODEL_ID = "ragline"
-"""The one model /v1/models lists (requests may name any model)."""
+"""The plain pass-through model of a ``--kb`` server: the generator alone, no retrieval."""
 
 router = APIRouter(prefix="/v1")
 _STARTED = int(time.time())
@@ -87,15 +95,59 @@ def _usage(generator: Generator, messages: list[Message], text: str) -> Usage:
     )
 
 
+def _collection(model: str, key: KeyRecord, svc: Service, role: str = "read") -> ServerState:
+    """The collection a ``ragline/<name>`` model names, checked for ``key`` (404 otherwise)."""
+    name = model.removeprefix(grounded.PREFIX)
+    if not model.startswith(grounded.PREFIX) or not name:
+        raise ApiError(404, f"no model {model[:80]!r} (see GET /v1/models)")
+    return allowed(svc, key, name, role)
+
+
 @router.get("/models", response_model=ModelList)
-def list_models(state: State) -> ModelList:
-    """The model this server answers as (its generator, whatever ``model`` a request names)."""
-    return ModelList(data=[ModelCard(id=MODEL_ID, created=_STARTED, owned_by="ragline")])
+def list_models(key: Principal, svc: Svc) -> ModelList:
+    """``ragline/<collection>`` for each collection this key may read, and the plain
+    pass-through ``ragline`` on a ``--kb`` server."""
+    names = [n for n in svc.collections.names() if key.sees(n)]
+    ids = [grounded.PREFIX + n for n in names]
+    if svc.collections.single is not None and key.sees(svc.collections.single):
+        ids.append(MODEL_ID)
+    return ModelList(data=[ModelCard(id=i, created=_STARTED) for i in ids])
 
 
-@router.post("/chat/completions", response_model=ChatCompletion)
-def chat_completions(body: ChatCompletionRequest, state: State) -> Any:
-    """A chat reply by the server's generator; ``stream: true`` sends it as SSE events."""
+@router.post("/embeddings")
+def embeddings(body: EmbeddingRequest, key: Principal, svc: Svc) -> dict[str, Any]:
+    """Vectors of ``input`` by the collection's embedder (as its documents are embedded)."""
+    state = _collection(body.model, key, svc)
+    texts = [body.input] if isinstance(body.input, str) else list(body.input)
+    if not texts:
+        raise ApiError(400, "input: give at least one text")
+    try:
+        vectors = state.kb.encoder.encode_documents(texts)
+    except Exception as e:  # noqa: BLE001 - the request was validated: what fails is ours
+        raise failure(e, "embedding") from e
+    tokens = sum(approx_tokens(t) for t in texts)
+    return {
+        "object": "list",
+        "model": body.model,
+        "data": [
+            {"object": "embedding", "index": i, "embedding": [float(x) for x in vector]}
+            for i, vector in enumerate(vectors)
+        ],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+@router.post("/chat/completions", response_model=ChatCompletion, response_model_exclude_none=True)
+def chat_completions(body: ChatCompletionRequest, key: Principal, svc: Svc) -> Any:
+    """A reply answered from a collection (``model: "ragline/<name>"``, with citations), or
+    on a ``--kb`` server by its generator alone (``model: "ragline"``); ``stream: true``
+    sends it as SSE events."""
+    if body.model != MODEL_ID:
+        return grounded.chat(body, _collection(body.model, key, svc))
+    single = svc.collections.single
+    if single is None or not key.sees(single):
+        raise ApiError(404, f"no model {body.model!r} (see GET /v1/models)")
+    state = svc.collections.get(single)
     generator = state.generator()
     settings = state.kb.config.generate
     messages = _messages(body)
@@ -172,42 +224,15 @@ def chat_completions(body: ChatCompletionRequest, state: State) -> Any:
     )
 
 
-class _Abandoned(Exception):
-    """Raised into a generator whose reply nobody reads any more, to stop its decoding."""
-
-
 def _relayed(
     generator: Generator, messages: list[Message], options: dict[str, Any]
 ) -> Iterator[str | Completion]:
     """:func:`~ragline.generate.base.complete` as an iterator: the reply's pieces as they are
-    decoded, then its :class:`~ragline.generate.base.Completion`.
-
-    ``complete`` hands out pieces through a callback, so it runs on a worker thread and the
-    pieces come through a queue; a generator failure is re-raised here. Closing the
-    iterator makes the next piece raise inside ``complete``, which ends the decoding.
-    """
-    items: queue.Queue[str | Completion | BaseException] = queue.Queue()
-    closed = threading.Event()
-
-    def on_token(piece: str) -> None:
-        if closed.is_set():
-            raise _Abandoned
-        items.put(piece)
-
-    def run() -> None:
-        try:
-            items.put(complete(generator, messages, on_token=on_token, **options))
-        except BaseException as e:  # noqa: BLE001 - handed to the reading side
-            items.put(e)
-
-    threading.Thread(target=run, name="ragline-chat", daemon=True).start()
+    decoded, then its :class:`~ragline.generate.base.Completion` (see
+    :func:`~ragline.serve.streaming.relayed`; closing it ends the decoding)."""
+    stream = relayed(lambda on_token: complete(generator, messages, on_token=on_token, **options))
     try:
-        while True:
-            item = items.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            if isinstance(item, Completion):
-                return
+        for item in stream:
+            yield item.value if isinstance(item, Finished) else item
     finally:
-        closed.set()
+        stream.close()

@@ -1,15 +1,18 @@
-"""The native API routes: health, info, search and ask, in the shapes of the CLI's ``--json``."""
+"""The native API routes of a ``--kb`` server: health, info, search and ask, in the shapes of
+the CLI's ``--json``; :func:`hits` and :func:`answer` also serve the collection routes."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from ragline._optional import require
 
 require("fastapi", "serve")
 
-from fastapi import APIRouter  # noqa: E402
+from fastapi import APIRouter, Depends, Request  # noqa: E402
 
+from ragline.documents import Answer  # noqa: E402
 from ragline.errors import RaglineError  # noqa: E402
 from ragline.filters import parse_filters, to_sql  # noqa: E402
 from ragline.serve.errors import ApiError, failure  # noqa: E402
@@ -20,10 +23,10 @@ from ragline.serve.models import (  # noqa: E402
     SearchRequest,
     SearchResponse,
 )
-from ragline.serve.state import State  # noqa: E402
+from ragline.serve.state import ServerState  # noqa: E402
 
 
-def _filters(spec: FilterSpec | None) -> dict[str, Any] | None:
+def request_filters(spec: FilterSpec | None) -> dict[str, Any] | None:
     """Filters from a request: a dict as the library takes it, or CLI-style strings."""
     if not spec:
         return None
@@ -49,29 +52,29 @@ def health() -> dict[str, str]:
 
 
 @router.get("/info")
-def info(state: State) -> dict[str, Any]:
+def info(state: Default) -> dict[str, Any]:
     """KnowledgeBase.info() (counts, embedder, index, config) and the server's generator."""
     return {**state.kb.info(), "generator": state.generator_name}
 
 
-@router.post("/search", response_model=SearchResponse)
-def search(body: SearchRequest, state: State) -> dict[str, Any]:
-    """Top-k hits, in the shape of ``ragline search --json``."""
-    filters = _filters(body.filters)
+def hits(state: ServerState, body: SearchRequest) -> dict[str, Any]:
+    """The hits of a search request, in the shape of ``ragline search --json``."""
+    filters = request_filters(body.filters)
     try:
-        hits = state.kb.search(
+        found = state.kb.search(
             body.query, k=body.k, mode=body.mode, fusion=body.fusion, filters=filters
         )
     except RaglineError as e:
         raise ApiError(400, str(e)) from e
-    return {"query": body.query, "hits": [hit.to_dict() for hit in hits]}
+    return {"query": body.query, "hits": [hit.to_dict() for hit in found]}
 
 
-@router.post("/ask")
-def ask(body: AskRequest, state: State) -> dict[str, Any]:
-    """A cited answer, in the shape of ``ragline ask --json``."""
+def answer(
+    state: ServerState, body: AskRequest, on_token: Callable[[str], None] | None = None
+) -> Answer:
+    """The cited answer to an ask request; ``on_token`` receives its text as it is written."""
     generator = state.generator(body.generator)
-    filters = _filters(body.filters)
+    filters = request_filters(body.filters)
     if body.mode in ("sequence", "token"):
         from ragline.generate.scoring import TokenScorer
 
@@ -89,7 +92,7 @@ def ask(body: AskRequest, state: State) -> dict[str, Any]:
     if body.answer_style:
         options["answer_style"] = body.answer_style
     try:
-        answer = state.kb.ask(
+        return state.kb.ask(
             body.question,
             generator=generator,
             mode=body.mode,
@@ -97,8 +100,31 @@ def ask(body: AskRequest, state: State) -> dict[str, Any]:
             hops=body.hops,
             filters=filters,
             search_mode=body.search_mode,
+            on_token=on_token,
             **options,
         )
     except Exception as e:  # noqa: BLE001 - the request was validated: what fails is ours
         raise failure(e, "answering") from e
-    return answer.to_dict()
+
+
+def _default(request: Request) -> ServerState:
+    """The one knowledge base of a ``--kb`` server (these routes are absent with ``--data``)."""
+    found: ServerState | None = request.app.state.ragline
+    if found is None:
+        raise ApiError(404, "this server holds collections: use /collections/{name}/...")
+    return found
+
+
+Default = Annotated[ServerState, Depends(_default)]
+
+
+@router.post("/search", response_model=SearchResponse)
+def search(body: SearchRequest, state: Default) -> dict[str, Any]:
+    """Top-k hits from the ``--kb`` knowledge base, in the shape of ``ragline search --json``."""
+    return hits(state, body)
+
+
+@router.post("/ask")
+def ask(body: AskRequest, state: Default) -> dict[str, Any]:
+    """A cited answer from the ``--kb`` knowledge base, in the shape of ``ragline ask --json``."""
+    return answer(state, body).to_dict()

@@ -1,5 +1,5 @@
-"""What a server holds between requests: the knowledge base it answers from and the
-generators it made, handed to each route as a FastAPI dependency."""
+"""One collection of a server: the knowledge base it answers from and the generators it
+made (:class:`~ragline.serve.collections.Collections` holds one per collection)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
 
 from ragline._optional import require
 
 require("fastapi", "serve")
 
-from fastapi import Depends, Request  # noqa: E402
 
 from ragline.generate.base import Generator  # noqa: E402
 from ragline.kb import KnowledgeBase  # noqa: E402
@@ -104,12 +102,3 @@ class ServerState:
         from ragline.generate.registry import make_generator
 
         return make_generator(replace(kb.config.generate, generator=name))
-
-
-def server_state(request: Request) -> ServerState:
-    """The ServerState of the app handling ``request`` (a FastAPI dependency)."""
-    state: ServerState = request.app.state.ragline
-    return state
-
-
-State = Annotated[ServerState, Depends(server_state)]
