@@ -1,5 +1,5 @@
 """Change the knowledge base at a path, as ``ragline index`` and ``ragline delete`` do: index
-files into it (creating it when missing) and delete documents by id or metadata filter."""
+files into it (creating it when missing) and delete documents by id, path or metadata filter."""
 
 from __future__ import annotations
 
@@ -63,15 +63,18 @@ def index_paths(
 
 
 def delete_documents(
-    path: str | Path, doc_ids: Sequence[str] = (), filters: Filters | None = None
+    path: str | Path, targets: Sequence[str] = (), filters: Filters | None = None
 ) -> dict[str, Any]:
-    """Delete the documents ``doc_ids`` names and those matching ``filters`` from the
-    knowledge base at ``path``: ``deleted`` counts them, ``missing`` lists the ids named
-    that were not there."""
+    """Delete from the knowledge base at ``path`` the documents ``targets`` name (ids, or
+    paths as a user types them: see ``DocumentLookup.resolve``) and those matching
+    ``filters``: ``deleted`` counts them, ``doc_ids`` lists them, ``missing`` lists the
+    targets that named no document."""
     with KnowledgeBase.open(path) as kb:
-        ids = list(doc_ids)
+        named = {target: kb.lookup.resolve(target) for target in targets}
+        ids = [doc_id for found in named.values() for doc_id in found]
         if filters:
             ids += kb.catalog.doc_ids_where(filters)
-        existing = set(kb.catalog.document_hashes(ids))
+        ids = list(dict.fromkeys(ids))
         deleted = kb.delete(ids)
-    return {"deleted": deleted, "missing": [i for i in doc_ids if i not in existing]}
+    missing = [target for target, found in named.items() if not found]
+    return {"deleted": deleted, "doc_ids": ids, "missing": missing}

@@ -310,25 +310,31 @@ def _print_answer(console: Any, answer: Any, *, streamed: bool, show_unsupported
 
 
 def delete(
-    doc_ids: Annotated[list[str] | None, typer.Argument(help="Document ids to delete.")] = None,
+    doc_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Document ids, or files and folders (relative or absolute paths)."),
+    ] = None,
     kb: KbOption = Path("."),
     filter_: DeleteFilterOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Delete documents by id or by metadata filter."""
+    """Delete documents by id, by path or by metadata filter (exit 1 if a name matches none)."""
     from ragline.filters import parse_filters
     from ragline.manage import delete_documents
 
     if not doc_ids and not filter_:
-        raise RaglineError("delete: give document ids or --filter")
+        raise RaglineError("delete: give document ids or paths, or --filter")
     result = delete_documents(kb, doc_ids or [], parse_filters(filter_) if filter_ else None)
+    console = stderr_console()
     if as_json:
         emit_json(result)
-        return
-    console = stderr_console()
-    console.print(f"deleted {result['deleted']} documents", markup=False)
-    for doc_id in result["missing"]:
-        console.print(f"not found: {doc_id}", markup=False)
+    else:
+        console.print(f"deleted {result['deleted']} documents", markup=False)
+    for target in result["missing"]:
+        hint = f"`ragline ls --kb {kb}` lists ids"
+        console.print(f"ragline: error: no document matches {target}; {hint}", markup=False)
+    if result["missing"]:
+        raise typer.Exit(1)
 
 
 def info(kb: KbOption, as_json: JsonOption = False) -> None:

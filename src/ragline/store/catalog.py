@@ -274,17 +274,17 @@ class Catalog:
         )
         return [r[0] for r in rows]
 
-    def chunk_by_id(self, chunk_id: str) -> tuple[Chunk, int] | None:
-        """The chunk with id ``chunk_id`` and its ordinal in its document, if stored."""
+    def chunk_by_id(self, chunk_id: str) -> Chunk | None:
+        """The chunk with id ``chunk_id``, if stored."""
         rows = self._query(
-            "SELECT chunk_id, doc_id, text, start, end, metadata, header, ordinal FROM chunks "
+            "SELECT chunk_id, doc_id, text, start, end, metadata, header FROM chunks "
             "WHERE chunk_id = ?",
             (chunk_id,),
         )
         if not rows:
             return None
-        cid, doc_id, text, s, e, meta, header, ordinal = rows[0]
-        return Chunk(cid, doc_id, text, s, e, json.loads(meta), header), int(ordinal)
+        cid, doc_id, text, s, e, meta, header = rows[0]
+        return Chunk(cid, doc_id, text, s, e, json.loads(meta), header)
 
     def chunk_spans(self, doc_id: str) -> list[tuple[str, int, int, int | None]]:
         """(chunk id, start, end, page) of a document's chunks, in order."""

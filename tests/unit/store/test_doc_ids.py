@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 from conftest import hash_config
-
 from ragline import KnowledgeBase
 from ragline.load import load_paths
 from ragline.store.layout import CATALOG_FILE
