@@ -203,9 +203,15 @@ class Catalog:
         return [r[0] for r in rows]
 
     def prune_tombstones(self, up_to_generation: int) -> None:
-        """Forget deletions that every saved index already reflects."""
+        """Forget deletions that every saved index already reflects, and record how far
+        (``pruned_through``: an index older than that cannot catch up) in the same
+        transaction, so a reader or a snapshot never sees one without the other."""
         with self.transaction() as db:
             db.execute("DELETE FROM tombstones WHERE generation <= ?", (up_to_generation,))
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('pruned_through', ?)",
+                (str(up_to_generation),),
+            )
 
     # ---- reads ------------------------------------------------------------------------
     def document_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
