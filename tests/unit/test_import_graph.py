@@ -49,6 +49,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # corpus, the conformance suites, the index/delete workflows the CLI runs
     (
         "ragline.manage",
+        "ragline.snapshot",
         "ragline.evaluate",
         "ragline.bench",
         "ragline.train",
