@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hash_config
 from ragline import Document, KnowledgeBase
 
 pytestmark = pytest.mark.integration
@@ -102,11 +101,11 @@ def test_ls_lists_on_stdout_and_filters(two_notes, run_cli):
     assert len(lines) == 2 and lines[1].split("\t")[:3] == ["notes/a.md", "1", "Alpha"]
 
 
-def test_show_a_chunk_with_page_label_and_context(tmp_path: Path, run_cli):
+def test_show_a_chunk_with_page_label_and_context(tmp_path: Path, run_cli, make_config):
     pages = ["Contents of the manual.", "A preface for readers.", "Tides rise twice a day.", "End."]
     starts = tuple(sum(len(p) + 1 for p in pages[:n]) for n in range(len(pages)))
     meta = {"title": "Tide manual", "page_labels": ["i", "ii", "1", "2"]}
-    config = hash_config().with_overrides("chunk", method="fixed", size=6, overlap=0)
+    config = make_config().with_overrides("chunk", method="fixed", size=6, overlap=0)
     with KnowledgeBase.create(tmp_path / "kb", config) as kb:
         kb.add([Document("manual", "\n".join(pages), meta, page_starts=starts)])
         chunks = kb.catalog.chunks(range(1, 50)).values()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hash_config
 from ragline import Document, KnowledgeBase
 
 pytestmark = pytest.mark.integration
@@ -70,9 +69,9 @@ def check_snapshot(path: Path) -> set[str]:
     return ids
 
 
-def test_export_while_writing_then_import(tmp_path: Path, run_cli):
+def test_export_while_writing_then_import(tmp_path: Path, run_cli, make_config):
     kb_dir = tmp_path / "kb"
-    with KnowledgeBase.create(kb_dir, hash_config()) as kb:
+    with KnowledgeBase.create(kb_dir, make_config()) as kb:
         kb.add([Document("d0", "word0 the first tide")])
     stop = tmp_path / "stop"
     writer = subprocess.Popen(
@@ -101,9 +100,11 @@ def test_export_while_writing_then_import(tmp_path: Path, run_cli):
     assert {d["doc_id"] for d in json.loads(listed.stdout)["documents"]} == taken[-1]
 
 
-def test_export_refuses_a_used_directory_and_leaves_nothing_on_failure(tmp_path: Path, run_cli):
+def test_export_refuses_a_used_directory_and_leaves_nothing_on_failure(
+    tmp_path: Path, run_cli, make_config
+):
     kb_dir = tmp_path / "kb"
-    with KnowledgeBase.create(kb_dir, hash_config()) as kb:
+    with KnowledgeBase.create(kb_dir, make_config()) as kb:
         kb.add([Document("d0", "word0")])
     used = tmp_path / "used"
     used.mkdir()

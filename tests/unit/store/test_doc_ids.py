@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import hash_config
 from ragline import KnowledgeBase
 from ragline.load import load_paths
 from ragline.store.layout import CATALOG_FILE
@@ -36,9 +35,9 @@ def ids(kb: KnowledgeBase) -> list[str]:
     return [doc.id for doc in kb.catalog.documents(limit=-1)]
 
 
-def test_ids_are_relative_to_the_first_parent_then_absolute(tmp_path: Path) -> None:
+def test_ids_are_relative_to_the_first_parent_then_absolute(tmp_path: Path, make_config) -> None:
     paths = folders(tmp_path)
-    with KnowledgeBase.create(tmp_path / "kb", hash_config()) as kb:
+    with KnowledgeBase.create(tmp_path / "kb", make_config()) as kb:
         kb.add(paths["p1"])
         kb.add(paths["p2"])
         kb.add(paths["p1"].parent / "notes" / "a.md")  # the same file, given directly
@@ -48,9 +47,9 @@ def test_ids_are_relative_to_the_first_parent_then_absolute(tmp_path: Path) -> N
         )
 
 
-def test_a_relative_id_held_by_another_file_is_not_reused(tmp_path: Path) -> None:
+def test_a_relative_id_held_by_another_file_is_not_reused(tmp_path: Path, make_config) -> None:
     paths = folders(tmp_path)
-    with KnowledgeBase.create(tmp_path / "kb", hash_config()) as kb:
+    with KnowledgeBase.create(tmp_path / "kb", make_config()) as kb:
         kb.add(paths["p1"])
         kb.delete(["notes/a.md"])
         kb.add(list(load_paths(paths["p2"])))  # made elsewhere: id notes/a.md, p2's path
@@ -67,10 +66,10 @@ def downgrade_to_schema_3(kb_dir: Path) -> None:
         db.execute("PRAGMA user_version = 3")
 
 
-def test_migration_records_the_root_and_old_ids_stay_valid(tmp_path: Path) -> None:
+def test_migration_records_the_root_and_old_ids_stay_valid(tmp_path: Path, make_config) -> None:
     paths = folders(tmp_path)
     kb_dir = tmp_path / "kb"
-    with KnowledgeBase.create(kb_dir, hash_config()) as kb:
+    with KnowledgeBase.create(kb_dir, make_config()) as kb:
         # ids as older versions made them: each folder's name plus the path below it
         kb.add(list(load_paths([paths["p1"], paths["extra"]])))
         old_ids = ids(kb)
