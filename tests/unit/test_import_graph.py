@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "ragline.manage",
         "ragline.snapshot",
+        "ragline.watch",
         "ragline.evaluate",
         "ragline.bench",
         "ragline.train",

@@ -1,7 +1,7 @@
 """The ``ragline`` command: parses arguments, calls the library, prints.
 
 One module per command group: ``kb`` (index, search, ask, delete, info, reindex), ``docs``
-(ls, show), ``snapshot`` (export, import), ``serve``, ``eval``, ``bench`` and ``train``;
+(ls, show), ``snapshot`` (export, import), ``watch``, ``serve``, ``eval``, ``bench`` and ``train``;
 ``common`` holds the options and output they share.
 ``--json`` prints one JSON object on stdout; human-readable text goes to stderr. Exit codes:
 0 ok, 1 user error (bad path, flag or input) with a one-line reason, 2 internal error.
@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from ragline.cli import bench, docs, kb, serve, snapshot, train
+from ragline.cli import bench, docs, kb, serve, snapshot, train, watch
 from ragline.cli import eval as evaluate
 from ragline.errors import RaglineError
 
@@ -32,6 +32,7 @@ app.command(name="ls")(docs.ls)
 app.command()(docs.show)
 app.command()(snapshot.export)
 app.command(name="import")(snapshot.import_)
+app.command()(watch.watch)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")
 app.add_typer(train.app, name="train")
