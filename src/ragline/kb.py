@@ -28,6 +28,7 @@ from ragline.retrieve.options import SearchOptions
 from ragline.retrieve.pipeline import RetrievalPipeline
 from ragline.store.layout import CONFIG_FILE, LOCK_FILE, check_embedder, check_new, stored_config
 from ragline.store.lock import WriteLock
+from ragline.store.lookup import DocumentLookup
 from ragline.store.state import KnowledgeBaseState, fitting_query_encoder
 from ragline.writer import Source, Writer
 
@@ -63,6 +64,7 @@ class KnowledgeBase:
             rerank_cache_dir=path,
         )
         self._titles = CatalogTitles(self.catalog, self.state.lock)
+        self.lookup = DocumentLookup(self.catalog)  # find documents again: ls, show, delete
 
     @property
     def config(self) -> Config:
@@ -169,9 +171,8 @@ class KnowledgeBase:
         batch_size: int = 512,
         on_batch: Callable[[int, int], None] | None = None,
     ) -> dict[str, Any]:
-        """Re-embed every stored chunk with another embedder, atomically and resumably
-        (see :meth:`ragline.writer.Writer.reembed`); ``on_batch(done, total)`` reports
-        progress."""
+        """Re-embed every stored chunk with another embedder, atomically and resumably (see
+        :meth:`ragline.writer.Writer.reembed`); ``on_batch(done, total)`` reports progress."""
         return self.writer.reembed(embed, encoder=encoder, batch_size=batch_size, on_batch=on_batch)
 
     def save(self) -> None:
@@ -213,9 +214,8 @@ class KnowledgeBase:
 
         ``generator`` is a Generator or a name (see ``GenerateConfig.generator``); ``mode``
         plain, sequence or token; ``k`` passages; ``hops`` > 1 for multi-hop retrieval;
-        ``rerank`` a re-ranker (or its name) for the retrieved passages.
-        Other keyword arguments override ``config.generate`` for this call.
-        """
+        ``rerank`` a re-ranker (or its name) for the retrieved passages. Other keyword
+        arguments override ``config.generate`` for this call."""
         return self.answering.ask(
             question,
             self.config.generate,

@@ -1,5 +1,5 @@
 """Change the knowledge base at a path, as ``ragline index`` and ``ragline delete`` do: index
-files into it (creating it when missing) and delete documents by id or metadata filter."""
+files into it (creating it when missing) and delete documents by id, path or metadata filter."""
 
 from __future__ import annotations
 
@@ -98,13 +98,21 @@ def index_paths(
     Every source must exist: the first that does not is refused (LoadError) before anything
     is created."""
     from ragline.load.paths import load_paths, scan_paths
+    from ragline.store.doc_ids import DocumentIds
 
     scan = scan_paths(sources, include=include, exclude=exclude)
     if config is not None:
         check_build_options(path, config)
     with KnowledgeBase.open_or_create(path, config) as kb:
+        doc_ids = DocumentIds(kb.catalog)  # files named by the knowledge base's id rule
+        doc_ids.record_root(list(sources))
         found = load_paths(
-            sources, include=include, exclude=exclude, config=kb.config.load, metadata=metadata
+            sources,
+            include=include,
+            exclude=exclude,
+            config=kb.config.load,
+            metadata=metadata,
+            doc_ids=doc_ids,
         )
         if on_input is not None:
             found = _counted(found, scan.files, on_input)
@@ -133,15 +141,18 @@ def _counted(
 
 
 def delete_documents(
-    path: str | Path, doc_ids: Sequence[str] = (), filters: Filters | None = None
+    path: str | Path, targets: Sequence[str] = (), filters: Filters | None = None
 ) -> dict[str, Any]:
-    """Delete the documents ``doc_ids`` names and those matching ``filters`` from the
-    knowledge base at ``path``: ``deleted`` counts them, ``missing`` lists the ids named
-    that were not there."""
+    """Delete from the knowledge base at ``path`` the documents ``targets`` name (ids, or
+    paths as a user types them: see ``DocumentLookup.resolve``) and those matching
+    ``filters``: ``deleted`` counts them, ``doc_ids`` lists them, ``missing`` lists the
+    targets that named no document."""
     with KnowledgeBase.open(path) as kb:
-        ids = list(doc_ids)
+        named = {target: kb.lookup.resolve(target) for target in targets}
+        ids = [doc_id for found in named.values() for doc_id in found]
         if filters:
             ids += kb.catalog.doc_ids_where(filters)
-        existing = set(kb.catalog.document_hashes(ids))
+        ids = list(dict.fromkeys(ids))
         deleted = kb.delete(ids)
-    return {"deleted": deleted, "missing": [i for i in doc_ids if i not in existing]}
+    missing = [target for target, found in named.items() if not found]
+    return {"deleted": deleted, "doc_ids": ids, "missing": missing}

@@ -24,6 +24,7 @@ from ragline.filters import Filters
 from ragline.index.keeper import IndexKeeper
 from ragline.ingest import IngestReport, ingest
 from ragline.store.catalog import INDEXED_TEXT
+from ragline.store.doc_ids import DocumentIds
 from ragline.store.layout import CONFIG_FILE
 from ragline.store.lock import WriteLock
 from ragline.store.state import KnowledgeBaseState
@@ -88,15 +89,18 @@ class Writer:
         metadata: dict[str, Any] | None,
     ) -> Iterable[Document | LoadError]:
         """``sources`` in order as documents: Documents as given (with ``metadata``
-        added), paths loaded in runs so a directory streams."""
+        added), paths loaded in runs so a directory streams, files named by the
+        knowledge base's rule (:mod:`ragline.store.doc_ids`)."""
         from ragline.load import load_paths  # here: `import ragline` imports no loader
 
+        doc_ids = DocumentIds(self.kb.catalog)
         load = partial(
             load_paths,
             include=include,
             exclude=exclude,
             config=self.kb.config.load,
             metadata=metadata,
+            doc_ids=doc_ids,
         )
         paths: list[str | Path] = []
         for source in sources:
@@ -104,12 +108,14 @@ class Writer:
                 paths.append(source)
                 continue
             if paths:
+                doc_ids.record_root(paths)
                 yield from load(paths)
                 paths = []
             if isinstance(source, Document) and metadata:
                 source = replace(source, metadata={**source.metadata, **metadata})
             yield source
         if paths:
+            doc_ids.record_root(paths)
             yield from load(paths)
 
     def save_indexes(self) -> None:

@@ -50,6 +50,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # corpus, the conformance suites, the index/delete workflows the CLI runs
     (
         "ragline.manage",
+        "ragline.snapshot",
+        "ragline.watch",
         "ragline.evaluate",
         "ragline.bench",
         "ragline.train",

@@ -424,26 +424,31 @@ def _print_answer(out: Output, answer: Any, *, streamed: bool, show_unsupported:
 
 def delete(
     kb: KbOption,
-    doc_ids: Annotated[list[str] | None, typer.Argument(help="Document ids to delete.")] = None,
+    doc_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Document ids, or files and folders (relative or absolute paths)."),
+    ] = None,
     filter_: DeleteFilterOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Delete documents by id or by metadata filter."""
+    """Delete documents by id, by path or by metadata filter (exit 1 if a name matches none)."""
     from ragline.filters import parse_filters
     from ragline.manage import delete_documents
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     if not doc_ids and not filter_:
-        raise RaglineError("delete: give document ids or --filter")
+        raise RaglineError("delete: give document ids or paths, or --filter")
     result = delete_documents(kb, doc_ids or [], parse_filters(filter_) if filter_ else None)
     if as_json:
         out.json(result)
-        return
-    out.print(f"deleted {result['deleted']} documents")
-    for doc_id in result["missing"]:
-        out.warn(f"not found: {doc_id}")
+    else:
+        out.print(f"deleted {result['deleted']} documents")
+    for target in result["missing"]:
+        out.warn(f"ragline: error: no document matches {target}; `ragline ls --kb {kb}` lists ids")
+    if result["missing"]:
+        raise typer.Exit(1)
 
 
 def info(

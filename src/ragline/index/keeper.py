@@ -181,6 +181,5 @@ class IndexKeeper:
         generation = min(dense.generation, sparse.generation)
         catalog = self.kb.catalog
         catalog.prune_tombstones(generation)
-        catalog.set_meta("pruned_through", str(generation))
         catalog.set_meta("dense_index", dense.structure)
         self.unsaved = 0

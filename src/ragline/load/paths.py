@@ -1,7 +1,9 @@
 """From paths given by a user to a stream of documents: walking, filtering, dispatch by suffix.
 
-Ids are path-based and stable: a file found under directory root ``R`` gets
-``"{R.name}/{relative posix path}"``; a file given directly gets its file name.
+Ids are path-based and stable. By default a file found under directory root ``R`` gets
+``"{R.name}/{relative posix path}"`` and a file given directly its file name; a knowledge
+base passes ``doc_ids`` instead, its own rule that keeps ids unique across folders
+(:class:`ragline.store.doc_ids.DocumentIds`).
 :func:`scan_paths` checks the paths before anything is loaded, and counts the files of
 types no loader reads.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -25,6 +27,8 @@ from ragline.load.files import os_reason
 from ragline.load.registry import LOADERS
 
 PathLike = str | os.PathLike[str]
+NameFile = Callable[[str], str]
+"""Gives the document id of the file at a path."""
 
 
 def load_paths(
@@ -34,6 +38,7 @@ def load_paths(
     exclude: Iterable[str] = (),
     config: LoadConfig | None = None,
     metadata: Mapping[str, Any] | None = None,
+    doc_ids: NameFile | None = None,
 ) -> Iterator[LoadResult]:
     """Stream documents from files and directories; bad input is yielded as LoadError.
 
@@ -41,7 +46,8 @@ def load_paths(
     unknown type; a directory holding ``corpus.jsonl`` is read as a BEIR data set.
     ``include``/``exclude`` are glob patterns matched against paths relative to the directory
     given (see :func:`matches`); they do not apply to files given directly. ``metadata`` is
-    added to every document's metadata.
+    added to every document's metadata. ``doc_ids(path)`` names each file's document (see
+    the module docstring for the default).
 
     >>> import pathlib, tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +67,7 @@ def load_paths(
     config = config or LoadConfig()
     include, exclude = tuple(include), tuple(exclude)
     for raw in paths:
-        yield from _load_root(Path(raw), include, exclude, config, metadata)
+        yield from _load_root(Path(raw), include, exclude, config, metadata, doc_ids)
 
 
 def _load_root(
@@ -70,6 +76,7 @@ def _load_root(
     exclude: tuple[str, ...],
     config: LoadConfig,
     metadata: Mapping[str, Any] | None,
+    doc_ids: NameFile | None,
 ) -> Iterator[LoadResult]:
     source = str(root)
     try:
@@ -82,7 +89,8 @@ def _load_root(
         if suffix not in LOADERS:
             yield LoadError(source, f"unsupported file type {root.suffix or '(no suffix)'}")
         else:
-            yield from LOADERS.load(suffix)(config, metadata).load(source)
+            doc_id = doc_ids(source) if doc_ids else None
+            yield from LOADERS.load(suffix)(config, metadata).load(source, doc_id=doc_id)
         return
     if is_beir_folder(root):
         yield from BeirLoader(config, metadata).load(source)
@@ -95,7 +103,8 @@ def _load_root(
             yield from BeirLoader(config, metadata).load(str(item.path))
         elif item.known:
             loader = LOADERS.load(item.path.suffix.lower())(config, metadata)
-            yield from loader.load(str(item.path), doc_id=f"{prefix}/{item.rel}".lstrip("/"))
+            doc_id = doc_ids(str(item.path)) if doc_ids else f"{prefix}/{item.rel}".lstrip("/")
+            yield from loader.load(str(item.path), doc_id=doc_id)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from ragline.store.migrations import migrate
 
 INDEXED_TEXT = "CASE WHEN header = '' THEN text ELSE header || char(10) || text END"
 """SQL for ``Chunk.indexed_text``: what BM25 and the embedder see."""
+SOURCE_PATH = "json_extract(metadata, '$.path')"
+"""SQL for a document's source path (indexed: ``documents_by_path``)."""
 
 
 @dataclass(frozen=True)
@@ -201,9 +203,15 @@ class Catalog:
         return [r[0] for r in rows]
 
     def prune_tombstones(self, up_to_generation: int) -> None:
-        """Forget deletions that every saved index already reflects."""
+        """Forget deletions that every saved index already reflects, and record how far
+        (``pruned_through``: an index older than that cannot catch up) in the same
+        transaction, so a reader or a snapshot never sees one without the other."""
         with self.transaction() as db:
             db.execute("DELETE FROM tombstones WHERE generation <= ?", (up_to_generation,))
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('pruned_through', ?)",
+                (str(up_to_generation),),
+            )
 
     # ---- reads ------------------------------------------------------------------------
     def document_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
@@ -223,12 +231,75 @@ class Catalog:
         text, metadata, pages = rows[0]
         return Document(doc_id, text, json.loads(metadata), tuple(json.loads(pages)))
 
-    def documents(self, limit: int = 100, offset: int = 0) -> list[StoredDocument]:
+    def documents(
+        self, limit: int = 100, offset: int = 0, *, filters: Filters | None = None
+    ) -> list[StoredDocument]:
+        """Documents in id order (``limit`` < 0: all); with ``filters``, those that have a
+        chunk matching them."""
+        where, params = "", []
+        if filters:
+            condition, params = to_sql(filters)
+            where = f"WHERE id IN (SELECT doc_id FROM chunks WHERE {condition})"
         rows = self._query(
-            "SELECT id, hash, metadata, chunks FROM documents ORDER BY id LIMIT ? OFFSET ?",
-            (limit, offset),
+            f"SELECT id, hash, metadata, chunks FROM documents {where} "
+            "ORDER BY id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
         return [StoredDocument(i, h, json.loads(m), n) for i, h, m, n in rows]
+
+    # ---- finding documents by source path (see store.doc_ids) -------------------------
+    def doc_id_for_path(self, path: str) -> str | None:
+        """The id of the document loaded from the file at absolute ``path`` whose id names
+        that file (the path itself, or a path ending in the id), if one is stored."""
+        rows = self._query(
+            f"SELECT id FROM documents WHERE {SOURCE_PATH} = ?1 "
+            "AND (id = ?1 OR substr(?1, -length(id) - 1) = '/' || id) ORDER BY rowid LIMIT 1",
+            (path,),
+        )
+        return rows[0][0] if rows else None
+
+    def document_paths(self, doc_ids: Sequence[str]) -> dict[str, str | None]:
+        """The source path (``path`` metadata, None if absent) of each of ``doc_ids`` stored."""
+        found: dict[str, str | None] = {}
+        for start in range(0, len(doc_ids), 500):
+            part = list(doc_ids[start : start + 500])
+            marks = ", ".join("?" for _ in part)
+            sql = f"SELECT id, {SOURCE_PATH} FROM documents WHERE id IN ({marks})"
+            found.update(self._query(sql, part))
+        return found
+
+    def doc_ids_at(self, path: str) -> list[str]:
+        """Ids of the documents loaded from the file at absolute ``path``, or from files
+        below it when it is a folder."""
+        folder = path.rstrip("/")
+        rows = self._query(
+            f"SELECT id FROM documents WHERE {SOURCE_PATH} = ? "
+            f"OR ({SOURCE_PATH} >= ? AND {SOURCE_PATH} < ?) ORDER BY id",
+            # '0' follows '/': the range holds exactly the paths that start with "folder/"
+            (path, folder + "/", folder + "0"),
+        )
+        return [r[0] for r in rows]
+
+    def chunk_by_id(self, chunk_id: str) -> Chunk | None:
+        """The chunk with id ``chunk_id``, if stored."""
+        rows = self._query(
+            "SELECT chunk_id, doc_id, text, start, end, metadata, header FROM chunks "
+            "WHERE chunk_id = ?",
+            (chunk_id,),
+        )
+        if not rows:
+            return None
+        cid, doc_id, text, s, e, meta, header = rows[0]
+        return Chunk(cid, doc_id, text, s, e, json.loads(meta), header)
+
+    def chunk_spans(self, doc_id: str) -> list[tuple[str, int, int, int | None]]:
+        """(chunk id, start, end, page) of a document's chunks, in order."""
+        rows = self._query(
+            "SELECT chunk_id, start, end, json_extract(metadata, '$.page') FROM chunks "
+            "WHERE doc_id = ? ORDER BY ordinal",
+            (doc_id,),
+        )
+        return [(str(c), int(s), int(e), p) for c, s, e, p in rows]
 
     def document_titles(self) -> list[tuple[str, str]]:
         """(id, title) of every document: its ``title`` metadata, else (missing or empty)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -77,7 +78,9 @@ def recorded_meta(path: Path, key: str) -> str | None:
     """A value of the catalog's ``meta`` table, read without opening the catalog for writing
     (None when the catalog or the key does not exist yet)."""
     try:
-        with sqlite3.connect(f"file:{path / CATALOG_FILE}?mode=ro", uri=True) as db:
+        # closing(): a connection's own `with` only commits; unclosed, it lingers until a
+        # garbage collection and keeps a lock that stops e.g. a journal mode change
+        with closing(sqlite3.connect(f"file:{path / CATALOG_FILE}?mode=ro", uri=True)) as db:
             row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     except sqlite3.Error:
         return None

@@ -120,6 +120,7 @@ def test_prune_tombstones(catalog: Catalog):
     catalog.prune_tombstones(2)
     assert len(catalog.tombstones_after(0)) == 1
     assert len(catalog.tombstones_after(2)) == 1  # what is left is generation 3's
+    assert catalog.get_meta("pruned_through") == "2"  # recorded with the pruning
 
 
 def test_write_is_atomic(catalog: Catalog):
