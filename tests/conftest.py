@@ -16,6 +16,18 @@ from cli_runs import run_cli
 from ragline import Config, Document, KnowledgeBase
 
 HASH_MODEL = "hash-64"
+# pyproject's per-test timeout (600 s) guards the default suite; the slow recipes embed whole
+# data sets and train for up to an hour per kind on 2 cores, bounded by their own subprocess
+# timeouts, so they get this one instead
+SLOW_TIMEOUT = 4 * 3600
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests run under :data:`SLOW_TIMEOUT` unless they set their own."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
 
 # Eight documents with disjoint vocabularies, so that each one is the clear answer to a
 # query built from its own words, with metadata for filter tests.
