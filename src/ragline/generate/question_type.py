@@ -110,7 +110,8 @@ class Asked:
     sentence must state), its other content ``words`` (stemmed), and ``head``, the stemmed
     noun of *which lake* / *what company* that a name answering it may contain; ``units``,
     the units a measure may be given in (None: any), and the ``dimension`` it measures
-    (height, depth, length …) when it says."""
+    (height, depth, length …) when it says; ``known``, every stemmed word of the question
+    (what an answer must add to), worked out once rather than for each sentence."""
 
     question: str
     kind: Kind
@@ -119,6 +120,7 @@ class Asked:
     head: str | None = None
     units: frozenset[str] | None = None
     dimension: str | None = None
+    known: frozenset[str] = frozenset()
 
 
 def parse_question(question: str) -> Asked:
@@ -168,7 +170,8 @@ def parse_question(question: str) -> Asked:
     typed_stems = set(words(" ".join(typed)))
     head_stem = words(head)[0] if head else None
     needed = frozenset(content - typed_stems)
-    return Asked(question, kind, names, needed, head_stem, units, dimension)
+    known = frozenset(words(question))
+    return Asked(question, kind, names, needed, head_stem, units, dimension, known)
 
 
 def _units(measures: set[str]) -> frozenset[str] | None:
@@ -203,7 +206,6 @@ def answer_spans(asked: Asked, sentence: str, *, title: str = "") -> list[Answer
     if asked.kind in _ATTRIBUTES and not _about(asked, folded, title):
         return []
     anchors = _anchors(folded, asked)
-    known = set(words(asked.question))
 
     def rank(span: tuple[int, int, str, int]) -> tuple[int, int, int]:
         start, end, text, tier = span
@@ -215,7 +217,7 @@ def answer_spans(asked: Asked, sentence: str, *, title: str = "") -> list[Answer
     candidates = [
         c
         for c in _candidates(folded, asked)
-        if not set(words(c[2])) <= known and not subject & set(words(c[2]))
+        if not set(words(c[2])) <= asked.known and not subject & set(words(c[2]))
     ]
     ranked = sorted(candidates, key=rank)
     return list(dict.fromkeys(AnswerSpan(text, tier == 1) for _, _, text, tier in ranked))
@@ -296,7 +298,6 @@ def _placed(folded: str, start: int) -> bool:
 def _new_phrases(folded: str, asked: Asked) -> list[tuple[int, int, str]]:
     """Runs of words the question does not hold, cut at punctuation, without leading or
     trailing stopwords: for questions that name no kind of answer."""
-    known = set(words(asked.question))
     stop = default_stopwords()
     phrases: list[tuple[int, int, str]] = []
     run: list[re.Match[str]] = []
@@ -312,7 +313,7 @@ def _new_phrases(folded: str, asked: Asked) -> list[tuple[int, int, str]]:
     for match in _TOKEN.finditer(folded):
         token = match.group()
         punctuation = not token[0].isalnum() and token not in "-'"
-        if punctuation or (set(words(token)) <= known and token.lower() not in stop):
+        if punctuation or (set(words(token)) <= asked.known and token.lower() not in stop):
             close()
         elif run or token.lower() not in stop:
             run.append(match)
