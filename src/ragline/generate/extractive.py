@@ -18,7 +18,7 @@ back out of a prompt made by :func:`~ragline.generate.prompt.build_messages`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,14 +26,14 @@ import numpy as np
 
 from ragline.generate.citations import content_words, split_sentences, strip_citations
 from ragline.generate.claims import words
-from ragline.generate.prompt import ABSTAIN_TEXT, parse_user_message
+from ragline.generate.prompt import ABSTAIN_TEXT
+from ragline.generate.prompt_reader import PromptReader
 from ragline.generate.question_type import AnswerSpan, answer_spans, parse_question
 
 if TYPE_CHECKING:
     from ragline.config import GenerateConfig
     from ragline.documents import Hit
     from ragline.embed.base import Encoder
-    from ragline.generate.base import Message
 
 _FINAL_PUNCTUATION = re.compile(r"([.!?…]+[\"'”’)]*)$")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s|$)")  # Markdown "## Title"
@@ -199,7 +199,7 @@ class Extract:
         return _cite(self.text if answer_style == "short" else self.sentence, self.n)
 
 
-class ExtractiveGenerator:
+class ExtractiveGenerator(PromptReader):
     """Answers with the passage sentence that best answers the question, cited by number.
 
     A sentence is a candidate only when it answers the question
@@ -311,38 +311,3 @@ class ExtractiveGenerator:
         will do: what multi-hop search follows up on (the bridge fact names what to look
         for next, without answering)."""
         return self._best(question, [hit.chunk.indexed_text for hit in passages], answering=False)
-
-    def generate(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_new_tokens: int = 256,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> str:
-        """Answer the last user message, made by :func:`~ragline.generate.prompt.build_messages`.
-
-        ``max_new_tokens``, ``temperature`` and ``seed`` do not apply: a reply is never cut
-        short, so :func:`~ragline.generate.base.complete` reports it finished with
-        ``"stop"``. The text is cut at the first ``stop`` string.
-        """
-        content = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        question, passages = parse_user_message(content)
-        text, _ = self._best(question, [body for _, body in passages])
-        for marker in stop:
-            if marker and marker in text:
-                text = text[: text.index(marker)]
-        return text
-
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_new_tokens: int = 256,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> Iterator[str]:
-        """The answer of :meth:`generate`, as a single piece."""
-        yield self.generate(messages, max_new_tokens=max_new_tokens, stop=stop)

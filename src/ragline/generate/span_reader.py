@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragline.errors import RaglineError
-from ragline.generate.prompt import ABSTAIN_TEXT, parse_user_message
+from ragline.generate.prompt import ABSTAIN_TEXT
+from ragline.generate.prompt_reader import PromptReader
 
 if TYPE_CHECKING:
     from ragline.config import GenerateConfig
     from ragline.documents import Hit
-    from ragline.generate.base import Message
 
 READER_FILE = "reader.json"
 """The reader's settings beside its adapter: base model, lengths and abstention threshold."""
@@ -156,7 +156,7 @@ def window_spans(
     return spans
 
 
-class SpanReader:
+class SpanReader(PromptReader):
     """Reads answers out of passages: :meth:`read` gives candidate spans, best first.
 
     ``path`` is a reader directory; the model loads on first use. ``threshold`` overrides
@@ -256,35 +256,6 @@ class SpanReader:
         if not spans or spans[0].score < self.threshold:
             return ABSTAIN_TEXT, []
         return spans[0].cited("sentence", texts[spans[0].n - 1]), [spans[0].n]
-
-    def generate(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_new_tokens: int = 256,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> str:
-        """The best span for the last user message's question and passages (a prompt from
-        :func:`~ragline.generate.prompt.build_messages`), cited; abstains below the
-        threshold. ``max_new_tokens``, ``stop``, ``temperature`` and ``seed`` do not apply."""
-        content = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        question, passages = parse_user_message(content)
-        text, _ = self._best(question, [body for _, body in passages])
-        return text
-
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_new_tokens: int = 256,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> Iterator[str]:
-        """The answer of :meth:`generate`, as a single piece."""
-        yield self.generate(messages)
 
 
 def _overlap(a: Span, b: Span) -> bool:
