@@ -37,7 +37,9 @@ class ChunkConfig:
 
     With ``title_header`` each chunk that does not begin with its document's title is
     indexed (embedded and BM25-scored) with the title as a header line, so a passage from
-    the middle of a document still matches queries about its subject.
+    the middle of a document still matches queries about its subject. With ``keep_whole``
+    set to ``"window"``, a document the embedder reads whole (title header included) stays
+    one chunk whatever ``size`` says.
     """
 
     method: ChunkMethod = "recursive"
@@ -45,6 +47,7 @@ class ChunkConfig:
     overlap: int = 32
     semantic_percentile: float = 90.0
     title_header: bool = True
+    keep_whole: Literal["never", "window"] = "never"
 
 
 @dataclass(frozen=True)

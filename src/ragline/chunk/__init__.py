@@ -7,6 +7,7 @@ from ragline.chunk.fixed import FixedTokenChunker
 from ragline.chunk.headers import TitleHeaderChunker
 from ragline.chunk.recursive import RecursiveChunker
 from ragline.chunk.semantic import SemanticChunker
+from ragline.chunk.whole import WholeWhenItFits, window_tokens
 from ragline.config import ChunkConfig
 from ragline.embed.base import Encoder
 from ragline.errors import ConfigError
@@ -33,6 +34,9 @@ def make_chunker(config: ChunkConfig, encoder: Encoder) -> Chunker:
         raise ConfigError(
             f"chunk method {config.method!r} is unknown; use 'fixed', 'recursive' or 'semantic'"
         )
+    window = window_tokens(encoder) if config.keep_whole == "window" else None
+    if window:
+        chunker = WholeWhenItFits(chunker, window, encoder)
     return TitleHeaderChunker(chunker) if config.title_header else chunker
 
 
@@ -43,5 +47,6 @@ __all__ = [
     "SemanticChunker",
     "TitleHeaderChunker",
     "TokenOffsets",
+    "WholeWhenItFits",
     "make_chunker",
 ]

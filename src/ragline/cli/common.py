@@ -40,6 +40,16 @@ ChunkSizeOption = Annotated[
         help=f"Chunk size in embedder tokens (new knowledge base: {DEFAULTS.chunk.size}).",
     ),
 ]
+KeepWholeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--keep-whole",
+        metavar="never|window",
+        callback=lambda value: one_of(value, ("never", "window")),
+        help="window: a document the embedder reads whole stays one chunk "
+        f"(new knowledge base: {DEFAULTS.chunk.keep_whole}).",
+    ),
+]
 OverlapOption = Annotated[
     int | None,
     typer.Option(
@@ -273,6 +283,13 @@ def positive(value: float | None) -> float | None:
     return value
 
 
+def one_of(value: str | None, choices: tuple[str, ...]) -> str | None:
+    """A typer callback refusing a value that is not one of ``choices``."""
+    if value is not None and value not in choices:
+        raise typer.BadParameter(f"{value!r}: use {' or '.join(choices)}")
+    return value
+
+
 def share(value: float | None) -> float | None:
     """A typer callback refusing a share (a fraction held out) outside (0, 1)."""
     if value is not None and not 0 < value < 1:
@@ -302,6 +319,7 @@ def build_config(
     chunker: str | None = None,
     chunk_size: int | None = None,
     overlap: int | None = None,
+    keep_whole: str | None = None,
     embedder: str | None = None,
     vector_dtype: str | None = None,
     index_factory: str | None = None,
@@ -311,7 +329,9 @@ def build_config(
     line, named as the flags are; those not given (None) keep ``base``'s."""
     return (
         (base or Config())
-        .with_overrides("chunk", method=chunker, size=chunk_size, overlap=overlap)
+        .with_overrides(
+            "chunk", method=chunker, size=chunk_size, overlap=overlap, keep_whole=keep_whole
+        )
         .with_overrides("embed", model=embedder, vector_dtype=vector_dtype)
         .with_overrides("index", factory=index_factory)
         .with_overrides("load", max_file_bytes=max_file_size)

@@ -18,6 +18,7 @@ from ragline.cli.common import (
     FusionOption,
     HopsOption,
     JsonOption,
+    KeepWholeOption,
     MaxNewTokensOption,
     ModelOption,
     OverlapOption,
@@ -122,6 +123,13 @@ HeldOutOption = Annotated[
         help="SQuAD: ask only the test side of this by-paragraph split (train rag).",
     ),
 ]
+WholeDocumentsOption = Annotated[
+    bool,
+    typer.Option(
+        "--whole-documents",
+        help="Also score one vector per whole document (the raw libraries, no chunking).",
+    ),
+]
 PerQuestionOption = Annotated[
     Path | None, typer.Option(help="Write each question's answer as JSON lines.")
 ]
@@ -135,6 +143,7 @@ def eval_beir(
     mode: DeprecatedModeOption = None,
     chunker: ChunkerOption = None,
     chunk_size: ChunkSizeOption = None,
+    keep_whole: KeepWholeOption = None,
     overlap: OverlapOption = None,
     embedder: EmbedderOption = None,
     index_factory: BeirIndexOption = None,
@@ -145,6 +154,7 @@ def eval_beir(
     rerank_fusion: RerankFusionOption = None,
     max_queries: MaxQueriesOption = None,
     run_file: RunFileOption = None,
+    whole_documents: WholeDocumentsOption = False,
     plot: PlotOption = None,
     cache: BeirCacheOption = True,
     kb: BeirKbOption = None,
@@ -160,6 +170,7 @@ def eval_beir(
     config = build_config(
         chunker=chunker,
         chunk_size=chunk_size,
+        keep_whole=keep_whole,
         overlap=overlap,
         embedder=embedder,
         index_factory=index_factory,
@@ -179,6 +190,7 @@ def eval_beir(
             rerank_depth=rerank_depth,
             rerank_fusions=split_list(rerank_fusion or "rrf"),
             run_file=run_file,
+            whole_documents=whole_documents,
             on_progress=stage_reporter(progress),
         )
     title = f"{payload['dataset']} {payload['split']}: {payload['queries']} queries"

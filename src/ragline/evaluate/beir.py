@@ -41,12 +41,14 @@ class BeirDataset:
 def load_beir(path: str | Path, split: str = "test") -> BeirDataset:
     """Read queries and qrels of ``split``; only queries that have judgements are kept.
 
-    A HotpotQA folder (see ``ragline.evaluate.qa``) is read as a retrieval set too: its
-    questions are the queries, its supporting passages the relevant documents.
+    A HotpotQA folder or a SQuAD json file (see ``ragline.evaluate.qa``) is read as a
+    retrieval set too: its (answerable) questions are the queries, their supporting passages
+    or paragraphs the relevant documents.
     """
     path = Path(path)
-    if path.is_dir() and not (path / "corpus.jsonl").exists() and any(path.glob("qa_*.json")):
-        return _hotpotqa_as_beir(path)
+    hotpotqa = path.is_dir() and not (path / "corpus.jsonl").exists()
+    if (hotpotqa and any(path.glob("qa_*.json"))) or (path.is_file() and path.suffix == ".json"):
+        return _qa_as_beir(path)
     qrels_file = path / "qrels" / f"{split}.tsv"
     for needed in (path / "corpus.jsonl", path / "queries.jsonl", qrels_file):
         if not needed.is_file():
@@ -66,12 +68,13 @@ def load_beir(path: str | Path, split: str = "test") -> BeirDataset:
     return BeirDataset(path.name, path, split, queries, qrels)
 
 
-def _hotpotqa_as_beir(path: Path) -> BeirDataset:
+def _qa_as_beir(path: Path) -> BeirDataset:
     from ragline.evaluate.qa import load_qa
 
-    data = load_qa(path)
-    queries = {q.id: q.text for q in data.questions if q.supporting}
-    qrels = {q.id: dict.fromkeys(q.supporting, 1) for q in data.questions if q.supporting}
+    data = load_qa(path, answerable=10**9, unanswerable=0)
+    asked = [q for q in data.questions if q.supporting and q.answers]
+    queries = {q.id: q.text for q in asked}
+    qrels = {q.id: dict.fromkeys(q.supporting, 1) for q in asked}
     return BeirDataset(
         data.name, path, "qa", queries, qrels, data.documents, fingerprint=data.fingerprint
     )

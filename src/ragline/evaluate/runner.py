@@ -59,6 +59,7 @@ def evaluate_beir(
     rerank: str | None = None,
     rerank_fusions: Sequence[str] = ("rrf",),
     run_file: str | Path | None = None,
+    whole_documents: bool = False,
     on_progress: Progress | None = None,
     **search_options: Any,
 ) -> dict[str, Any]:
@@ -69,7 +70,9 @@ def evaluate_beir(
     ``rerank``, every fusion of the two stages in ``rerank_fusions`` is scored, each as
     ``<mode>+rerank-<fusion>`` (``<mode>+rerank`` for ``none``). ``search_options`` (such as
     ``fusion``, ``depth``, ``rerank_depth``) go to every search; ``run_file`` writes each
-    result's TREC run to ``<run_file>.<name>.trec``. Returns ``dataset``, ``split``,
+    result's TREC run to ``<run_file>.<name>.trec``. With ``whole_documents``, the
+    reference of one vector per whole document (:mod:`ragline.evaluate.whole_documents`) is
+    scored too, for each mode. Returns ``dataset``, ``split``,
     ``queries``, ``rerank`` and ``results`` (name → metric → value).
     """
     data = load_beir(path, split)
@@ -95,6 +98,11 @@ def evaluate_beir(
             suffix = {None: "", "none": "+rerank"}.get(stage_fusion, f"+rerank-{stage_fusion}")
             results |= {f"{name}{suffix}": values for name, values in part.items()}
             runs |= {f"{name}{suffix}": run for name, run in part_runs.items()}
+    if whole_documents:
+        from ragline.evaluate.whole_documents import evaluate_whole_documents
+
+        report("encoding whole documents", 0, None)
+        results |= evaluate_whole_documents(data, modes, config or Config())
     if run_file:
         for name, run in runs.items():
             write_trec_run(run, Path(f"{run_file}.{name}.trec"), tag=f"ragline-{name}")
