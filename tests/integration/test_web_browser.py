@@ -13,13 +13,15 @@ With ``RAGLINE_SCREENSHOTS=docs/screenshots`` the run saves the README's screens
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,9 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+from ragline import Config, Document, KnowledgeBase  # noqa: E402
+from ragline.keystore import KEYS_FILE, KeyStore  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -386,3 +391,79 @@ def test_narrow_window_fits_in_one_column(page: WebDriver, key: str, atlas: str)
         assert element.is_displayed() and element.rect["x"] + element.rect["width"] <= width
     page.execute_script("document.getElementById('ask-heading').scrollIntoView()")
     screenshot(page, "narrow.png")
+
+
+# ---- a citation that fails its support check ------------------------------------------------
+class CitingBoth:
+    """A generator whose reply cites the Vendra passage beside the Zorbia one, and adds a
+    sentence no passage states: what a careless language model writes. (The packaged
+    generators answer from one passage, so their citations always pass the check.)"""
+
+    name = "citing-both"
+
+    def generate(self, messages: Sequence[dict[str, str]], **options: Any) -> str:
+        passages = re.findall(
+            r"\[(\d+)\] (.*?)(?=\n\n\[\d+\] |\n\nQuestion:)", messages[-1]["content"], re.S
+        )
+        zorbia = next(n for n, text in passages if "Quellport" in text)
+        vendra = next(n for n, text in passages if "Ostrell" in text)
+        return (
+            f"Quellport is the capital of Zorbia [{zorbia}][{vendra}]. "
+            f"Zorbia has a million bell towers [{zorbia}]."
+        )
+
+    def stream(self, messages: Sequence[dict[str, str]], **options: Any) -> Iterator[str]:
+        yield from re.split(r"(?<= )", self.generate(messages))
+
+
+@pytest.fixture(scope="module")
+def citing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A server (uvicorn in this process, so it can hold the generator above) over one
+    collection of the two files (hash encoder); yields its URL and an admin key."""
+    uvicorn = pytest.importorskip("uvicorn")
+    from ragline.serve.app import create_app
+
+    root = tmp_path_factory.mktemp("web-citing")
+    config = Config().with_overrides("embed", model="hash-64")
+    with KnowledgeBase.create(root / "citing", config) as kb:
+        kb.add([Document(name, text) for name, text in FILES.items()])
+    admin, _ = KeyStore(root / KEYS_FILE).create("*", "admin")
+    app = create_app(data=root, generator=CitingBoth())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the in-process server did not start"
+    yield f"http://127.0.0.1:{port}", admin
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+def test_a_failed_support_check_is_marked(
+    browser: WebDriver, citing_server: tuple[str, str]
+) -> None:
+    url, admin = citing_server
+    browser.set_window_size(*WIDE)
+    browser.get(url)
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(url)
+    enter_key(browser, admin)
+    wait_text(browser, "#collection-info", "2 documents")
+    ask(browser, QUESTION)
+    unsupported = find(browser, "#answer button.citation.unsupported")
+    assert unsupported.text == "[2]⚠"
+    assert "support check failed" in unsupported.get_attribute("title")
+    supported = find(browser, "#answer button.citation:not(.unsupported)")
+    assert supported.text == "[1]"
+    assert "bell towers" not in find(browser, "#answer p").text
+    assert "1 sentence withheld" in find(browser, "#answer").text
+    verdict = wait_text(browser, "#citations", "not supported")
+    assert "⚠ not supported (the passage lacks:" in verdict.text
+    unsupported.click()
+    wait_text(browser, "#doc-meta", "the support check failed")
+    assert find(browser, "#doc-title").text == "vendra.md"
+    assert find(browser, "#doc-text mark.cited.unsupported").text.startswith("# Vendra")
+    find(browser, "#doc-close").click()
