@@ -67,6 +67,8 @@ VENDRA = (
     "of bell towers. Vendran shepherds keep long-haired goats."
 )
 FILES = {"zorbia.txt": ZORBIA, "vendra.md": VENDRA}
+MANUAL = Path(__file__).resolve().parents[1] / "data" / "pdf" / "tide-manual.pdf"
+"""Five pages printed as i, ii, 1, 2, 3; the fourth (printed 2) is about recovering data."""
 QUESTION = "What is the capital of Zorbia?"
 
 
@@ -205,11 +207,11 @@ def enter_key(driver: WebDriver, key: str) -> None:
     wait_until(driver, "the workspace", lambda d: find(d, "#workspace").is_displayed())
 
 
-def ask(driver: WebDriver, question: str) -> WebElement:
+def ask(driver: WebDriver, question: str, expected: str = "Quellport") -> WebElement:
     field = find(driver, "#question")
     field.clear()
     field.send_keys(question, Keys.ENTER)
-    return wait_text(driver, "#answer", "Quellport")
+    return wait_text(driver, "#answer", expected)
 
 
 def open_collection(driver: WebDriver, name: str) -> None:
@@ -286,6 +288,27 @@ def test_upload_ask_and_open_the_cited_span(page: WebDriver, key: str, tmp_path:
     wait_until(page, "the view to close", lambda d: not dialog.is_displayed())
 
 
+def test_a_pdf_citation_shows_its_page(page: WebDriver, key: str) -> None:
+    enter_key(page, key)
+    find(page, "#new-collection").send_keys("manuals", Keys.ENTER)
+    wait_text(page, "#collection-info", "0 documents")
+    find(page, "#file-input").send_keys(str(MANUAL))
+    wait_text(page, "#jobs .job", "1 of 1 file · 1 chunk · done")
+    wait_text(page, "#documents", "tide-manual.pdf")
+    ask(page, "What does the recovery tool rebuild readings from?", "flash card journal")
+    find(page, "#answer button.citation").click()
+    meta = wait_text(page, "#doc-meta", "Citation [1]")
+    assert "page 2 (page 4 of the file)" in meta.text  # the cited sentence's page, not the chunk's
+    sentence = find(page, "#doc-text mark.sentence").text
+    assert sentence == "The recovery tool rebuilds readings from the flash card journal"
+    pages = [p.text for p in page.find_elements(By.CSS_SELECTOR, "#doc-text .page-start")]
+    assert pages[0] == "page i (page 1 of the file)" and pages[-1] == "page 3 (page 5 of the file)"
+    assert len(pages) == 5
+    screenshot(page, "pdf-citation.png")
+    webdriver.ActionChains(page).send_keys(Keys.ESCAPE).perform()
+    wait_until(page, "Escape to close", lambda d: not find(d, "#doc-view").is_displayed())
+
+
 def test_dropped_files_show_their_progress_and_errors(
     page: WebDriver, key: str, atlas: str
 ) -> None:
@@ -293,7 +316,7 @@ def test_dropped_files_show_their_progress_and_errors(
     open_collection(page, atlas)
     drop(page, "herons.txt", "The white heron of Zorbia nests in salt marshes.")
     drop(page, "empty.txt", "")
-    wait_text(page, "#jobs .job", "1 of 1 files · 1 chunks · done")
+    wait_text(page, "#jobs .job", "1 of 1 file · 1 chunk · done")
     failed = wait_text(page, "#jobs .job .file.error", "empty.txt")
     assert "error: empty file" in failed.text
     wait_text(page, "#documents", "herons.txt")
@@ -303,6 +326,10 @@ def test_dropped_files_show_their_progress_and_errors(
     assert error.text.startswith("notes.xyz: unsupported file type (use ")
     assert "\n" not in error.text
 
+    find(page, "#documents button.link").click()  # the list opens a document too
+    wait_text(page, "#doc-text", "The white heron of Zorbia nests in salt marshes.")
+    assert find(page, "#doc-title").text == "herons.txt" and find(page, "#doc-meta").text == ""
+    find(page, "#doc-close").click()
     find(page, "button[aria-label='Delete herons.txt']").click()
     wait_until(page, "the document to go", lambda d: "herons.txt" not in find(d, "#documents").text)
     wait_text(page, "#collection-info", "2 documents")
@@ -316,6 +343,9 @@ def test_api_errors_show_their_one_line_message(page: WebDriver, key: str) -> No
     find(page, "#new-collection").send_keys("no/slashes", Keys.ENTER)
     error = wait_text(page, "#collection-error", "no/slashes")
     assert "\n" not in error.text
+    find(page, "#forget-key").click()
+    assert find(page, "#welcome").is_displayed() and not find(page, "#workspace").is_displayed()
+    assert page.execute_script("return sessionStorage.getItem('ragline.key')") is None
 
 
 def test_retrieval_panel_shows_each_ranking(page: WebDriver, key: str, atlas: str) -> None:

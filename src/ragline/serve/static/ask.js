@@ -4,7 +4,7 @@
 
 import { collectionPath, streamEvents } from "./api.js";
 import { openDocument } from "./docview.js";
-import { byId, el, showError } from "./dom.js";
+import { byId, counted, el, showError } from "./dom.js";
 import { showRetrieval } from "./retrieval.js";
 import { current } from "./state.js";
 
@@ -48,11 +48,12 @@ async function ask(event) {
 }
 
 function finish(name, done) {
-  status.textContent = done.abstained ? "The collection does not say." : "";
+  status.textContent = "";
   answer.replaceChildren(el("p", {}, ...withCitations(name, done.answer, done.citations)));
-  if (done.withheld.length) {
-    const count = done.withheld.length;
-    answer.append(el("p", { className: "muted" }, `${count} sentence${count === 1 ? "" : "s"} withheld: not supported by the passages.`));
+  const count = done.withheld.length;
+  if (count) {
+    const what = `${counted(count, "sentence")} withheld: not supported by the passages.`;
+    answer.append(el("p", { className: "muted" }, what));
   }
   sources.replaceChildren(...done.citations.map((citation) => sourceItem(name, citation)));
   showRetrieval(done.passages);

@@ -2,7 +2,7 @@
 // an admin key (the server's refusal is shown as it is written).
 
 import { api, collectionPath } from "./api.js";
-import { byId, el, showError } from "./dom.js";
+import { byId, counted, el, showError } from "./dom.js";
 import { announce, current, on } from "./state.js";
 
 const LAST_ITEM = "ragline.collection";
@@ -42,7 +42,8 @@ async function showInfo() {
   try {
     const found = await api(collectionPath(name));
     if (name !== current.collection) return;
-    info.textContent = `${found.documents} documents · ${found.chunks} chunks · ${found.embedder}`;
+    const counts = `${counted(found.documents, "document")} · ${counted(found.chunks, "chunk")}`;
+    info.textContent = `${counts} · ${found.embedder}`;
   } catch (error) {
     info.textContent = "";
     showError(problem, error);

@@ -2,7 +2,7 @@
 
 import { api, collectionPath } from "./api.js";
 import { openDocument } from "./docview.js";
-import { byId, el, showError } from "./dom.js";
+import { byId, counted, el, showError } from "./dom.js";
 import { announce, current, on } from "./state.js";
 
 const PAGE = 50;
@@ -43,7 +43,7 @@ function item(name, doc) {
     "Delete",
   );
   remove.addEventListener("click", () => deleteDocument(name, doc.id, remove));
-  const chunks = el("span", { className: "muted" }, `${doc.chunks} chunk${doc.chunks === 1 ? "" : "s"}`);
+  const chunks = el("span", { className: "muted" }, counted(doc.chunks, "chunk"));
   return el("li", {}, view, chunks, remove);
 }
 

@@ -20,3 +20,8 @@ export function showError(where, error) {
   where.textContent = error ? error.message || String(error) : "";
   where.hidden = !error;
 }
+
+/** "1 chunk", "2 chunks". */
+export function counted(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}

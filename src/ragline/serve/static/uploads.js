@@ -3,7 +3,7 @@
 // the reason any file could not be added.
 
 import { api, collectionPath } from "./api.js";
-import { byId, el, showError } from "./dom.js";
+import { byId, counted, el, showError } from "./dom.js";
 import { announce, current } from "./state.js";
 
 const POLL_MS = 400;
@@ -52,8 +52,12 @@ async function follow(name, job, view) {
 
 function render(job, view) {
   const done = job.status === "running" ? "" : ` · ${job.status}`;
-  const summary = `${job.files_done} of ${job.files_total} files · ${job.chunks} chunks${done}`;
-  const bar = el("progress", { max: job.files_total, value: job.files_done, "aria-label": "Upload progress" });
+  const summary = `${job.files_done} of ${counted(job.files_total, "file")} · ${counted(job.chunks, "chunk")}${done}`;
+  const bar = el("progress", {
+    max: job.files_total,
+    value: job.files_done,
+    "aria-label": "Upload progress",
+  });
   const files = el(
     "ul",
     { className: "job-files" },
