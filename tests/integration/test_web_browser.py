@@ -12,6 +12,7 @@ With ``RAGLINE_SCREENSHOTS=docs/screenshots`` the run saves the README's screens
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -144,6 +145,74 @@ def atlas(server: str, key: str) -> str:
             job = api.get(f"/collections/atlas/jobs/{job['id']}").json()
     assert job["status"] == "done" and job["chunks"] >= 2, job
     return "atlas"
+
+
+def write_tiny_cross_encoder(directory: Path, words: list[str]) -> Path:
+    """A random one-layer BERT cross-encoder over ``words``, written with numpy (importing
+    transformers here would cost more than the rest of a test)."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    hidden, inner, positions = 32, 64, 128
+    shapes = {
+        "embeddings.word_embeddings.weight": (len(vocab), hidden),
+        "embeddings.position_embeddings.weight": (positions, hidden),
+        "embeddings.token_type_embeddings.weight": (2, hidden),
+        "pooler.dense.weight": (hidden, hidden),
+    }
+    for name in ("attention.self.query", "attention.self.key", "attention.self.value"):
+        shapes[f"encoder.layer.0.{name}.weight"] = (hidden, hidden)
+    shapes["encoder.layer.0.attention.output.dense.weight"] = (hidden, hidden)
+    shapes["encoder.layer.0.intermediate.dense.weight"] = (inner, hidden)
+    shapes["encoder.layer.0.output.dense.weight"] = (hidden, inner)
+    random = np.random.default_rng(0)
+    weights = {f"bert.{k}": random.normal(0, 0.2, v).astype("float32") for k, v in shapes.items()}
+    for name, size in [("pooler.dense", hidden), ("encoder.layer.0.intermediate.dense", inner)]:
+        weights[f"bert.{name}.bias"] = np.zeros(size, "float32")
+    for name in ("attention.self.query", "attention.self.key", "attention.self.value"):
+        weights[f"bert.encoder.layer.0.{name}.bias"] = np.zeros(hidden, "float32")
+    for name in ("attention.output.dense", "output.dense"):
+        weights[f"bert.encoder.layer.0.{name}.bias"] = np.zeros(hidden, "float32")
+    for norm in ("embeddings", "encoder.layer.0.attention.output", "encoder.layer.0.output"):
+        weights[f"bert.{norm}.LayerNorm.weight"] = np.ones(hidden, "float32")
+        weights[f"bert.{norm}.LayerNorm.bias"] = np.zeros(hidden, "float32")
+    weights["classifier.weight"] = random.normal(0, 0.2, (1, hidden)).astype("float32")
+    weights["classifier.bias"] = np.zeros(1, "float32")
+    directory.mkdir(parents=True)
+    save_file(weights, str(directory / "model.safetensors"))
+    config = {
+        "architectures": ["BertForSequenceClassification"],
+        "model_type": "bert",
+        "vocab_size": len(vocab),
+        "hidden_size": hidden,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": inner,
+        "max_position_embeddings": positions,
+        "type_vocab_size": 2,
+        "id2label": {"0": "LABEL_0"},
+        "label2id": {"LABEL_0": 0},
+    }
+    (directory / "config.json").write_text(json.dumps(config))
+    (directory / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = {"tokenizer_class": "BertTokenizer", "do_lower_case": True}
+    (directory / "tokenizer_config.json").write_text(json.dumps(tokenizer))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def reranked(data: Path, server: str) -> str:
+    """A collection ``reranked`` of the two files whose searches end with a cross-encoder (a
+    tiny random one: its order is arbitrary, but its scores and positions are real), made
+    with the library in the served data directory (the server finds it there)."""
+    words = sorted({w.lower() for text in FILES.values() for w in re.findall(r"\w+", text)})
+    model = write_tiny_cross_encoder(data.parent / "tiny-cross-encoder", words)
+    settings = Config().with_overrides("embed", model="hash-64")
+    settings = settings.with_overrides("search", rerank=str(model))
+    with KnowledgeBase.create(data / "reranked", settings) as kb:
+        kb.add([Document(name, text) for name, text in FILES.items()])
+    return "reranked"
 
 
 @pytest.fixture(scope="module")
@@ -372,6 +441,24 @@ def test_retrieval_panel_shows_each_ranking(page: WebDriver, key: str, atlas: st
     screenshot(page, "retrieval.png")
     toggle.click()
     assert not panel.is_displayed()
+
+
+def test_retrieval_panel_shows_the_rerank_stage(page: WebDriver, key: str, reranked: str) -> None:
+    enter_key(page, key)
+    open_collection(page, reranked)
+    ask(page, QUESTION)
+    find(page, "#retrieval-toggle").click()
+    panel = wait_text(page, "#retrieval", "zorbia.txt")
+    assert "no re-ranker" not in panel.text
+    rows = [
+        [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+        for tr in panel.find_elements(By.CSS_SELECTOR, "tbody tr")
+    ]
+    assert [row[0] for row in rows] == ["1", "2"]
+    fused = sorted(row[4].split(" · ")[0] for row in rows)
+    reranks = [row[5].split(" · ")[0] for row in rows]
+    assert fused == ["#1", "#2"] and sorted(reranks) == ["#1", "#2"]
+    assert all(row[5].count(" · ") == 1 for row in rows)  # a position and the re-ranker's score
 
 
 def test_keyboard_alone_asks_and_opens_a_citation(page: WebDriver, key: str, atlas: str) -> None:
