@@ -415,6 +415,10 @@ def test_api_errors_show_their_one_line_message(page: WebDriver, key: str) -> No
     find(page, "#forget-key").click()
     assert find(page, "#welcome").is_displayed() and not find(page, "#workspace").is_displayed()
     assert page.execute_script("return sessionStorage.getItem('ragline.key')") is None
+    page.execute_script("sessionStorage.setItem('ragline.key', 'rl_revoked')")
+    page.refresh()  # a tab whose key stopped working goes back to the key form
+    assert wait_text(page, "#error", "invalid API key").text == "invalid API key"
+    assert not find(page, "#workspace").is_displayed() and active_id(page) == "key"
 
 
 def test_retrieval_panel_shows_each_ranking(page: WebDriver, key: str, atlas: str) -> None:

@@ -1,7 +1,10 @@
 // Calls to the ragline API of this server, with the key kept for this tab.
 //
 // Every call sends "Authorization: Bearer <key>". An error reply becomes an ApiError
-// carrying the one-line message the server wrote ({"error": {"message": ...}}).
+// carrying the one-line message the server wrote ({"error": {"message": ...}}); a refused
+// key (401) is also announced, so the page can ask for another.
+
+import { announce } from "./state.js";
 
 const KEY_ITEM = "ragline.key";
 
@@ -32,7 +35,11 @@ async function send(path, { method = "GET", json, body } = {}) {
   } catch (error) {
     throw new ApiError(`cannot reach the server: ${error.message}`);
   }
-  if (!response.ok) throw new ApiError(await errorMessage(response));
+  if (!response.ok) {
+    const error = new ApiError(await errorMessage(response));
+    if (response.status === 401) announce("refused", error);
+    throw error;
+  }
   return response;
 }
 

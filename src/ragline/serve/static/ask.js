@@ -41,14 +41,13 @@ async function ask(event) {
     });
   } catch (error) {
     showError(problem, error);
-    status.textContent = "";
   } finally {
+    status.textContent = "";
     button.disabled = false;
   }
 }
 
 function finish(name, done) {
-  status.textContent = "";
   answer.replaceChildren(el("p", {}, ...withCitations(name, done.answer, done.citations)));
   const count = done.withheld.length;
   if (count) {
@@ -94,14 +93,13 @@ function citationButton(name, citation, label) {
 }
 
 function sourceItem(name, citation) {
-  const page = citation.page ? `, page ${citation.page_label || citation.page}` : "";
   const verdict = citation.supported
     ? el("span", { className: "verdict" }, "supported")
     : el("span", { className: "verdict unsupported" }, `⚠ not supported${missing(citation)}`);
   return el(
     "li",
     {},
-    citationButton(name, citation, `[${citation.n}] ${citation.doc_id}${page}`),
+    citationButton(name, citation, `[${citation.n}] ${citation.doc_id}`),
     " ",
     verdict,
   );

@@ -13,9 +13,11 @@ const meta = byId("doc-meta");
 const body = byId("doc-text");
 const problem = byId("doc-error");
 let opener = null;
+let shown = 0; // which call to openDocument the view shows (a later one wins)
 
 /** Open document `docId` of collection `name`; `citation` (or null) says what to highlight. */
 export async function openDocument(name, docId, citation, from) {
+  const call = ++shown;
   opener = from;
   title.textContent = docId;
   meta.textContent = "";
@@ -26,9 +28,10 @@ export async function openDocument(name, docId, citation, from) {
   try {
     doc = await api(collectionPath(name, "documents", docId));
   } catch (error) {
-    showError(problem, error);
+    if (call === shown) showError(problem, error);
     return;
   }
+  if (call !== shown) return;
   const marks = citation ? cutsOf(doc.text, citation) : [];
   const pages = pagesOf(doc);
   body.replaceChildren(...render(doc.text, marks, pages));
@@ -41,6 +44,7 @@ export async function openDocument(name, docId, citation, from) {
 /** The cited passage, and the cited sentence inside it when found: [{start, end, className}]. */
 function cutsOf(text, citation) {
   const [start, end] = citation.span;
+  if (!(start < end && end <= text.length)) return [];
   const marks = [{ start, end, className: citation.supported ? "cited" : "cited unsupported" }];
   const words = (citation.sentence || "").replace(/\s*\[\d+\]/g, "").replace(/[.!?]+$/, "").trim();
   const at = words ? text.slice(start, end).toLowerCase().indexOf(words.toLowerCase()) : -1;

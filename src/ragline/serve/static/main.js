@@ -8,6 +8,7 @@ import { setUpDocuments } from "./documents.js";
 import { setUpDocumentView } from "./docview.js";
 import { byId, showError } from "./dom.js";
 import { setUpRetrieval } from "./retrieval.js";
+import { on } from "./state.js";
 import { setUpUploads } from "./uploads.js";
 
 function showWorkspace(withKey) {
@@ -26,9 +27,7 @@ async function useKey(event) {
   try {
     await api("/collections");
   } catch (error) {
-    storeKey("");
-    showError(problem, error);
-    input.focus();
+    forgetKey(error);
     return;
   }
   input.value = "";
@@ -38,9 +37,12 @@ async function useKey(event) {
   (select.disabled ? byId("new-collection") : select).focus();
 }
 
-function forgetKey() {
+/** Back to the key form, with `error` (the server's refusal) shown, or none. */
+function forgetKey(error = null) {
+  const view = byId("doc-view");
+  if (view.open) view.close();
   storeKey("");
-  showError(byId("error"), null);
+  showError(byId("error"), error);
   showWorkspace(false);
   byId("key").focus();
 }
@@ -52,6 +54,7 @@ setUpUploads();
 setUpAsk();
 setUpRetrieval();
 byId("key-form").addEventListener("submit", useKey);
-byId("forget-key").addEventListener("click", forgetKey);
+byId("forget-key").addEventListener("click", () => forgetKey());
+on("refused", forgetKey);
 showWorkspace(Boolean(storedKey()));
 if (storedKey()) loadCollections();
