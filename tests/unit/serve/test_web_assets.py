@@ -103,3 +103,10 @@ def test_the_wheel_ships_the_assets(tmp_path: Path) -> None:
     wheel = tmp_path / "dist" / done.stdout.split()[-1]
     shipped = set(zipfile.ZipFile(wheel).namelist())
     assert {f"ragline/serve/static/{name}" for name in assets()} <= shipped
+
+
+def test_readme_screenshots_exist() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"docs/screenshots/[\w.-]+\.png", readme)
+    assert len(set(shown)) >= 3, "README lost its web page screenshots"
+    assert all((ROOT / path).is_file() for path in shown)
