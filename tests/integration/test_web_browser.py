@@ -481,6 +481,8 @@ def test_keyboard_alone_asks_and_opens_a_citation(page: WebDriver, key: str, atl
     keyboard.send_keys(atlas).perform()  # typing a name picks it in a focused list
     wait_text(page, "#collection-info", "2 documents")
     tab_to("question")
+    outline = "const s = getComputedStyle(document.activeElement); return s.outlineStyle"
+    assert page.execute_script(outline) == "solid", "focus is visible"
     keyboard.send_keys(QUESTION, Keys.ENTER).perform()
     wait_text(page, "#answer", "Quellport")
     keyboard.send_keys(Keys.TAB, Keys.TAB).perform()  # past the Ask button, to the citation

@@ -110,3 +110,31 @@ def test_readme_screenshots_exist() -> None:
     shown = re.findall(r"docs/screenshots/[\w.-]+\.png", readme)
     assert len(set(shown)) >= 3, "README lost its web page screenshots"
     assert all((ROOT / path).is_file() for path in shown)
+
+
+def test_every_control_is_labelled_and_every_button_typed() -> None:
+    """Screen readers name each field; a button that should not submit a form says so."""
+    from html.parser import HTMLParser
+
+    class Controls(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.labels: set[str] = set()
+            self.fields: list[dict[str, str | None]] = []
+            self.buttons: list[dict[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            if tag == "label" and found.get("for"):
+                self.labels.add(str(found["for"]))
+            elif tag in ("input", "select", "textarea"):
+                self.fields.append(found)
+            elif tag == "button":
+                self.buttons.append(found)
+
+    page = Controls()
+    page.feed((STATIC / "index.html").read_text(encoding="utf-8"))
+    assert page.fields and page.buttons
+    for field in page.fields:
+        assert field.get("id") in page.labels or field.get("aria-label"), field
+    assert all(button.get("type") in ("button", "submit") for button in page.buttons)
