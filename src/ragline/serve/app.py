@@ -65,6 +65,7 @@ ROUTERS = Registry(
         "documents": "ragline.serve.document_api:router",
         "openai": "ragline.serve.openai:router",
         "metrics": "ragline.serve.metrics_api:router",
+        "web": "ragline.serve.web:router",
     },
 )
 """The routes an app serves, each an APIRouter in its own module (a web page would be one

@@ -22,10 +22,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 from ragline.keystore import ALL, KeyRecord, KeyStore  # noqa: E402
 from ragline.serve.errors import error_response  # noqa: E402
 
-OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})
-"""Routes that answer without a key (liveness, and the API's own description)."""
+OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json", "/"})
+"""Routes that answer without a key (liveness, the API's own description, the web page)."""
 
-OPEN_PREFIXES = ("/docs/assets/",)
+OPEN_PREFIXES = ("/docs/assets/", "/web/")
 
 Resolver = Callable[[str], KeyRecord | None]
 """A presented key -> its record, or None when it is not valid."""

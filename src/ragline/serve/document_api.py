@@ -62,7 +62,8 @@ def list_documents(
 
 @router.get("/documents/{doc_id:path}")
 def get_document(doc_id: str, state: Readable) -> dict[str, Any]:
-    """A document's text and metadata, and its chunks with their character spans."""
+    """A document's text and metadata, where its pages start (paged formats such as PDF;
+    empty otherwise), and its chunks with their character spans."""
     doc = state.kb.document(doc_id)
     if doc is None:
         raise ApiError(404, f"no document {doc_id[:200]!r}")
@@ -72,6 +73,7 @@ def get_document(doc_id: str, state: Readable) -> dict[str, Any]:
         "id": doc.id,
         "text": doc.text,
         "metadata": doc.metadata,
+        "page_starts": list(doc.page_starts),
         "chunks": [
             {"chunk_id": c.id, "span": [c.start, c.end], "page": doc.page_at(c.start)}
             for c in chunks
