@@ -2,6 +2,7 @@
 
 Routes (``{name}`` is a collection; every route but ``/health`` and the docs needs a key)::
 
+    GET  /                                    the web page (its files under /web/; no key)
     GET  /health                              liveness
     GET  /docs, /openapi.json                 the API, described (Swagger UI served offline)
     GET  /metrics                             Prometheus text format
@@ -68,8 +69,8 @@ ROUTERS = Registry(
         "web": "ragline.serve.web:router",
     },
 )
-"""The routes an app serves, each an APIRouter in its own module (a web page would be one
-more module and one more line here)."""
+"""The routes an app serves, each an APIRouter in its own module (the web page is one: a
+module and this one line)."""
 
 
 def _validation_message(error: RequestValidationError) -> str:
