@@ -18,6 +18,7 @@ from ragline.cache import default_cache_dir
 from ragline.config import Config
 from ragline.errors import RaglineError
 from ragline.evaluate.metrics import DEFAULT_METRICS, Qrels, Run, evaluate_run, read_qrels
+from ragline.store.layout import CONFIG_FILE
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +114,10 @@ def cached_kb(
     directory = (cache_dir or default_cache_dir()) / "kb" / f"{name}-{key.hexdigest()[:16]}"
     if use_cache and (directory / COMPLETE_MARKER).is_file():
         return KnowledgeBase.open(directory, config=config)
-    if directory.exists():
-        shutil.rmtree(directory)
-    kb = KnowledgeBase.create(directory, config)
+    kb = _resumed(directory, config) if use_cache else None
+    if kb is None:
+        shutil.rmtree(directory, ignore_errors=True)
+        kb = KnowledgeBase.create(directory, config)
     report = kb.add(sources(), on_commit=on_commit)
     if report.errors:
         log.warning(
@@ -124,6 +126,20 @@ def cached_kb(
     kb.save()
     (directory / COMPLETE_MARKER).write_text(json.dumps(report.to_dict()))
     return kb
+
+
+def _resumed(directory: Path, config: Config) -> Any:
+    """A build cut short (a timeout, Ctrl-C), opened to carry on: adding the corpus again
+    skips every document already committed. None when there is nothing usable to resume."""
+    from ragline.kb import KnowledgeBase
+
+    if not (directory / CONFIG_FILE).is_file():
+        return None
+    try:
+        return KnowledgeBase.open(directory, config=config)
+    except RaglineError as e:
+        log.warning("%s: unfinished build not resumed (%s); building again", directory, e)
+        return None
 
 
 def _model_files_fingerprint(model: str) -> str:
