@@ -128,3 +128,9 @@ def test_no_key_or_a_wrong_key_is_refused(server: str) -> None:
     assert httpx.post(f"{server}/mcp", json=body).status_code == 401
     wrong = {"Authorization": "Bearer rl_not-a-key"}
     assert httpx.post(f"{server}/mcp", json=body, headers=wrong).status_code == 401
+
+
+def test_mcp_requests_are_counted_under_their_route(server: str, data: Any) -> None:
+    admin = {"Authorization": f"Bearer {data[1]['*', 'admin']}"}
+    metrics = httpx.get(f"{server}/metrics", headers=admin).text
+    assert 'ragline_requests_total{method="POST",route="/mcp",status="200"}' in metrics

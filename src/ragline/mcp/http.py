@@ -71,6 +71,17 @@ def _key(ctx: Any) -> KeyRecord:
     return key
 
 
+def _named(route: Any, endpoint: Any) -> Any:
+    """``endpoint`` with its route put on the request scope, as FastAPI's routes do, so the
+    access log and the metrics name it ``/mcp``."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        scope["route"] = route
+        await endpoint(scope, receive, send)
+
+    return app
+
+
 def mount_mcp(app: FastAPI, *, loopback_only: bool = False) -> None:
     """Serve MCP at ``/mcp`` of ``app`` (when the ``mcp`` package is installed), its
     session manager running for the app's lifetime. ``loopback_only`` (a server without
@@ -93,6 +104,8 @@ def mount_mcp(app: FastAPI, *, loopback_only: bool = False) -> None:
         json_response=True,
         transport_security=security,
     ).routes
+    for route in routes:
+        route.app = _named(route, route.app)
     app.router.routes.extend(routes)
     outer = app.router.lifespan_context
 
