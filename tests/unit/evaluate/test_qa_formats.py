@@ -145,3 +145,16 @@ def test_eval_qa_runs_on_each_sample(name: str, tmp_path: Path) -> None:
     plain = report["results"]["plain"] if "results" in report else report["plain"]
     assert plain["answerable"] == len(load_qa(SAMPLES[name]).questions)
     assert 0 <= plain["f1"] <= 1
+
+
+def test_training_pairs_from_a_published_format() -> None:
+    from ragline.train.pairs import read_training_data
+
+    data = read_training_data(qa=SAMPLES["musique"])
+    assert data.read == 2 and len(data.corpus) == 40
+    assert [p.query for p in data.pairs].count(load_qa(SAMPLES["musique"]).questions[1].text) == 4
+    first = data.pairs[0]
+    assert first.query.startswith("Who was the first president of the association")
+    assert first.positive.startswith("The Journal of Psychotherapy Integration is a peer-reviewed")
+    with pytest.raises(RaglineError, match="no usable training pairs"):
+        read_training_data(qa=SAMPLES["open"])  # no paragraph is marked as the answer's
