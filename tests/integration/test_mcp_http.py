@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,17 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[tuple[str
 
 @pytest.fixture(scope="module")
 def server(data: tuple[Path, dict[tuple[str, str], str]]) -> Iterator[str]:
+    with serve("--data", str(data[0])) as url:
+        yield url
+
+
+@contextmanager
+def serve(*args: str) -> Iterator[str]:
+    """``ragline serve ARGS`` on a free port of 127.0.0.1 until the test is done: its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [sys.executable, "-m", "ragline.cli", "serve", "--data", str(data[0])]
+    command = [sys.executable, "-m", "ragline.cli", "serve", *args]
     command += ["--port", str(port), "--generator", "extractive", "--quiet"]
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(command, env=os.environ, stderr=subprocess.PIPE, text=True)
@@ -134,3 +142,19 @@ def test_mcp_requests_are_counted_under_their_route(server: str, data: Any) -> N
     admin = {"Authorization": f"Bearer {data[1]['*', 'admin']}"}
     metrics = httpx.get(f"{server}/metrics", headers=admin).text
     assert 'ragline_requests_total{method="POST",route="/mcp",status="200"}' in metrics
+
+
+def test_a_server_without_keys_answers_loopback_hosts_only(data: Any) -> None:
+    """``--kb --no-auth``: one collection, no key; the SDK's DNS-rebinding protection
+    refuses a request whose Host is not a loopback address."""
+    with serve("--kb", str(data[0] / "alpha"), "--no-auth") as url:
+
+        async def check(client: Any) -> None:
+            found = await client.call_tool("search", {"query": "gravity of the Moon", "k": 1})
+            assert found.structured_content["hits"][0]["doc_id"] == "tides"
+
+        session(url, "unused", check)
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        accept = {"Accept": "application/json, text/event-stream"}
+        rebound = httpx.post(f"{url}/mcp", json=body, headers={**accept, "Host": "evil.example"})
+        assert rebound.status_code in (400, 403, 421)

@@ -36,13 +36,14 @@ QA_FORMATS = Registry(
 def detect(path: Path) -> str | None:
     """The format of the questions at ``path`` (a file, or for ``open`` its folder), or
     None when no reader recognises them."""
-    if path.is_dir():
+    if path.is_dir():  # a folder is the open format's: questions beside their corpus
         from ragline.evaluate.qa_formats.open_qa import questions_file
 
         try:
-            path = questions_file(path)
+            found = detect(questions_file(path))
         except RaglineError:
             return None
+        return found if found == "open" else None
     record = first_record(path) if path.suffix in (".json", ".jsonl") else None
     if record is None:
         return None
