@@ -28,9 +28,11 @@ def serve_mcp(
 ) -> None:
     """Serve a knowledge base to an MCP client over stdio: tools search, ask, get_document
     and get_chunk, documents as resources; read-only unless --allow-write."""
+    from ragline.kb import KnowledgeBase
     from ragline.mcp.stdio import serve_stdio
 
     out = output(quiet=quiet, verbose=verbose)
     access = "read-write" if allow_write else "read-only"
-    out.note(f"serving {kb} over MCP on stdio ({access}); the client's hang-up stops it")
-    serve_stdio(kb, allow_write=allow_write, generator=generator)
+    with KnowledgeBase.open(kb) as knowledge_base:
+        out.note(f"serving {kb} over MCP on stdio ({access}); the client's hang-up stops it")
+        serve_stdio(knowledge_base, allow_write=allow_write, generator=generator)

@@ -59,7 +59,8 @@ def test_hotpotqa_questions_over_all_their_paragraphs() -> None:
         lilu.text
         == "A lilu or lilû is a masculine Akkadian word for a spirit, related to Alû, demon."
     )
-    assert load_qa(SAMPLES["hotpotqa"], limit=1).questions == [first]
+    first_only = load_qa(SAMPLES["hotpotqa"], limit=1)
+    assert first_only.questions == [first] and first_only.documents == data.documents
 
 
 def test_musique_aliases_and_supporting_paragraphs() -> None:

@@ -46,10 +46,10 @@ def _supporting(record: dict[str, Any], where: str, titles: set[str]) -> list[st
 def read_context_questions(
     path: Path, kind: str, *, joiner: str, limit: int | None = None
 ) -> QaDataset:
-    """The questions of ``path`` (the first ``limit``) over all their paragraphs."""
+    """The questions of ``path`` (the first ``limit``) over the paragraphs of all of them."""
     paragraphs = Paragraphs()
     questions = []
-    for where, record in read_records(path)[:limit]:
+    for where, record in read_records(path):
         context = _context(record, where, joiner)
         ids = {title: paragraphs.add(title, text) for title, text in context.items()}
         supporting = [ids[t] for t in _supporting(record, where, set(context))]
@@ -58,4 +58,5 @@ def read_context_questions(
         questions.append(Question(record_id(record, where), question, [answer], supporting))
     if not questions:
         raise RaglineError(f"{path}: no questions")
-    return QaDataset(path.stem, paragraphs.documents, questions, fingerprint(path, kind))
+    digest = fingerprint(path, kind)
+    return QaDataset(path.stem, paragraphs.documents, questions[:limit], digest)

@@ -46,11 +46,13 @@ def _question(record: dict[str, Any], where: str, paragraphs: Paragraphs) -> Que
 
 
 def read(path: Path, *, limit: int | None = None) -> QaDataset:
+    """The questions of ``path`` (the first ``limit``) over the paragraphs of all of them."""
     paragraphs = Paragraphs()
-    questions = [_question(r, where, paragraphs) for where, r in read_records(path)[:limit]]
+    questions = [_question(r, where, paragraphs) for where, r in read_records(path)]
     if not questions:
         raise RaglineError(f"{path}: no questions")
-    return QaDataset(path.stem, paragraphs.documents, questions, fingerprint(path, "musique"))
+    digest = fingerprint(path, "musique")
+    return QaDataset(path.stem, paragraphs.documents, questions[:limit], digest)
 
 
 FORMAT = QaFormat(matches, read)
