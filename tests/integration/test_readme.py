@@ -89,8 +89,21 @@ def test_readme_commands_run(workdir: Path) -> None:
 
 @pytest.mark.integration
 def test_readme_python_example_runs(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (example,) = _blocks("python")
+    example = _blocks("python")[0]
     exec(compile(example, "README.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()
     assert printed and printed[0].split()[2] == "faq-1"
     assert "fuses BM25 and dense" in printed[-1]
+
+
+@pytest.mark.integration
+def test_readme_integration_examples_run(workdir: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The MCP, LangChain and LlamaIndex examples (the Python blocks after the first), each
+    finding the passage on ranking first (``capfd``: the MCP client hands its server
+    process the real stderr)."""
+    examples = _blocks("python")[1:]
+    assert len(examples) == 3, "README lost an integration example"
+    for example in examples:
+        exec(compile(example, "README.md", "exec"), {})
+        printed = capfd.readouterr().out.splitlines()
+        assert printed and printed[0].startswith("my-docs/notes.md"), (example, printed)

@@ -59,7 +59,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "ragline.testing",
     ),
     # 8 the user's entry points
-    ("ragline.serve", "ragline.cli"),
+    ("ragline.serve", "ragline.cli", "ragline.mcp", "ragline.integrations"),
 )
 
 

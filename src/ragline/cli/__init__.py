@@ -1,9 +1,9 @@
 """The ``ragline`` command: parses arguments, calls the library, prints.
 
 One module per command group: ``kb`` (index, search, ask, delete, info, reindex), ``docs``
-(ls, show), ``snapshot`` (export, import), ``watch``, ``serve``, ``keys``, ``eval``, ``bench``
-and ``train``; ``common`` holds the options and output they share, and ``help`` the help in
-words. Results go to stdout (``--json``: one JSON object); progress, logs and notes go to
+(ls, show), ``snapshot`` (export, import), ``watch``, ``serve``, ``mcp``, ``keys``, ``eval``,
+``bench`` and ``train``; ``common`` holds the options and output they share, and ``help`` the
+help in words. Results go to stdout (``--json``: one JSON object); progress, logs and notes go to
 stderr. ``-q/--quiet`` and ``-v/--verbose`` work before the command or after it. Exit codes:
 0 ok, 1 user error (bad path, flag or input) with a one-line reason on stderr, 2 internal
 error, 130 interrupted (Ctrl-C).
@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from ragline import __version__
-from ragline.cli import bench, docs, kb, keys, serve, snapshot, train, watch
+from ragline.cli import bench, docs, kb, keys, mcp, serve, snapshot, train, watch
 from ragline.cli import eval as evaluate
 from ragline.cli.common import QuietOption, VerboseOption, set_global_flags
 from ragline.cli.help import WordsCommand, WordsGroup
@@ -41,6 +41,7 @@ app.command(cls=WordsCommand)(docs.show)
 app.command(cls=WordsCommand)(snapshot.export)
 app.command(name="import", cls=WordsCommand)(snapshot.import_)
 app.command(cls=WordsCommand)(watch.watch)
+app.command(name="mcp", cls=WordsCommand)(mcp.serve_mcp)
 app.add_typer(keys.app, name="keys")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(bench.app, name="bench")

@@ -90,7 +90,20 @@ BeirKbOption = Annotated[
     ),
 ]
 QaDatasetArgument = Annotated[
-    Path, typer.Argument(help="SQuAD json (or its folder), or a HotpotQA folder.")
+    Path,
+    typer.Argument(
+        help="SQuAD json (or its folder), a HotpotQA folder, a folder with questions.jsonl, "
+        "or a HotpotQA, MuSiQue, 2WikiMultiHopQA or NQ-open/TriviaQA file."
+    ),
+]
+QaFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="NAME",
+        help="hotpotqa, musique, 2wiki or open (NQ-open/TriviaQA jsonl beside its corpus); "
+        "default: detected.",
+    ),
 ]
 QaGeneratorOption = Annotated[
     str | None,
@@ -200,6 +213,7 @@ def eval_beir(
 @app.command("qa", cls=WordsCommand)
 def eval_qa(
     dataset: QaDatasetArgument,
+    qa_format: QaFormatOption = None,
     mode: QaModesOption = DEFAULTS.generate.mode,
     generator: QaGeneratorOption = None,
     model: ModelOption = None,
@@ -214,7 +228,9 @@ def eval_qa(
     seed: Annotated[int, typer.Option(min=0, help="SQuAD: sampling seed.")] = 0,
     held_out: HeldOutOption = None,
     split_seed: Annotated[int, typer.Option(min=0, help="SQuAD: seed of that split.")] = 0,
-    limit: Annotated[int | None, typer.Option(min=1, help="HotpotQA: first N questions.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Other formats than SQuAD: first N questions.")
+    ] = None,
     embedder: EmbedderOption = None,
     query_encoder: QueryEncoderOption = None,
     per_question: PerQuestionOption = None,
@@ -225,12 +241,14 @@ def eval_qa(
     verbose: VerboseOption = False,
 ) -> None:
     """EM, F1, abstention accuracy, citation support and supporting-passage recall."""
-    from ragline.evaluate.qa import load_qa
+    from ragline.evaluate.qa_formats import load_dataset
     from ragline.evaluate.runner import evaluate_qa
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     sampling = {"answerable": answerable, "unanswerable": unanswerable, "seed": seed}
-    data = load_qa(dataset, held_out=held_out, split_seed=split_seed, limit=limit, **sampling)
+    data = load_dataset(
+        dataset, held_out=held_out, split_seed=split_seed, limit=limit, format=qa_format, **sampling
+    )
     with out.progress() as progress:
         payload = evaluate_qa(
             data,

@@ -38,6 +38,13 @@ JsonlTrainOption = Annotated[
     Path | None,
     typer.Option("--jsonl", help='JSONL of {"query", "positive", "negatives"?} records.'),
 ]
+QaTrainOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--qa",
+        help="HotpotQA, MuSiQue or 2WikiMultiHopQA file: question → its supporting paragraphs.",
+    ),
+]
 TrainSplitOption = Annotated[str, typer.Option(help="BEIR qrels split to train on.")]
 BaseOption = Annotated[str, typer.Option(help="minilm or a model directory to start from.")]
 NegativeSourcesOption = Annotated[
@@ -147,6 +154,7 @@ def train_retriever_command(
     split: TrainSplitOption = "train",
     squad: SquadTrainOption = None,
     jsonl: JsonlTrainOption = None,
+    qa: QaTrainOption = None,
     base: BaseOption = "minilm",
     negatives: NegativeSourcesOption = "in-batch,bm25",
     bm25_negatives: Annotated[int, typer.Option(min=0, help="BM25 hard negatives per pair.")] = 1,
@@ -198,7 +206,7 @@ def train_retriever_command(
         dev_fraction=dev_fraction,
         seed=seed,
     )
-    data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
+    data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl, qa=qa)
     _train_and_report(train_retriever, data, out_dir, recipe, out)
 
 
@@ -210,6 +218,7 @@ def train_reranker_command(
     split: TrainSplitOption = "train",
     squad: SquadTrainOption = None,
     jsonl: JsonlTrainOption = None,
+    qa: QaTrainOption = None,
     base: RerankerBaseOption = None,
     loss: Annotated[str | None, typer.Option(help="Cross-encoder loss: listwise or bce.")] = None,
     head: HeadOption = None,
@@ -253,7 +262,7 @@ def train_reranker_command(
         dev_fraction=dev_fraction,
         seed=seed,
     )
-    data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl)
+    data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl, qa=qa)
     _train_and_report(train, data, out_dir or default_reranker_dir(kind), recipe, out)
 
 

@@ -181,19 +181,11 @@ def load_folder(path: str | Path, *, limit: int | None = None) -> QaDataset:
     >>> [d.id for d in data.documents], data.questions[0].supporting
     (['facts/zorl.md'], ['facts/zorl.md'])
     """
-    from ragline.load import load_paths
-
     root = Path(path)
     questions_path = root / QUESTIONS_FILE
     if not questions_path.is_file():
         raise RaglineError(f"{root}: no {QUESTIONS_FILE} in this folder")
-    documents: list[Document] = []
-    for loaded in load_paths([root], exclude=[QUESTIONS_FILE]):
-        if not isinstance(loaded, Document):
-            raise loaded
-        documents.append(loaded)
-    if not documents:
-        raise RaglineError(f"{root}: no documents beside {QUESTIONS_FILE}")
+    documents = folder_documents(root, QUESTIONS_FILE)
     known = {d.id for d in documents}
     questions: list[Question] = []
     seen: set[str] = set()
@@ -217,6 +209,21 @@ def load_folder(path: str | Path, *, limit: int | None = None) -> QaDataset:
         digest.update(f"\0{document.id}\0{document.hash}".encode())
     name = Path(os.path.abspath(root)).name
     return QaDataset(name, documents, questions[:limit], digest.hexdigest()[:16])
+
+
+def folder_documents(root: Path, questions_file: str) -> list[Document]:
+    """The documents of a folder beside its questions file, loaded as ``ragline index``
+    would load them; an error if one cannot be loaded or there are none."""
+    from ragline.load import load_paths
+
+    documents: list[Document] = []
+    for loaded in load_paths([root], exclude=[questions_file]):
+        if not isinstance(loaded, Document):
+            raise loaded
+        documents.append(loaded)
+    if not documents:
+        raise RaglineError(f"{root}: no documents beside {questions_file}")
+    return documents
 
 
 def _question_record(line: str, where: str, known: set[str]) -> Question:

@@ -17,6 +17,7 @@ Routes (``{name}`` is a collection; every route but ``/health`` and the docs nee
     GET|DELETE /collections/{name}/jobs/{id}  progress | cancel (write)
     GET  /v1/models, POST /v1/chat/completions, POST /v1/embeddings   OpenAI-compatible
     GET  /info, POST /search, POST /ask       the one knowledge base of a ``--kb`` server
+    POST /mcp                                 MCP over streamable HTTP (:mod:`ragline.mcp.http`)
 
 Each group of routes is an APIRouter in its own module (:data:`ROUTERS`); this module
 assembles the app: routers, error handlers, and the middleware for keys
@@ -48,6 +49,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from ragline.generate.base import Generator  # noqa: E402
 from ragline.keystore import KEYS_FILE, KeyStore  # noqa: E402
+from ragline.mcp.http import mount_mcp  # noqa: E402
 from ragline.registry import Registry  # noqa: E402
 from ragline.serve.auth import KeyAuth, Resolver, shared_key, stored_keys  # noqa: E402
 from ragline.serve.collections import Collections, check_sources  # noqa: E402
@@ -135,6 +137,7 @@ def create_app(
     for name in ROUTERS.names():
         app.include_router(ROUTERS.load(name))
     add_docs(app)
+    mount_mcp(app, loopback_only=resolve is None)
     _handle_errors(app)
     app.add_middleware(KeyAuth, resolve=resolve)
     app.add_middleware(BodyLimit, max_bytes=service.limits.max_request_bytes)

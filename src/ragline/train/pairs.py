@@ -190,12 +190,31 @@ def read_jsonl(path: str | Path) -> TrainingData:
     return data
 
 
+def read_qa(path: str | Path) -> TrainingData:
+    """Pairs from a QA file in a published format (HotpotQA, MuSiQue, 2WikiMultiHopQA; see
+    :mod:`ragline.evaluate.qa_formats`): each question with each paragraph that supports
+    its answer, over all the file's paragraphs."""
+    from ragline.evaluate.qa_formats import read_format
+
+    dataset = read_format(Path(path))
+    texts = {document.id: document.text for document in dataset.documents}
+    data = TrainingData(corpus=list(dict.fromkeys(texts.values())))
+    for question in dataset.questions:
+        data.read += 1
+        if not question.answers or not question.supporting:
+            data.skipped["qa: no answer or no supporting paragraph"] += 1
+        for doc_id in question.supporting if question.answers else ():
+            data.add_pair(TrainingPair(question.text, texts[doc_id]))
+    return data
+
+
 def read_training_data(
     *,
     beir: Path | None = None,
     split: str = "train",
     squad: Path | None = None,
     jsonl: Path | None = None,
+    qa: Path | None = None,
 ) -> TrainingData:
     """All given inputs merged into one set of pairs over one corpus."""
     sources = [
@@ -204,11 +223,12 @@ def read_training_data(
             (lambda p: read_beir(p, split), beir),
             (read_squad, squad),
             (read_jsonl, jsonl),
+            (read_qa, qa),
         )
         if path is not None
     ]
     if not sources:
-        raise RaglineError("no training data: give --beir, --squad or --jsonl")
+        raise RaglineError("no training data: give --beir, --squad, --jsonl or --qa")
     data = TrainingData()
     for source in sources:
         data.extend(source)
