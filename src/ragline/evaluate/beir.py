@@ -42,13 +42,15 @@ class BeirDataset:
 def load_beir(path: str | Path, split: str = "test") -> BeirDataset:
     """Read queries and qrels of ``split``; only queries that have judgements are kept.
 
-    A HotpotQA folder or a SQuAD json file (see ``ragline.evaluate.qa``) is read as a
-    retrieval set too: its (answerable) questions are the queries, their supporting passages
-    or paragraphs the relevant documents.
+    A QA data set (a HotpotQA folder, a SQuAD json file, or a file in a published format:
+    see ``ragline.evaluate.qa_formats``) is read as a retrieval set too: its answerable
+    questions are the queries, their supporting passages or paragraphs the relevant
+    documents.
     """
     path = Path(path)
     hotpotqa = path.is_dir() and not (path / "corpus.jsonl").exists()
-    if (hotpotqa and any(path.glob("qa_*.json"))) or (path.is_file() and path.suffix == ".json"):
+    qa_file = path.is_file() and path.suffix in (".json", ".jsonl")
+    if (hotpotqa and any(path.glob("qa_*.json"))) or qa_file:
         return _qa_as_beir(path)
     qrels_file = path / "qrels" / f"{split}.tsv"
     for needed in (path / "corpus.jsonl", path / "queries.jsonl", qrels_file):
@@ -70,9 +72,9 @@ def load_beir(path: str | Path, split: str = "test") -> BeirDataset:
 
 
 def _qa_as_beir(path: Path) -> BeirDataset:
-    from ragline.evaluate.qa import load_qa
+    from ragline.evaluate.qa_formats import load_dataset
 
-    data = load_qa(path, answerable=10**9, unanswerable=0)
+    data = load_dataset(path, answerable=10**9, unanswerable=0)
     asked = [q for q in data.questions if q.supporting and q.answers]
     queries = {q.id: q.text for q in asked}
     qrels = {q.id: dict.fromkeys(q.supporting, 1) for q in asked}
