@@ -1,0 +1,122 @@
+"""``ragline index --ray``: reading, chunking and embedding on a Ray cluster with Ray Data,
+committing in this process, in input order, exactly once per document content.
+
+Ray Data runs two stages: tasks read each input (a file, a BEIR folder) into document rows,
+and a pool of actors, each holding one encoder loaded once, chunks and embeds them in
+batches. The driver (this process) is the only writer: it takes the rows back in input
+order and hands them to ``KnowledgeBase.add``, which commits them batch by batch under the
+content-hash check, as in-process indexing does. See docs/ray.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragline._optional import require
+from ragline.distributed.rows import Item, from_row
+from ragline.distributed.workers import ChunkEmbedder, input_row, read_input
+
+if TYPE_CHECKING:
+    from ragline.kb import KnowledgeBase
+    from ragline.store.doc_ids import DocumentIds
+
+log = logging.getLogger(__name__)
+
+DOCUMENTS_PER_BATCH = 64
+"""Documents an actor chunks and embeds per call."""
+
+
+@dataclass(frozen=True)
+class RayReader:
+    """Reads, chunks and embeds sources on Ray (a ``manage.Reader``).
+
+    ``address`` is None to start a Ray on this machine with its cores (and stop it after),
+    or what ``ray.init`` takes: ``"auto"`` for the cluster this machine is part of,
+    ``"ray://host:10001"`` for a remote one. A Ray already started in this process is used
+    as it is. ``actors`` encoders run (default: one per CPU of the cluster);
+    ``embedder`` is the actor class (a :class:`ChunkEmbedder`).
+    """
+
+    address: str | None = None
+    actors: int | None = None
+    embedder: type[ChunkEmbedder] = ChunkEmbedder
+    batch_size: int = DOCUMENTS_PER_BATCH
+
+    def __call__(
+        self,
+        kb: KnowledgeBase,
+        sources: Sequence[str | Path],
+        *,
+        include: Sequence[str],
+        exclude: Sequence[str],
+        metadata: dict[str, Any] | None,
+        doc_ids: DocumentIds,
+    ) -> Iterator[Item]:
+        """The documents of ``sources`` for ``kb``, in input order, changed ones embedded."""
+        from ragline.load.paths import input_paths
+
+        rows = [
+            input_row(item, None if isinstance(item, Exception) or item.is_dir() else doc_ids(item))
+            for item in input_paths(sources, include=include, exclude=exclude)
+        ]
+        stored = {d.id: d.hash for d in kb.catalog.documents(limit=-1)}
+        with _connected(self.address) as ray:
+            actors = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            dataset = (
+                ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), actors)))
+                .flat_map(
+                    read_input,
+                    fn_kwargs={"config": kb.config.load, "metadata": metadata},
+                    num_cpus=0,
+                )
+                .map_batches(
+                    self.embedder,
+                    fn_constructor_kwargs={"config": kb.config, "stored": stored},
+                    compute=ray.data.ActorPoolStrategy(size=actors),
+                    batch_size=self.batch_size,
+                    num_cpus=1,
+                )
+            )
+            log.info(
+                "reading, chunking and embedding %d inputs on %d Ray actors", len(rows), actors
+            )
+            for row in dataset.iter_rows():
+                yield from_row(row)
+
+
+class _connected:
+    """Ray for the run, ordered and quiet: joined at ``address`` or started here (and then
+    shut down at the end); a Ray this process already runs is used and left running."""
+
+    def __init__(self, address: str | None) -> None:
+        self.address = address
+        self.started = False
+
+    def __enter__(self) -> Any:
+        ray = require("ray", "ray")
+        require("ray.data", "ray")
+        if not ray.is_initialized():
+            ray.init(
+                address=self.address,
+                num_cpus=os.cpu_count() if self.address is None else None,
+                include_dashboard=False if self.address is None else None,
+                logging_level=logging.ERROR,
+                log_to_driver=False,
+            )
+            self.started = True
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True
+        context.enable_progress_bars = False
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        return ray
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            import ray
+
+            ray.shutdown()
