@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 DOCUMENTS_PER_BATCH = 64
 """Documents an actor chunks and embeds per call."""
+BLOCK_BYTES = 256 * 1024
+"""Ray Data block size: read documents travel to the actors in blocks about this big."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ class _connected:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
+        # an input may hold thousands of documents (a BEIR corpus): small blocks spread
+        # them over the actors (a repartition would need a CPU the actors hold)
+        context.target_max_block_size = BLOCK_BYTES
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         return ray
 
