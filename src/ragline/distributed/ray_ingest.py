@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ragline._optional import require
 from ragline.distributed.rows import Item, from_row
 from ragline.distributed.workers import ChunkEmbedder, input_row, read_input
+from ragline.errors import RaglineError
 
 if TYPE_CHECKING:
     from ragline.kb import KnowledgeBase
@@ -29,6 +33,8 @@ log = logging.getLogger(__name__)
 
 DOCUMENTS_PER_BATCH = 64
 """Documents an actor chunks and embeds per call."""
+CONNECT_SECONDS = 5
+"""How long to wait for a cluster's address to answer."""
 BLOCK_BYTES = 256 * 1024
 """Ray Data block size: read documents travel to the actors in blocks about this big."""
 
@@ -62,15 +68,15 @@ class RayReader:
         """The documents of ``sources`` for ``kb``, in input order, changed ones embedded."""
         from ragline.load.paths import input_paths
 
-        rows = [
-            input_row(item, None if isinstance(item, Exception) or item.is_dir() else doc_ids(item))
-            for item in input_paths(sources, include=include, exclude=exclude)
-        ]
+        found = input_paths(sources, include=include, exclude=exclude)
+        rows = [input_row(item, doc_ids) for item in found]
+        if not rows:
+            return
         stored = {d.id: d.hash for d in kb.catalog.documents(limit=-1)}
-        with _connected(self.address) as ray:
+        with connected(self.address) as ray:
             actors = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
             dataset = (
-                ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), actors)))
+                ray.data.from_items(rows, override_num_blocks=min(len(rows), actors))
                 .flat_map(
                     read_input,
                     fn_kwargs={"config": kb.config.load, "metadata": metadata},
@@ -91,37 +97,49 @@ class RayReader:
                 yield from_row(row)
 
 
-class _connected:
-    """Ray for the run, ordered and quiet: joined at ``address`` or started here (and then
-    shut down at the end); a Ray this process already runs is used and left running."""
-
-    def __init__(self, address: str | None) -> None:
-        self.address = address
-        self.started = False
-
-    def __enter__(self) -> Any:
-        ray = require("ray", "ray")
-        require("ray.data", "ray")
-        if not ray.is_initialized():
+@contextmanager
+def connected(address: str | None) -> Iterator[ModuleType]:
+    """Ray, set to keep order and stay quiet, joined at ``address`` or started here (and shut
+    down at the end); a Ray this process already runs is used and left running."""
+    ray = require("ray", "ray")
+    require("ray.data", "ray")
+    started = not ray.is_initialized()
+    if started:
+        _check_reachable(address)
+        try:
             ray.init(
-                address=self.address,
-                num_cpus=os.cpu_count() if self.address is None else None,
-                include_dashboard=False if self.address is None else None,
+                address=address,
+                num_cpus=os.cpu_count() if address is None else None,
+                include_dashboard=False if address is None else None,
                 logging_level=logging.ERROR,
                 log_to_driver=False,
             )
-            self.started = True
-        context = ray.data.DataContext.get_current()
-        context.execution_options.preserve_order = True
-        context.enable_progress_bars = False
-        # an input may hold thousands of documents (a BEIR corpus): small blocks spread
-        # them over the actors (a repartition would need a CPU the actors hold)
-        context.target_max_block_size = BLOCK_BYTES
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
-        return ray
-
-    def __exit__(self, *exc: object) -> None:
-        if self.started:
-            import ray
-
+        except ConnectionError as e:
+            raise RaglineError(f"--ray {address}: {e}") from e
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True
+    context.enable_progress_bars = False
+    # an input may hold thousands of documents (a BEIR corpus): small blocks spread them
+    # over the actors (a repartition would need a CPU the actors hold)
+    context.target_max_block_size = BLOCK_BYTES
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    try:
+        yield ray
+    finally:
+        if started:
             ray.shutdown()
+
+
+def _check_reachable(address: str | None) -> None:
+    """Refuse, in one line, a ``host:port`` or ``ray://host:port`` address where nothing
+    listens, instead of letting Ray retry for minutes."""
+    if address is None or ":" not in address:
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not port.isdigit():
+        raise RaglineError(f"--ray {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise RaglineError(f"--ray {address}: cannot reach the cluster ({reason.lower()})") from e

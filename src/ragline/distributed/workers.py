@@ -3,7 +3,8 @@ batches of them with the knowledge base's own chunker and encoder (one per actor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,19 +16,21 @@ from ragline.errors import LoadError
 from ragline.ingest import EmbeddedDocument
 
 
-def input_row(item: Any, doc_id: str | None) -> Row:
-    """The row that asks a worker to read ``item`` (a path: a file or BEIR folder, named
-    ``doc_id``), or passes on a LoadError met while listing the inputs."""
+def input_row(item: Path | LoadError, doc_ids: Callable[[str], str]) -> Row:
+    """The row that asks a worker to read ``item`` (a file, named by ``doc_ids``, or a BEIR
+    folder, whose records name themselves), or passes on a LoadError met listing inputs."""
     if isinstance(item, LoadError):
         return {"path": "", "source": item.source, "doc_id": "", "reason": item.reason}
-    return {"path": str(item.absolute()), "source": str(item), "doc_id": doc_id or "", "reason": ""}
+    doc_id = "" if item.is_dir() else doc_ids(str(item))
+    return {"path": str(item.absolute()), "source": str(item), "doc_id": doc_id, "reason": ""}
 
 
 def read_input(row: Row, *, config: LoadConfig, metadata: Mapping[str, Any] | None) -> list[Row]:
     """The documents (and load errors) of the input ``row`` names, as rows, in order.
 
-    The worker reads the input by its absolute path (its working directory is not the
-    driver's); errors name the input as the user gave it, as in-process indexing does."""
+    The worker reads the input by its absolute path (a worker's working directory need not
+    be the driver's); errors name the input as the user gave it, as in-process indexing
+    does."""
     from ragline.load.paths import load_paths
 
     if row["reason"]:
