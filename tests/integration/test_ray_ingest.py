@@ -175,3 +175,15 @@ def test_minilm_vectors_match_in_process(ray_cluster: str, tmp_path: Path) -> No
     index_paths(tmp_path / "local", [corpus], Config())
     index_on_ray(tmp_path / "ray", corpus, Config())
     assert_same_catalog(tmp_path / "ray", tmp_path / "local", atol=1e-5)
+
+
+def test_an_address_where_nothing_answers_is_refused_in_one_line(
+    corpus: Path, tmp_path: Path
+) -> None:
+    kb = tmp_path / "kb"
+    done = run_cli("index", corpus, "--kb", kb, "--embedder", "hash-64", "--ray", "127.0.0.1:1")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "ragline: error: --ray 127.0.0.1:1: cannot reach the cluster (connection refused)"
+    ]
+    assert not kb.exists()

@@ -55,6 +55,9 @@ class RayReader:
     embedder: type[ChunkEmbedder] = ChunkEmbedder
     batch_size: int = DOCUMENTS_PER_BATCH
 
+    def __post_init__(self) -> None:
+        check_reachable(self.address)  # before anything is created
+
     def __call__(
         self,
         kb: KnowledgeBase,
@@ -105,7 +108,6 @@ def connected(address: str | None) -> Iterator[ModuleType]:
     require("ray.data", "ray")
     started = not ray.is_initialized()
     if started:
-        _check_reachable(address)
         try:
             ray.init(
                 address=address,
@@ -130,7 +132,7 @@ def connected(address: str | None) -> Iterator[ModuleType]:
             ray.shutdown()
 
 
-def _check_reachable(address: str | None) -> None:
+def check_reachable(address: str | None) -> None:
     """Refuse, in one line, a ``host:port`` or ``ray://host:port`` address where nothing
     listens, instead of letting Ray retry for minutes."""
     if address is None or ":" not in address:
