@@ -126,7 +126,7 @@ def test_a_changed_file_is_replaced_alone(ray_cluster: str, corpus: Path, tmp_pa
 
 
 def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
-    ray_cluster: str, corpus: Path, tmp_path: Path
+    ray_cluster: str, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     marker = tmp_path / "die-once"
     marker.touch()
@@ -145,6 +145,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
 
     on_ray = index_on_ray(tmp_path / "ray", corpus, embedder=DiesOnce)
     assert not marker.exists()  # a worker did die
+    assert "died" not in capsys.readouterr().out  # Ray's note of it is a log: on stderr
     index_paths(tmp_path / "local", [corpus], HASH)
     assert_same_catalog(tmp_path / "ray", tmp_path / "local")
     assert on_ray.report.added == on_ray.documents == 24

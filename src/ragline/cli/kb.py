@@ -38,6 +38,7 @@ from ragline.config import Config
 from ragline.errors import RaglineError
 
 if TYPE_CHECKING:
+    from ragline.distributed.ray_ingest import RayReader
     from ragline.manage import IndexingResult
 
 ChunkerOption = Annotated[
@@ -236,7 +237,7 @@ def _index_with_progress(
         raise typer.Exit(130) from None
 
 
-def ray_reader(address: str) -> Any:
+def ray_reader(address: str) -> RayReader:
     """The reader that runs on the Ray at ``address`` (``local``: one started here)."""
     from ragline.distributed.ray_ingest import RayReader
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -126,7 +127,10 @@ def connected(address: str | None) -> Iterator[ModuleType]:
     context.target_max_block_size = BLOCK_BYTES
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     try:
-        yield ray
+        # Ray prints its workers' failures ("A worker died ... will be retried") to stdout:
+        # logs, which belong on stderr, with the results alone on stdout
+        with redirect_stdout(sys.stderr):
+            yield ray
     finally:
         if started:
             ray.shutdown()
