@@ -1,6 +1,9 @@
 """The ingest pipeline: documents stream through chunking and embedding into the catalog in
 bounded batches, so memory does not grow with the corpus and an interrupted run resumes where
-its last committed batch ended (unchanged documents are skipped by content hash)."""
+its last committed batch ended (unchanged documents are skipped by content hash).
+
+Documents chunked and embedded elsewhere (by Ray workers: :mod:`ragline.distributed`) come
+as :class:`EmbeddedDocument` and are committed the same way, their chunks and vectors kept."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ragline.chunk.base import Chunker
 from ragline.documents import Chunk, Document
@@ -19,6 +23,16 @@ from ragline.store.catalog import Catalog
 
 BATCH_CHUNKS = 2048
 STAGES = ("load", "chunk", "embed", "store", "index")
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class EmbeddedDocument(Document):
+    """A document with its chunks and their vectors (one row each) already made, by the
+    chunker and encoder of the knowledge base it goes into: ingest commits them as they are,
+    under the same content-hash check, so committing one twice adds nothing."""
+
+    chunks: tuple[Chunk, ...]
+    vectors: NDArray[np.float32]
 
 
 @dataclass
@@ -71,7 +85,8 @@ def ingest(
     batch_chunks: int = BATCH_CHUNKS,
 ) -> IngestReport:
     """Chunk, embed and commit ``stream`` batch by batch; ``on_commit`` runs after each commit
-    (the knowledge base updates its indexes there) with the ids just committed."""
+    (the knowledge base updates its indexes there) with the ids just committed. An
+    :class:`EmbeddedDocument` keeps the chunks and vectors it carries."""
     report = IngestReport()
     pending: list[tuple[Document, list[Chunk], bool]] = []
     pending_chunks = 0
@@ -80,7 +95,12 @@ def ingest(
         nonlocal pending, pending_chunks
         if not pending:
             return
-        texts = [c.indexed_text for _, chunks, _ in pending for c in chunks]
+        texts = [
+            c.indexed_text
+            for document, chunks, _ in pending
+            if not isinstance(document, EmbeddedDocument)
+            for c in chunks
+        ]
         with _Timer(report, "embed"):
             vectors = (
                 encoder.encode_documents(texts, batch_size=batch_size)
@@ -89,6 +109,9 @@ def ingest(
             )
         items, offset = [], 0
         for document, chunks, _ in pending:
+            if isinstance(document, EmbeddedDocument):
+                items.append((document, chunks, document.vectors))
+                continue
             items.append((document, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
         with _Timer(report, "store"):
@@ -118,7 +141,9 @@ def ingest(
             report.unchanged += 1
             continue
         with _Timer(report, "chunk"):
-            chunks = chunker.chunk(item)
+            chunks = (
+                list(item.chunks) if isinstance(item, EmbeddedDocument) else chunker.chunk(item)
+            )
         pending.append((item, chunks, stored is not None))
         pending_chunks += len(chunks)
         if pending_chunks >= batch_chunks:

@@ -16,7 +16,13 @@ from ragline.kb import KnowledgeBase
 from ragline.store.layout import CONFIG_FILE
 
 if TYPE_CHECKING:
+    from ragline.documents import Document
     from ragline.load.paths import PathScan
+    from ragline.store.doc_ids import DocumentIds
+
+Reader = Callable[..., Iterable["Document | LoadError"]]
+"""Reads sources into a knowledge base's documents, in order:
+``reader(kb, sources, include=, exclude=, metadata=, doc_ids=)`` (see :func:`read_here`)."""
 
 BUILD_FLAGS: dict[str, tuple[str, str]] = {
     "--chunker": ("chunk", "method"),
@@ -90,14 +96,15 @@ def index_paths(
     metadata: dict[str, Any] | None = None,
     on_commit: Callable[[list[str], IngestReport], None] | None = None,
     on_input: Callable[[int, int], None] | None = None,
+    reader: Reader | None = None,
 ) -> IndexingResult:
     """Add or update files and directories in the knowledge base at ``path``, created with
     ``config`` when missing (an existing one refuses a ``config`` whose build-time settings
     differ from its own). ``on_input(done, total)`` reports the inputs (files, BEIR folders)
     read so far, out of those found; ``on_commit`` and the rest are ``KnowledgeBase.add``'s.
     Every source must exist: the first that does not is refused (LoadError) before anything
-    is created."""
-    from ragline.load.paths import load_paths, scan_paths
+    is created. ``reader`` reads the sources (default: :func:`read_here`)."""
+    from ragline.load.paths import scan_paths
     from ragline.store.doc_ids import DocumentIds
 
     scan = scan_paths(sources, include=include, exclude=exclude)
@@ -106,19 +113,37 @@ def index_paths(
     with KnowledgeBase.open_or_create(path, config) as kb:
         doc_ids = DocumentIds(kb.catalog)  # files named by the knowledge base's id rule
         doc_ids.record_root(list(sources))
-        found = load_paths(
-            sources,
-            include=include,
-            exclude=exclude,
-            config=kb.config.load,
-            metadata=metadata,
-            doc_ids=doc_ids,
+        found = (reader or read_here)(
+            kb, sources, include=include, exclude=exclude, metadata=metadata, doc_ids=doc_ids
         )
         if on_input is not None:
             found = _counted(found, scan.files, on_input)
         report = kb.add(found, on_commit=on_commit)
         info = kb.info()
     return IndexingResult(report, info["documents"], info["chunks"], scan)
+
+
+def read_here(
+    kb: KnowledgeBase,
+    sources: Sequence[str | Path],
+    *,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    metadata: dict[str, Any] | None,
+    doc_ids: DocumentIds,
+) -> Iterable[Document | LoadError]:
+    """The documents of ``sources``, loaded in this process for ``kb`` (chunked and
+    embedded later, by ``kb.add``)."""
+    from ragline.load.paths import load_paths
+
+    return load_paths(
+        sources,
+        include=include,
+        exclude=exclude,
+        config=kb.config.load,
+        metadata=metadata,
+        doc_ids=doc_ids,
+    )
 
 
 def _counted(

@@ -57,6 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "ragline.train",
         "ragline.demo_corpus",
         "ragline.testing",
+        "ragline.distributed",
     ),
     # 8 the user's entry points
     ("ragline.serve", "ragline.cli", "ragline.mcp", "ragline.integrations"),

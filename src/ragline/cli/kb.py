@@ -39,6 +39,7 @@ from ragline.config import Config
 from ragline.errors import RaglineError
 
 if TYPE_CHECKING:
+    from ragline.distributed.ray_ingest import RayReader
     from ragline.manage import IndexingResult
 
 ChunkerOption = Annotated[
@@ -87,6 +88,15 @@ MaxFileSizeOption = Annotated[
     typer.Option(
         min=1,
         help=f"Skip files larger than this many bytes (default: {DEFAULTS.load.max_file_bytes}).",
+    ),
+]
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Read, chunk and embed on Ray: local (a Ray started here on this machine's "
+        "cores), auto (the cluster this machine is in) or ray://HOST:10001 (docs/ray.md).",
     ),
 ]
 SearchKOption = Annotated[int, typer.Option("-k", "--k", min=1, help="How many hits.")]
@@ -163,6 +173,7 @@ def index(
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
     max_file_size: MaxFileSizeOption = None,
+    ray: RayOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -190,6 +201,7 @@ def index(
         include=include or (),
         exclude=exclude or (),
         metadata=parse_meta(meta or []),
+        reader=None if ray is None else ray_reader(ray),
     )
     if as_json:
         out.json(result.to_dict())
@@ -226,6 +238,13 @@ def _index_with_progress(
             f"ragline: interrupted: kept {kept[0]} documents; run the same command again to resume"
         )
         raise typer.Exit(130) from None
+
+
+def ray_reader(address: str) -> RayReader:
+    """The reader that runs on the Ray at ``address`` (``local``: one started here)."""
+    from ragline.distributed.ray_ingest import RayReader
+
+    return RayReader(None if address == "local" else address)
 
 
 def parse_meta(pairs: list[str]) -> dict[str, Any]:

@@ -107,6 +107,27 @@ def _load_root(
             yield from loader.load(str(item.path), doc_id=doc_id)
 
 
+def input_paths(
+    paths: Iterable[PathLike], *, include: Iterable[str] = (), exclude: Iterable[str] = ()
+) -> Iterator[Path | LoadError]:
+    """The inputs :func:`load_paths` reads from ``paths``, in its order, each one that
+    ``load_paths([input])`` reads alone (with the id a knowledge base gives it): files given,
+    files of a known type found in folders, BEIR folders; and a LoadError for each folder
+    that cannot be read. Lets a caller hand the inputs out to several workers."""
+    include, exclude = tuple(include), tuple(exclude)
+    for raw in paths:
+        root = Path(raw)
+        if not root.is_dir() or is_beir_folder(root):
+            yield root
+            continue
+        st = root.stat()
+        for item in _walk(root, "", include, exclude, frozenset({(st.st_dev, st.st_ino)})):
+            if isinstance(item, LoadError):
+                yield item
+            elif item.beir or item.known:
+                yield item.path
+
+
 @dataclass(frozen=True)
 class PathScan:
     """What paths hold before loading: how many files (and BEIR folders) a loader reads, and
