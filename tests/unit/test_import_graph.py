@@ -60,7 +60,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "ragline.distributed",
     ),
     # 8 the user's entry points
-    ("ragline.serve", "ragline.cli", "ragline.mcp", "ragline.integrations"),
+    ("ragline.serve", "ragline.cli", "ragline.mcp", "ragline.integrations", "ragline.__main__"),
 )
 
 
