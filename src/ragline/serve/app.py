@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from ragline._optional import require
 
@@ -63,6 +64,7 @@ ROUTERS = Registry(
         "api": "ragline.serve.routes:router",
         "collections": "ragline.serve.collection_api:router",
         "documents": "ragline.serve.document_api:router",
+        "jobs": "ragline.serve.job_api:router",
         "openai": "ragline.serve.openai:router",
         "metrics": "ragline.serve.metrics_api:router",
     },
@@ -81,6 +83,19 @@ def _validation_message(error: RequestValidationError) -> str:
     loc = [str(part) for part in first.get("loc", ()) if part != "body"] or ["body"]
     more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
     return f"{'.'.join(loc)}: {first.get('msg', 'invalid')}{more}"
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The request cannot be served as asked"},
+    401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
+    403: {"model": ErrorResponse, "description": "The key lacks the role this needs"},
+    404: {"model": ErrorResponse, "description": "No such thing, or the key may not see it"},
+    413: {"model": ErrorResponse, "description": "Request body over the server's limit"},
+    "4XX": {"model": ErrorResponse, "description": "Another client error (405, 409, ...)"},
+    500: {"model": ErrorResponse, "description": "The server failed (a generator, a disk)"},
+}
+"""The error replies any route may give, declared in the API's schema (validation errors
+are 400s, never FastAPI's 422); a route adds those particular to it (409 on create)."""
 
 
 def create_app(
@@ -125,7 +140,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        responses={400: {"model": ErrorResponse}, 500: {"model": ErrorResponse}},
+        responses=ERROR_RESPONSES,
     )
     app.state.service = service
     app.state.ragline = collections.get(collections.single) if collections.single else None
