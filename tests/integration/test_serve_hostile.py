@@ -225,6 +225,7 @@ def test_a_windows_path_becomes_its_base_name(served: tuple[TestClient, Path]) -
         files=[("files", ("C:\\Users\\x\\report.txt", b"A report.", "text/plain"))],
     )
     assert reply.status_code == 202 and reply.json()["files"][0]["name"] == "report.txt"
+    assert finished(client, reply.json())["status"] == "done"  # before the next test looks
     assert not list(root.rglob("*Users*"))
 
 
