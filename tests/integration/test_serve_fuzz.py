@@ -34,7 +34,7 @@ from serve_data import COLLECTIONS, bearer, make_data  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = 6
+EXAMPLES = 5
 """Examples per operation, generation mode and collection: bounds the test's time."""
 
 LIMITS = Limits(max_request_bytes=200_000, max_file_bytes=50_000, max_files=5)

@@ -14,6 +14,7 @@ Routes (``{name}`` is a collection; every route but ``/health`` and the docs nee
     POST /collections/{name}/documents/delete  by ids or filter (write)
     POST /collections/{name}/uploads          multipart files -> background job (write)
     GET|DELETE /collections/{name}/jobs/{id}  progress | cancel (write)
+    GET /jobs, GET|DELETE /jobs/{id}          the same, across the collections a key sees
     GET  /v1/models, POST /v1/chat/completions, POST /v1/embeddings   OpenAI-compatible
     GET  /info, POST /search, POST /ask       the one knowledge base of a ``--kb`` server
 

@@ -73,8 +73,14 @@ def _readable_filters(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         raise ValueError(_filter_problem(value)) from None
 
 
+FilterExpression = Annotated[
+    str, Field(json_schema_extra={"pattern": r"^\s*[\w.\-]+\s*(>=|<=|!=|=|>|<)\s*\S"})
+]
+"""A filter as the command line writes it (:func:`ragline.filters.parse_filters`)."""
+
 FilterSpec = Annotated[
-    dict[str, Scalar | list[Scalar] | Operators] | list[str], WrapValidator(_readable_filters)
+    dict[str, Scalar | list[Scalar] | Operators] | list[FilterExpression],
+    WrapValidator(_readable_filters),
 ]
 """Metadata filters: ``{"lang": "en", "year": {"gte": 2020}}`` or ``["lang=en", "year>=2020"]``;
 a bare list is any of its values."""
