@@ -4,6 +4,7 @@ is refused with the one-line JSON error, and nothing stored changes."""
 
 from __future__ import annotations
 
+import inspect
 import resource
 import threading
 import time
@@ -443,3 +444,13 @@ def test_health_stays_fast_during_a_long_ask_and_slow_key_checks(tmp_path: Path)
     # Quiet, the slowest is a few ms; the bound leaves room for a machine shared with other
     # jobs. Checked in the event loop, the keys alone held /health up for 2 s here.
     assert max(latencies) < 1.0
+
+
+def test_the_command_line_defaults_are_the_services() -> None:
+    from ragline.cli.serve import serve
+
+    defaults = {n: p.default for n, p in inspect.signature(serve).parameters.items()}
+    limits, megabyte = Limits(), 1024 * 1024
+    assert defaults["max_request_mb"] * megabyte == limits.max_request_bytes
+    assert defaults["max_file_mb"] * megabyte == limits.max_file_bytes
+    assert defaults["max_files"] == limits.max_files
