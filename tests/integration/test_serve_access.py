@@ -8,6 +8,7 @@ leak); a key that sees it without the role gets a 403.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ ROUTES: list[tuple[str, str, str, dict[str, Any]]] = [
     ),
     ("POST", "/collections/{c}/uploads", "write", UPLOAD),
     ("DELETE", "/collections/{c}/jobs/" + "0" * 32, "write", {}),
+    ("GET", "/jobs/{job}", "read", {}),
+    ("DELETE", "/jobs/{job}", "write", {}),
     ("DELETE", "/collections/{c}", "admin", {}),
     ("POST", "/collections", "admin", {"json": {"name": "{c}-new", "embedder": "hash-64"}}),
 ]
@@ -94,7 +97,25 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
     root = tmp_path_factory.mktemp("access")
     keys = make_data(root)
     with TestClient(create_app(data=root, generator="extractive")) as client:
+        for name in COLLECTIONS:
+            JOBS[name] = finished_job(client, keys["*", "admin"], name)
         yield client, keys
+
+
+JOBS: dict[str, str] = {}
+"""The id of a finished upload job in each collection (``{job}`` in a route's path)."""
+
+
+def finished_job(client: TestClient, key: str, collection: str) -> str:
+    """Upload one file to ``collection`` and wait for its job to finish; its id."""
+    reply = client.post(f"/collections/{collection}/uploads", headers=bearer(key), **UPLOAD)
+    job = reply.json()
+    deadline = time.monotonic() + 60
+    while job["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = client.get(f"/collections/{collection}/jobs/{job['id']}", headers=bearer(key)).json()
+    assert job["status"] == "done", job
+    return str(job["id"])
 
 
 def snapshot(client: TestClient, keys: dict[Any, str]) -> Any:
@@ -112,7 +133,7 @@ def snapshot(client: TestClient, keys: dict[Any, str]) -> Any:
 
 def fill(value: Any, collection: str) -> Any:
     if isinstance(value, str):
-        return value.replace("{c}", collection)
+        return value.replace("{c}", collection).replace("{job}", JOBS.get(collection, ""))
     if isinstance(value, dict):
         return {k: fill(v, collection) for k, v in value.items()}
     if isinstance(value, list):
@@ -142,8 +163,10 @@ def test_refused_and_nothing_changed(
     )
     assert reply.status_code == expected, reply.text
     message = error_of(reply)
-    if expected == 404 and "/v1/" not in path:
+    if expected == 404 and path.startswith("/collections/"):
         assert collection in message  # the same words as for a collection that does not exist
+    if expected == 404 and path.startswith("/jobs/"):
+        assert message == f"no job {JOBS[collection]!r}"  # as for a job that does not exist
     assert snapshot(client, keys) == before
 
 
@@ -238,3 +261,25 @@ def test_cors_is_closed_unless_configured(tmp_path: Path) -> None:
         assert reply.headers["access-control-allow-origin"] == "https://team.example"
         other = opened.get("/health", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_top_level_jobs_follow_the_collections_rules(
+    served: tuple[TestClient, dict[Any, str]],
+) -> None:
+    """``/jobs`` lists the jobs of the collections a key sees; ``/jobs/{id}`` is the
+    collection's own job route under another name."""
+    client, keys = served
+    alpha, everyone = bearer(keys["alpha", "read"]), bearer(keys["*", "read"])
+    listed = client.get("/jobs", headers=alpha).json()["jobs"]
+    assert {job["collection"] for job in listed} == {"alpha"}
+    everything = client.get("/jobs", headers=everyone).json()["jobs"]
+    assert {JOBS["alpha"], JOBS["beta"]} <= {job["id"] for job in everything}
+    created = [job["created"] for job in everything]
+    assert created == sorted(created, reverse=True)
+    same = client.get(f"/collections/alpha/jobs/{JOBS['alpha']}", headers=alpha).json()
+    assert client.get(f"/jobs/{JOBS['alpha']}", headers=alpha).json() == same
+    writer = bearer(keys["alpha", "write"])
+    assert client.delete(f"/jobs/{JOBS['alpha']}", headers=writer).json()["status"] == "done"
+    for missing in ("0" * 32, "ABC", "x" * 5000):
+        reply = client.get(f"/jobs/{missing}", headers=everyone)
+        assert reply.status_code == 404 and "no job" in error_of(reply)

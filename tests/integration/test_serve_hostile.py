@@ -4,7 +4,14 @@ is refused with the one-line JSON error, and nothing stored changes."""
 
 from __future__ import annotations
 
+import inspect
+import resource
+import threading
+import time
+import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +19,17 @@ import pytest
 
 pytest.importorskip("fastapi")
 
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+import uvicorn  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
+from cli_runs import run_cli  # noqa: E402
+from ragline.keystore import KEYS_FILE, KeyStore  # noqa: E402
 from ragline.serve.app import create_app  # noqa: E402
 from ragline.serve.service import Limits  # noqa: E402
 from serve_data import bearer, error_of, make_data  # noqa: E402
+from serve_process import free_port, serving  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -213,4 +226,231 @@ def test_a_windows_path_becomes_its_base_name(served: tuple[TestClient, Path]) -
         files=[("files", ("C:\\Users\\x\\report.txt", b"A report.", "text/plain"))],
     )
     assert reply.status_code == 202 and reply.json()["files"][0]["name"] == "report.txt"
+    assert finished(client, reply.json())["status"] == "done"  # before the next test looks
     assert not list(root.rglob("*Users*"))
+
+
+# ---- decompression bombs ------------------------------------------------------------------
+def deflated(size: int, layers: int) -> bytes:
+    """``size`` blank bytes (valid, empty page content) deflated ``layers`` times, made
+    without ever holding them: each layer shrinks the last about a thousand times."""
+    block = b" " * (1 << 20)
+    packer = zlib.compressobj(1)
+    data = b"".join(packer.compress(block) for _ in range(size >> 20)) + packer.flush()
+    for _ in range(layers - 1):
+        data = zlib.compress(data, 9)
+    return data
+
+
+def pdf_with(stream: bytes, layers: int, pages: int) -> bytes:
+    """A minimal PDF whose ``pages`` pages all show one content stream."""
+    filters = " ".join(["/FlateDecode"] * layers)
+    kids = " ".join(f"{4 + n} 0 R" for n in range(pages))
+    font = "<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} /MediaBox [0 0 612 792] "
+        f"/Resources {font} >>".encode(),
+        f"<< /Length {len(stream)} /Filter [{filters}] >>\nstream\n".encode()
+        + stream
+        + b"\nendstream",
+    ]
+    objects += [b"<< /Type /Page /Parent 2 0 R /Contents 3 0 R >>"] * pages
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode()
+    return bytes(out + f"startxref\n{xref}\n%%EOF\n".encode())
+
+
+def finished(client: TestClient, job: dict[str, Any]) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while job["status"] == "running":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+        job = client.get(f"/jobs/{job['id']}").json()
+    return job
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize(
+    ("inflated", "layers", "pages", "reason"),
+    [
+        (256 << 20, 3, 1, "a stream inflates past a limit"),
+        (6 << 20, 2, 12, "its pages inflate to over"),
+    ],
+    ids=["one-stream-of-256MB", "one-6MB-stream-on-12-pages"],
+)
+def test_a_pdf_bomb_is_refused_without_exhausting_memory(
+    unchanged: TestClient, inflated: int, layers: int, pages: int, reason: str
+) -> None:
+    bomb = pdf_with(deflated(inflated, layers), layers, pages)
+    assert len(bomb) <= LIMITS.max_file_bytes  # tiny: under the server's upload limit
+    files = [
+        ("files", ("bomb.pdf", bomb, "application/pdf")),
+        ("files", ("fine.txt", b"A file that is fine.", "text/plain")),
+    ]
+    before = peak_rss_mb()
+    reply = unchanged.post("/collections/alpha/uploads", files=files)
+    assert reply.status_code == 202, reply.text
+    job = finished(unchanged, reply.json())
+    assert peak_rss_mb() - before < 150  # the bomb was not inflated in memory
+    assert job["status"] == "done" and job["files_done"] == 2
+    [error] = job["errors"]
+    assert error["file"] == "bomb.pdf" and reason in error["reason"]
+    assert "\n" not in error["reason"] and len(error["reason"]) < 300
+    unchanged.delete("/collections/alpha/documents/fine.txt")  # stored data as it was
+
+
+# ---- keys ---------------------------------------------------------------------------------
+def test_an_expired_key_is_refused(served: tuple[TestClient, Path]) -> None:
+    """Made by ``ragline keys create --expires`` with a lifetime of a second, then used."""
+    client, root = served
+    made = run_cli(
+        "keys", "create", "--data", root, "--collection", "alpha", "--expires", "0.00001"
+    )
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    expires = next(r for r in KeyStore(root / KEYS_FILE).records() if key.startswith(f"rl_{r.id}_"))
+    time.sleep(max(0.0, expires.expires - time.time()) + 0.1)
+    reply = client.get("/collections/alpha", headers=bearer(key))
+    assert reply.status_code == 401 and error_of(reply) == "invalid API key"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/collections/alpha/documents", None),
+        ("POST", "/collections/alpha/search", {"query": "tides"}),
+        ("POST", "/collections/alpha/documents", {"documents": [{"id": "x", "text": "Hi."}]}),
+        ("DELETE", "/collections/alpha/documents/tides", None),
+    ],
+)
+def test_a_key_anywhere_but_authorization_is_refused(
+    unchanged: TestClient, method: str, path: str, body: Any
+) -> None:
+    key = unchanged.headers.pop("Authorization").removeprefix("Bearer ")
+    try:
+        for headers, params in (
+            ({"X-API-Key": key}, None),
+            ({"Api-Key": key}, None),
+            ({"Authorization": key}, None),
+            ({}, {"api_key": key}),
+            ({}, {"key": key}),
+            ({}, {"access_token": key}),
+        ):
+            reply = unchanged.request(method, path, headers=headers, params=params, json=body)
+            assert reply.status_code == 401, (headers, params)
+            assert "API key" in error_of(reply)
+    finally:
+        unchanged.headers["Authorization"] = f"Bearer {key}"
+
+
+# ---- size limits from the command line ----------------------------------------------------
+def test_serve_sets_its_size_limits_from_the_command_line(tmp_path: Path) -> None:
+    helped = run_cli("serve", "-h")
+    assert all(f"--max-{what}" in helped.stdout for what in ("request-mb", "file-mb", "files"))
+    keys = make_data(tmp_path / "data")
+    limits = ("--max-request-mb", "0.02", "--max-file-mb", "0.005", "--max-files", "2")
+    with serving("--data", tmp_path / "data", *limits, log=tmp_path / "serve.log") as url:
+        http = httpx.Client(base_url=url, headers=bearer(keys["*", "admin"]), timeout=30)
+
+        def upload(*files: tuple[str, bytes]) -> httpx.Response:
+            parts = [("files", (name, data, "text/plain")) for name, data in files]
+            return http.post("/collections/alpha/uploads", files=parts)
+
+        body = {"query": "tides", "filters": ["topic=" + "y" * 30_000]}
+        big = http.post("/collections/alpha/search", json=body)
+        assert big.status_code == 413 and "over 20972 bytes" in error_of(big)
+        assert upload(("a.txt", b"a" * 6000)).status_code == 413  # over 5243 bytes
+        assert upload(*[(f"{n}.txt", b"small") for n in range(3)]).status_code == 413
+        assert upload(("a.txt", b"a" * 5000), ("b.txt", b"b")).status_code == 202
+
+
+# ---- slow work does not hold up the event loop --------------------------------------------
+class MatrixGenerator:
+    """A generator that does real work for every word it writes: matrix products, which
+    release the GIL as a model's layers do. A slow ask without loading a model."""
+
+    name = "matrix"
+
+    def __init__(self, words: int = 20, products: int = 3, size: int = 400) -> None:
+        self.words, self.products, self.size = words, products, size
+
+    def stream(self, messages: Any, *, max_new_tokens: int = 256, **options: Any) -> Any:
+        weights = np.random.default_rng(0).standard_normal((self.size, self.size))
+        state = np.eye(self.size)
+        for n in range(min(self.words, max_new_tokens)):
+            for _ in range(self.products):
+                state = weights @ state
+                state /= np.linalg.norm(state)
+            yield f"word{n} "
+
+    def generate(self, messages: Any, **options: Any) -> str:
+        return "".join(self.stream(messages, **options))
+
+
+@contextmanager
+def uvicorn_serving(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port from a thread of this process."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_health_stays_fast_during_a_long_ask_and_slow_key_checks(tmp_path: Path) -> None:
+    """While an answer takes seconds of generator work and requests with a wrong secret for
+    a real key each cost a scrypt hash, /health still answers at once."""
+    keys = make_data(tmp_path)
+    key_id = keys["alpha", "read"].split("_")[1]
+    wrong = bearer(f"rl_{key_id}_not-the-secret")
+    app = create_app(data=tmp_path, generator=MatrixGenerator())
+    with uvicorn_serving(app) as url, httpx.Client(base_url=url, timeout=120) as http:
+        ask = {"question": "What are tides caused by?"}
+        with ThreadPoolExecutor(16) as pool:
+            asking = pool.submit(
+                http.post, "/collections/alpha/ask", json=ask, headers=bearer(keys["alpha", "read"])
+            )
+            refused = [pool.submit(http.get, "/collections", headers=wrong) for _ in range(8)]
+            latencies = []
+            while not asking.done():
+                started = time.perf_counter()
+                assert http.get("/health").status_code == 200
+                latencies.append(time.perf_counter() - started)
+                time.sleep(0.05)
+            assert all(r.result().status_code == 401 for r in refused)
+        answer = asking.result()
+    assert answer.status_code == 200, answer.text
+    assert len(latencies) >= 5, "the ask was too quick to tell"
+    print(f"/health during the ask: {len(latencies)} calls, max {max(latencies) * 1000:.0f} ms")
+    # Quiet, the slowest is a few ms; the bound leaves room for a machine shared with other
+    # jobs. Checked in the event loop, the keys alone held /health up for 2 s here.
+    assert max(latencies) < 1.0
+
+
+def test_the_command_line_defaults_are_the_services() -> None:
+    from ragline.cli.serve import serve
+
+    defaults = {n: p.default for n, p in inspect.signature(serve).parameters.items()}
+    limits, megabyte = Limits(), 1024 * 1024
+    assert defaults["max_request_mb"] * megabyte == limits.max_request_bytes
+    assert defaults["max_file_mb"] * megabyte == limits.max_file_bytes
+    assert defaults["max_files"] == limits.max_files

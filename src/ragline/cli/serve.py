@@ -5,12 +5,15 @@ from __future__ import annotations
 import ipaddress
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ragline.cli.common import QuietOption, VerboseOption, output
 from ragline.errors import RaglineError
+
+if TYPE_CHECKING:
+    from ragline.serve.service import Limits
 
 HostOption = Annotated[
     str,
@@ -43,6 +46,19 @@ NoAuthOption = Annotated[
     typer.Option(
         "--no-auth", help="Serve without keys (only on a loopback address such as 127.0.0.1)."
     ),
+]
+MaxRequestOption = Annotated[
+    float,
+    typer.Option(
+        min=0.001, metavar="MB", help="Largest request body in megabytes (a larger one is a 413)."
+    ),
+]
+MaxFileOption = Annotated[
+    float,
+    typer.Option(min=0.001, metavar="MB", help="Largest uploaded file in megabytes."),
+]
+MaxFilesOption = Annotated[
+    int, typer.Option(min=1, max=100_000, metavar="N", help="Most files in one upload.")
 ]
 CorsOption = Annotated[
     list[str] | None,
@@ -77,6 +93,14 @@ def _api_key(kb: Path | None, api_key_env: str | None, no_auth: bool, host: str)
     return api_key
 
 
+def _limits(max_request_mb: float, max_file_mb: float, max_files: int) -> Limits:
+    """The service's size limits from the command line's megabytes."""
+    from ragline.serve.service import Limits
+
+    megabyte = 1024 * 1024
+    return Limits(round(max_request_mb * megabyte), round(max_file_mb * megabyte), max_files)
+
+
 def serve(
     kb: ServeKbOption = None,
     data: DataOption = None,
@@ -86,6 +110,9 @@ def serve(
     api_key_env: ApiKeyEnvOption = None,
     no_auth: NoAuthOption = False,
     cors_origin: CorsOption = None,
+    max_request_mb: MaxRequestOption = 64.0,
+    max_file_mb: MaxFileOption = 32.0,
+    max_files: MaxFilesOption = 200,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -108,6 +135,7 @@ def serve(
         api_key=_api_key(kb, api_key_env, no_auth, host),
         no_auth=no_auth,
         cors_origins=cors_origin or (),
+        limits=_limits(max_request_mb, max_file_mb, max_files),
     )
     state = application.state.ragline
     if state is not None:

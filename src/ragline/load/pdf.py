@@ -46,25 +46,73 @@ class PdfText:
     labels: list[str]
 
 
+MAX_STREAM_BYTES = 8 * 1024 * 1024
+"""The most one stream may inflate to: page contents past this are not text worth the
+minutes pypdf would spend parsing them, and a few hundred bytes of nested Flate can
+inflate to gigabytes (a decompression bomb)."""
+
+MIN_CONTENT_BUDGET = 32 * 1024 * 1024
+CONTENT_RATIO = 20
+"""The page contents of a file may inflate to ``CONTENT_RATIO`` times its size, or
+``MIN_CONTENT_BUDGET`` for a small file: ordinary text compresses a few times, a bomb
+a thousand times or more."""
+
+
+def content_budget(size: int) -> int:
+    """How many bytes the page contents of a ``size``-byte PDF may inflate to.
+
+    >>> content_budget(1000) == MIN_CONTENT_BUDGET
+    True
+    """
+    return max(MIN_CONTENT_BUDGET, CONTENT_RATIO * size)
+
+
 def _extract(data: bytes, source: str) -> PdfText:
     pypdf = require("pypdf", "pdf")
+    limits = {
+        name: MAX_STREAM_BYTES
+        for name in (
+            "zlib_maximum_output_length",
+            "lzw_maximum_output_length",
+            "run_length_maximum_output_length",
+            "brotli_maximum_output_length",
+            "array_based_stream_maximum_output_length",
+            "stream_decoding_work_maximum_length",
+        )
+    }
     # pypdf reports malformed files with many exception types (PdfReadError, ValueError,
     # KeyError, struct.error, ...); any of them here means the file cannot be read.
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError(source, "encrypted PDF; it needs a password")
-        info = reader.metadata
-        title = info.title if info is not None else None
-        pages = [normalize_newlines(page.extract_text() or "").strip() for page in reader.pages]
+        with pypdf.apply_configuration(**limits):
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise LoadError(source, "encrypted PDF; it needs a password")
+            info = reader.metadata
+            title = info.title if info is not None else None
+            _check_inflated(reader.pages, content_budget(len(data)), source)
+            pages = [normalize_newlines(page.extract_text() or "").strip() for page in reader.pages]
     except LoadError:
         raise
+    except pypdf.errors.LimitReachedError as e:
+        raise LoadError(source, f"refused: a stream inflates past a limit ({e})") from e
     except pypdf.errors.DependencyError as e:  # AES encryption needs the cryptography package
         raise LoadError(source, f"encrypted PDF cannot be read: {e}") from e
     except Exception as e:
         raise LoadError(source, f"corrupt PDF: {e or type(e).__name__}") from e
     title = (title.strip() if isinstance(title, str) else None) or None
     return PdfText(title, pages, _labels(reader, len(pages)))
+
+
+def _check_inflated(pages: Any, budget: int, source: str) -> None:
+    """Refuse a file whose page contents inflate past ``budget``, before parsing any."""
+    total = 0
+    for page in pages:
+        contents = page.get_contents()
+        total += len(contents.get_data()) if contents is not None else 0
+        if total > budget:
+            raise LoadError(
+                source, f"refused: its pages inflate to over {budget} bytes (a decompression bomb?)"
+            )
 
 
 def _labels(reader: Any, count: int) -> list[str]:

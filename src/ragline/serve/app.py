@@ -15,6 +15,7 @@ Routes (``{name}`` is a collection; every route but ``/health`` and the docs nee
     POST /collections/{name}/documents/delete  by ids or filter (write)
     POST /collections/{name}/uploads          multipart files -> background job (write)
     GET|DELETE /collections/{name}/jobs/{id}  progress | cancel (write)
+    GET /jobs, GET|DELETE /jobs/{id}          the same, across the collections a key sees
     GET  /v1/models, POST /v1/chat/completions, POST /v1/embeddings   OpenAI-compatible
     GET  /info, POST /search, POST /ask       the one knowledge base of a ``--kb`` server
     POST /mcp                                 MCP over streamable HTTP (:mod:`ragline.mcp.http`)
@@ -35,6 +36,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from ragline._optional import require
 
@@ -66,6 +68,7 @@ ROUTERS = Registry(
         "api": "ragline.serve.routes:router",
         "collections": "ragline.serve.collection_api:router",
         "documents": "ragline.serve.document_api:router",
+        "jobs": "ragline.serve.job_api:router",
         "openai": "ragline.serve.openai:router",
         "metrics": "ragline.serve.metrics_api:router",
         "web": "ragline.serve.web:router",
@@ -85,6 +88,19 @@ def _validation_message(error: RequestValidationError) -> str:
     loc = [str(part) for part in first.get("loc", ()) if part != "body"] or ["body"]
     more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
     return f"{'.'.join(loc)}: {first.get('msg', 'invalid')}{more}"
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The request cannot be served as asked"},
+    401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
+    403: {"model": ErrorResponse, "description": "The key lacks the role this needs"},
+    404: {"model": ErrorResponse, "description": "No such thing, or the key may not see it"},
+    413: {"model": ErrorResponse, "description": "Request body over the server's limit"},
+    "4XX": {"model": ErrorResponse, "description": "Another client error (405, 409, ...)"},
+    500: {"model": ErrorResponse, "description": "The server failed (a generator, a disk)"},
+}
+"""The error replies any route may give, declared in the API's schema (validation errors
+are 400s, never FastAPI's 422); a route adds those particular to it (409 on create)."""
 
 
 def create_app(
@@ -129,7 +145,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        responses={400: {"model": ErrorResponse}, 500: {"model": ErrorResponse}},
+        responses=ERROR_RESPONSES,
     )
     app.state.service = service
     app.state.ragline = collections.get(collections.single) if collections.single else None

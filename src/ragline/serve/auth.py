@@ -16,6 +16,7 @@ from ragline._optional import require
 
 require("fastapi", "serve")
 
+from starlette.concurrency import run_in_threadpool  # noqa: E402
 from starlette.datastructures import Headers  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
@@ -88,7 +89,8 @@ class KeyAuth:
                 scheme, _, token = header.partition(" ")
                 token = token.strip()
                 if scheme.lower() == "bearer" and token:
-                    principal = self.resolve(token)
+                    # Checking a key can take a scrypt hash: off the event loop.
+                    principal = await run_in_threadpool(self.resolve, token)
                 message = "invalid API key"
             if principal is None:
                 response = error_response(401, message, {"WWW-Authenticate": "Bearer"})

@@ -26,6 +26,7 @@ from ragline.serve.errors import ApiError, failure, one_line  # noqa: E402
 from ragline.serve.models import (  # noqa: E402
     AskRequest,
     CreateCollection,
+    ErrorResponse,
     SearchRequest,
     SearchResponse,
 )
@@ -49,7 +50,11 @@ def list_collections(key: Principal, svc: Svc) -> dict[str, Any]:
     return {"collections": [summary(n, svc.collections.get(n)) for n in names]}
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={409: {"model": ErrorResponse, "description": "A collection of that name exists"}},
+)
 def create_collection(body: CreateCollection, key: Principal, svc: Svc) -> dict[str, Any]:
     """A new, empty collection built with the given options (an admin key for it)."""
     if not key.allows(body.name, "admin"):
@@ -95,7 +100,28 @@ def ask(body: AskRequest, state: Readable) -> dict[str, Any]:
     return answer(state, body).to_dict()
 
 
-@router.post("/{name}/ask/stream")
+EVENT_STREAM = {
+    200: {
+        "description": "Server-sent events: token..., citations, done (or error)",
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "description": "One event: its name, and its data as JSON text",
+                    "type": "object",
+                    "required": ["event", "data"],
+                    "properties": {
+                        "event": {"enum": ["token", "citations", "done", "error"]},
+                        "data": {"type": "string", "contentMediaType": "application/json"},
+                    },
+                }
+            }
+        },
+    }
+}
+"""The schema of a streamed reply: ``text/event-stream``, described event by event."""
+
+
+@router.post("/{name}/ask/stream", response_class=StreamingResponse, responses=EVENT_STREAM)
 def ask_stream(body: AskRequest, state: Readable) -> StreamingResponse:
     """The answer as server-sent events: ``token``..., ``citations``, ``done``."""
     stream = relayed(lambda on_token: answer(state, body, on_token=on_token))

@@ -1,7 +1,8 @@
-"""Documents and upload jobs over HTTP.
+"""Documents and uploads over HTTP.
 
 JSON documents are added at once (``KnowledgeBase.add``); uploaded files become a
-background job (:mod:`ragline.serve.jobs`) whose progress ``/jobs/{id}`` reports. An
+background job (:mod:`ragline.serve.jobs`) whose progress ``/jobs/{id}`` reports
+(:mod:`ragline.serve.job_api`). An
 upload's file name becomes the document id only: the server never uses it as a path, and
 refuses names that look like one (``../``, ``/abs``, ``C:\\``, NUL or control characters).
 """
@@ -17,6 +18,7 @@ from ragline._optional import require
 require("fastapi", "serve")
 
 from fastapi import APIRouter, File, Query, UploadFile  # noqa: E402
+from fastapi.concurrency import run_in_threadpool  # noqa: E402
 
 from ragline.documents import Document  # noqa: E402
 from ragline.errors import RaglineError  # noqa: E402
@@ -28,6 +30,9 @@ from ragline.serve.models import AddDocuments, DeleteDocuments  # noqa: E402
 from ragline.serve.routes import request_filters  # noqa: E402
 
 router = APIRouter(prefix="/collections/{name}", tags=["documents"])
+
+MAX_OFFSET = 2**62
+"""The largest paging offset (SQLite's integers are 64-bit; no catalog is this large)."""
 
 
 @router.post("/documents")
@@ -45,7 +50,7 @@ def add_documents(body: AddDocuments, state: Writable) -> dict[str, Any]:
 def list_documents(
     state: Readable,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """One page of documents (id, hash, metadata, chunk count), by id."""
     total = state.kb.catalog.counts()[0]
@@ -140,28 +145,5 @@ async def upload(
         if len(data) > limits.max_file_bytes:
             raise ApiError(413, f"{doc_id}: file over {limits.max_file_bytes} bytes")
         uploads.append(Upload(doc_id, suffix, data))
-    return svc.jobs.start(name, state, uploads)
-
-
-@router.get("/jobs")
-def list_jobs(state: Readable, svc: Svc) -> dict[str, Any]:
-    """The collection's upload jobs, newest first."""
-    return {"jobs": svc.jobs.list(state)}
-
-
-@router.get("/jobs/{job_id}")
-def get_job(job_id: str, state: Readable, svc: Svc) -> dict[str, Any]:
-    """A job's progress: files done of total, chunks, errors per file."""
-    job = svc.jobs.get(state, job_id)
-    if job is None:
-        raise ApiError(404, f"no job {job_id[:80]!r}")
-    return job
-
-
-@router.delete("/jobs/{job_id}")
-def cancel_job(job_id: str, state: Writable, svc: Svc) -> dict[str, Any]:
-    """Stop a job before its next file; what it added stays."""
-    job = svc.jobs.cancel(state, job_id)
-    if job is None:
-        raise ApiError(404, f"no job {job_id[:80]!r}")
-    return job
+    # Writing the files is blocking work: off the event loop, so other requests go on.
+    return await run_in_threadpool(svc.jobs.start, name, state, uploads)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 JOBS_DIR = "jobs"
 FINAL = ("done", "cancelled", "failed", "interrupted")
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+"""A job id as :meth:`Jobs.start` makes them (anything else names no job, and no file)."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,9 @@ class Jobs:
 
     def get(self, state: ServerState, job_id: str) -> dict[str, Any] | None:
         """A job's state, or None; a running job no thread runs becomes ``interrupted``."""
-        if not job_id.isalnum():
+        if not self.holds(state, job_id):
             return None
-        path = state.kb_path / JOBS_DIR / f"{job_id}.json"
+        path = _job_file(state, job_id)
         try:
             job: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -97,6 +100,11 @@ class Jobs:
             job["errors"].append({"file": None, "reason": "the server stopped during this job"})
             self._save(state, job)
         return job
+
+    @staticmethod
+    def holds(state: ServerState, job_id: str) -> bool:
+        """Whether the collection ``state`` has (or had) a job ``job_id``."""
+        return JOB_ID.fullmatch(job_id) is not None and _job_file(state, job_id).is_file()
 
     def list(self, state: ServerState) -> list[dict[str, Any]]:
         """Every job of a collection, newest first."""
@@ -185,7 +193,11 @@ class Jobs:
 
     @staticmethod
     def _save(state: ServerState, job: dict[str, Any]) -> None:
-        path = state.kb_path / JOBS_DIR / f"{job['id']}.json"
+        path = _job_file(state, job["id"])
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(job), encoding="utf-8")
         os.replace(tmp, path)
+
+
+def _job_file(state: ServerState, job_id: str) -> Path:
+    return state.kb_path / JOBS_DIR / f"{job_id}.json"

@@ -9,14 +9,81 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+    with_config,
+)
+from typing_extensions import TypedDict
 
 from ragline.config import ChunkConfig
+from ragline.filters import OPERATORS
 
 Scalar = str | int | float | bool
-Condition = Scalar | list[Scalar] | dict[str, Scalar | list[Scalar]]
-FilterSpec = dict[str, Condition] | list[str]
-"""Metadata filters: ``{"lang": "en", "year": {"gte": 2020}}`` or ``["lang=en", "year>=2020"]``."""
+LIST_OPERATORS = ("in", "nin")
+
+
+Operators = with_config(ConfigDict(extra="forbid"))(
+    TypedDict(
+        "Operators",
+        {
+            "eq": Scalar,
+            "ne": Scalar,
+            "gt": Scalar,
+            "gte": Scalar,
+            "lt": Scalar,
+            "lte": Scalar,
+            "in": list[Scalar],
+            "nin": list[Scalar],
+        },
+        total=False,
+    )
+)
+"""A condition by operators (:data:`ragline.filters.OPERATORS`): ``in`` and ``nin`` take a
+list, the others one value."""
+
+
+def _filter_problem(spec: Any) -> str:
+    """What is wrong with filters that do not validate, in words."""
+    conditions = spec.items() if isinstance(spec, dict) else ()
+    for key, condition in conditions:
+        for op, value in condition.items() if isinstance(condition, dict) else ():
+            if op not in OPERATORS:
+                return f"filter on {key!r}: unknown operator {op!r} (use {', '.join(OPERATORS)})"
+            if isinstance(value, list) != (op in LIST_OPERATORS):
+                wanted = "a list" if op in LIST_OPERATORS else "one value"
+                return f"filter on {key!r}: {op!r} takes {wanted}"
+    return (
+        'use {"key": value}, {"key": [any, of]}, {"key": {"gte": value}} '
+        'or ["key=value", "key>=value"]'
+    )
+
+
+def _readable_filters(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        raise ValueError(_filter_problem(value)) from None
+
+
+FilterExpression = Annotated[
+    str, Field(json_schema_extra={"pattern": r"^\s*[\w.\-]+\s*(>=|<=|!=|=|>|<)\s*\S"})
+]
+"""A filter as the command line writes it (:func:`ragline.filters.parse_filters`)."""
+
+FilterSpec = Annotated[
+    dict[str, Scalar | list[Scalar] | Operators] | list[FilterExpression],
+    WrapValidator(_readable_filters),
+]
+"""Metadata filters: ``{"lang": "en", "year": {"gte": 2020}}`` or ``["lang=en", "year>=2020"]``;
+a bare list is any of its values."""
 
 
 def _not_blank(value: str) -> str:
@@ -25,7 +92,13 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+Text = Annotated[
+    str,
+    Field(min_length=1, max_length=10_000, json_schema_extra={"pattern": r"\S"}),
+    AfterValidator(_not_blank),
+]
+"""A question or query: some text that is not all blanks (said in the schema as a pattern,
+checked by :func:`_not_blank` for its plainer message)."""
 
 
 class _Strict(BaseModel):
@@ -180,7 +253,7 @@ class ChatCompletionRequest(BaseModel):
     seed: int | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
-    n: int = 1
+    n: int = Field(1, json_schema_extra={"enum": [1]})
 
     @field_validator("n")
     @classmethod

@@ -25,29 +25,50 @@ from ragline.serve.models import (  # noqa: E402
 )
 from ragline.serve.state import ServerState  # noqa: E402
 
+SQL_INTEGERS = range(-(2**63), 2**63)
+"""The integers SQLite holds: a larger number in a filter is compared as a float."""
+
 
 def request_filters(spec: FilterSpec | None) -> dict[str, Any] | None:
-    """Filters from a request: a dict as the library takes it, or CLI-style strings."""
+    """Filters from a request: a dict as the library takes it, or CLI-style strings.
+
+    In a dict, a bare list means any of its values (``{"in": [...]}``).
+    """
     if not spec:
         return None
-    if isinstance(spec, list):
-        try:
-            return parse_filters(spec)
-        except RaglineError as e:
-            raise ApiError(400, str(e)) from e
     try:
-        to_sql(spec)  # refuses unknown operators before any work is done
+        if isinstance(spec, list):
+            return parse_filters(spec)
+        filters = {key: _condition(condition) for key, condition in spec.items()}
+        to_sql(filters)  # refuses unknown operators before any work is done
     except RaglineError as e:
         raise ApiError(400, str(e)) from e
-    return dict(spec)
+    return filters
+
+
+def _condition(condition: Any) -> Any:
+    """A condition as the catalog takes it: a bare list is ``in``; numbers that fit SQLite."""
+    if isinstance(condition, list):
+        condition = {"in": condition}
+    if not isinstance(condition, dict):
+        return _sql_value(condition)
+    return {
+        op: [_sql_value(v) for v in value] if isinstance(value, list) else _sql_value(value)
+        for op, value in condition.items()
+    }
+
+
+def _sql_value(value: Any) -> Any:
+    return float(value) if isinstance(value, int) and value not in SQL_INTEGERS else value
 
 
 router = APIRouter()
 
 
 @router.get("/health", response_model=Health)
-def health() -> dict[str, str]:
-    """Liveness: answers whenever the server is up, without a key."""
+async def health() -> dict[str, str]:
+    """Liveness: answers whenever the server is up, without a key (on the event loop, so
+    a thread pool busy with searches and answers does not delay it)."""
     return {"status": "ok"}
 
 
@@ -66,6 +87,8 @@ def hits(state: ServerState, body: SearchRequest) -> dict[str, Any]:
         )
     except RaglineError as e:
         raise ApiError(400, str(e)) from e
+    except Exception as e:  # noqa: BLE001 - the request was validated: what fails is ours
+        raise failure(e, "search") from e
     return {"query": body.query, "hits": [hit.to_dict() for hit in found]}
 
 
