@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ragline._optional import require
+from ragline.config import Config
 from ragline.errors import RaglineError
 from ragline.files import atomic_write
 
@@ -60,6 +61,26 @@ def check_collection(name: str) -> str:
             "not starting with a digit"
         )
     return name
+
+
+def with_backend(config: Config, backend: str, uri: str | None) -> Config:
+    """``config`` with its indexes on ``backend``: ``milvus`` puts the dense and the sparse
+    index in Milvus at ``uri`` (a Lite path made absolute, so the knowledge base opens from
+    anywhere); ``faiss`` keeps both in the knowledge base directory and takes no ``uri``.
+
+    >>> with_backend(Config(), "milvus", "http://db:19530").index.sparse_backend
+    'milvus'
+    """
+    if backend == "faiss":
+        if uri:
+            raise RaglineError(f"--uri {uri!r}: only for --backend milvus")
+        return config.with_overrides("index", backend="faiss", sparse_backend="bm25", uri="")
+    if backend != "milvus":
+        raise RaglineError(f"--backend {backend!r}: use faiss or milvus")
+    uri = check_uri(uri or config.index.uri)
+    if not uri.startswith(_SERVER):
+        uri = str(Path(uri).expanduser().resolve())
+    return config.with_overrides("index", backend="milvus", sparse_backend="milvus", uri=uri)
 
 
 def connect(uri: str) -> Any:
