@@ -44,6 +44,14 @@ NoAuthOption = Annotated[
         "--no-auth", help="Serve without keys (only on a loopback address such as 127.0.0.1)."
     ),
 ]
+ReadOnlyOption = Annotated[
+    bool,
+    typer.Option(
+        "--read-only",
+        help="With --kb on Milvus: a stateless search node, serving search and ask from the "
+        "Milvus collections; the directory needs only ragline.toml.",
+    ),
+]
 CorsOption = Annotated[
     list[str] | None,
     typer.Option("--cors-origin", help="An origin browsers may call from (repeatable)."),
@@ -86,6 +94,7 @@ def serve(
     api_key_env: ApiKeyEnvOption = None,
     no_auth: NoAuthOption = False,
     cors_origin: CorsOption = None,
+    read_only: ReadOnlyOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -108,6 +117,7 @@ def serve(
         api_key=_api_key(kb, api_key_env, no_auth, host),
         no_auth=no_auth,
         cors_origins=cors_origin or (),
+        read_only=read_only,
     )
     state = application.state.ragline
     if state is not None:

@@ -108,6 +108,15 @@ class MilvusIndex:
         self.generation, self.max_rowid = pointer.generation, pointer.max_rowid
         return self
 
+    @classmethod
+    def attach(cls, dim: int, settings: IndexConfig) -> MilvusIndex:
+        """The existing collection ``settings`` names, as it is (a search node's view: no
+        pointer file, nothing dropped)."""
+        self = cls(dim, settings.uri, settings.collection, settings.factory)
+        open_existing(self._client, self.name)
+        self.factory = resolve_factory(settings.factory, len(self))
+        return self
+
     def fits(self, settings: IndexConfig) -> bool:
         return (settings.uri, settings.collection) == (self.uri, self.collection) and (
             settings.factory in ("auto", self.factory)
@@ -148,6 +157,20 @@ class MilvusIndex:
     def remove(self, ids: NDArray[np.int64]) -> None:
         for part in batches(np.asarray(ids, dtype=np.int64)):
             self._client.delete(self.name, ids=[int(i) for i in part])
+
+    def vectors(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """The stored vectors of those ids that exist, as ``Catalog.vectors`` gives them."""
+        found: list[tuple[int, list[float]]] = []
+        for part in batches(np.asarray(ids, dtype=np.int64)):
+            rows = self._client.get(self.name, ids=part.tolist(), output_fields=["vector"])
+            found += [(int(row["id"]), row["vector"]) for row in rows]
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
+        found.sort()
+        return (
+            np.array([i for i, _ in found], dtype=np.int64),
+            np.array([v for _, v in found], dtype=np.float32),
+        )
 
     def search(
         self, queries: NDArray[np.float32], k: int, *, params: SearchParams | None = None

@@ -10,7 +10,7 @@ Scores still differ from it where Milvus computes IDF and average length per seg
 
 The collection also carries what a search result needs (chunk id and text, document id,
 span, header and metadata), published from the catalog when the index is saved, so a node
-with no catalog can serve results from it (:mod:`ragline.index.milvus_reader`).
+with no catalog can serve results from it (:mod:`ragline.index.milvus_view`).
 """
 
 from __future__ import annotations
@@ -121,6 +121,20 @@ class MilvusBM25Index:
         self.generation, self.max_rowid = pointer.generation, pointer.max_rowid
         self.published_rowid = published
         return self
+
+    @classmethod
+    def attach(cls, settings: IndexConfig) -> MilvusBM25Index:
+        """The existing collection ``settings`` names, as it is (a search node's view)."""
+        self = cls(settings.uri, settings.collection, _bm25_settings(settings))
+        open_existing(self._client, self.name)
+        return self
+
+    def rowids_where(self, expression: str) -> NDArray[np.int64]:
+        """Sorted ids of the published rows that match the Milvus ``expression``."""
+        published = "chunk_id is not null"
+        where = f"({expression}) and {published}" if expression else published
+        rows = self._client.query(self.name, filter=where, output_fields=["id"])
+        return np.array(sorted(int(row["id"]) for row in rows), dtype=np.int64)
 
     def fits(self, settings: IndexConfig) -> bool:
         return (settings.uri, settings.collection) == (self.uri, self.collection) and (
