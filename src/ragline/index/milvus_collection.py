@@ -12,6 +12,7 @@ environment variable ``MILVUS_TOKEN``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -83,11 +84,23 @@ def with_backend(config: Config, backend: str, uri: str | None) -> Config:
     return config.with_overrides("index", backend="milvus", sparse_backend="milvus", uri=uri)
 
 
+class _LiteProbeFilter(logging.Filter):
+    """Drops the traceback Milvus Lite's in-process gRPC server logs when pymilvus probes a
+    method Lite does not implement (``AllocTimestamp``, on every connection): not an error
+    of ours, and a page of it on stderr before every result."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Method not implemented" not in record.getMessage()
+
+
 def connect(uri: str) -> Any:
     """A ``MilvusClient`` on ``uri``; Lite paths are made absolute (one server per path)."""
     pymilvus = require("pymilvus", "milvus")
     uri = check_uri(uri)
     if uri.endswith(".db") and not uri.startswith(_SERVER):
+        grpc_log = logging.getLogger("grpc._server")
+        if not any(isinstance(f, _LiteProbeFilter) for f in grpc_log.filters):
+            grpc_log.addFilter(_LiteProbeFilter())
         return pymilvus.MilvusClient(str(Path(uri).expanduser().resolve()))
     return pymilvus.MilvusClient(uri, token=os.environ.get(TOKEN_ENV, ""))
 
