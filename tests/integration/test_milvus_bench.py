@@ -10,6 +10,7 @@ from conftest import CORPUS, QUERIES, hash_config
 from ragline import KnowledgeBase
 from ragline.bench.milvus import compare_backends
 from ragline.bench.milvus_scale import scale_point
+from ragline.evaluate.beir import load_beir
 
 
 def tiny_beir(root: Path) -> Path:
@@ -33,7 +34,7 @@ def test_backends_compared_on_one_embedding(tmp_path: Path) -> None:
     with KnowledgeBase.create(source, hash_config()) as kb:
         kb.add([dataset])
         kb.encoder.encode_documents = None  # the copies must not embed again
-    report = compare_backends(source, dataset, tmp_path / "work", latency_queries=8)
+    report = compare_backends(source, load_beir(dataset), tmp_path / "work", latency_queries=8)
     assert report["milvus"]["index"] == "Milvus FLAT"
     for backend in ("faiss", "milvus"):
         assert report[backend]["chunks"] == len(CORPUS)

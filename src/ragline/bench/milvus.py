@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragline.config import Config
 from ragline.snapshot import copy_catalog
 from ragline.store.layout import CATALOG_FILE, CONFIG_FILE
+
+if TYPE_CHECKING:
+    from ragline.evaluate.beir import BeirDataset
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -31,16 +34,15 @@ def backend_copy(source: Path, target: Path, **index: Any) -> Path:
 
 
 def compare_backends(
-    source: Path, dataset_path: Path, workdir: Path, *, latency_queries: int = 200
+    source: Path, dataset: BeirDataset, workdir: Path, *, latency_queries: int = 200
 ) -> dict[str, Any]:
     """FAISS + BM25 and Milvus (Lite at ``workdir/milvus.db``) on copies of ``source``: index
     build from stored vectors (s, chunks/s), nDCG@10 and recall@100 per mode, and query
     latency per mode, measured one backend after the other in this process."""
     from ragline.bench.query import bench_query
-    from ragline.evaluate.beir import evaluate_modes, load_beir
+    from ragline.evaluate.beir import evaluate_modes
     from ragline.kb import KnowledgeBase
 
-    dataset = load_beir(dataset_path)
     copies = {
         "faiss": backend_copy(source, workdir / "faiss"),
         "milvus": backend_copy(
