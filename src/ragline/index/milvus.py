@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ragline._optional import require
 from ragline.errors import RaglineError
 from ragline.index.base import SearchParams
 from ragline.index.faiss import nlist, resolve_factory
@@ -89,7 +90,7 @@ class MilvusIndex:
         """An empty collection (an existing one of that name is dropped) with the index
         ``settings.factory`` asks for."""
         self = cls(dim, settings.uri, settings.collection, resolve_factory(settings.factory, size))
-        pymilvus = _pymilvus()
+        pymilvus = require("pymilvus", "milvus")
         schema = self._client.create_schema(auto_id=False)
         schema.add_field("id", pymilvus.DataType.INT64, is_primary=True)
         schema.add_field("vector", pymilvus.DataType.FLOAT_VECTOR, dim=dim)
@@ -214,9 +215,3 @@ class MilvusIndex:
             self.max_rowid,
             {"dim": self.dim, "factory": self.factory},
         ).save(path)
-
-
-def _pymilvus() -> Any:
-    from ragline._optional import require
-
-    return require("pymilvus", "milvus")

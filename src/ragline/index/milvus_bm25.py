@@ -82,9 +82,8 @@ class MilvusBM25Index:
         return self
 
     def _make_collection(self) -> None:
-        data_type = require("pymilvus", "milvus").DataType
-        function = require("pymilvus", "milvus").Function
-        function_type = require("pymilvus", "milvus").FunctionType
+        pymilvus = require("pymilvus", "milvus")
+        data_type = pymilvus.DataType
         schema = self._client.create_schema(auto_id=False)
         schema.add_field("id", data_type.INT64, is_primary=True)
         schema.add_field("terms", data_type.VARCHAR, max_length=MAX_TEXT, enable_analyzer=True)
@@ -95,9 +94,9 @@ class MilvusBM25Index:
         schema.add_field("end", data_type.INT64, nullable=True)
         schema.add_field("metadata", data_type.JSON, nullable=True)
         schema.add_function(
-            function(
+            pymilvus.Function(
                 name="bm25",
-                function_type=function_type.BM25,
+                function_type=pymilvus.FunctionType.BM25,
                 input_field_names=["terms"],
                 output_field_names=["sparse"],
             )

@@ -126,7 +126,10 @@ class Pointer:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.pop("format", None) != FILE_FORMAT or data.get("kind") != kind:
             raise ValueError(f"{path}: not a ragline {kind} pointer file")
-        return cls(**data)
+        try:
+            return cls(**data)
+        except TypeError as e:
+            raise ValueError(f"{path}: {e}") from e
 
 
 def recreate(client: Any, name: str, schema: Any, index_params: Any) -> None:
@@ -158,6 +161,7 @@ def id_filter(ids: NDArray[np.int64]) -> str:
 
 
 def batches(ids: NDArray[np.int64], size: int = 1000) -> Iterator[NDArray[np.int64]]:
+    """``ids`` in slices of ``size``: one Milvus request each."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 
