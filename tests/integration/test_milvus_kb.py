@@ -4,6 +4,7 @@ the same knowledge base on FAISS and ragline's BM25."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,15 @@ def test_the_collection_carries_the_search_results(pair) -> None:
     assert sorted(published.values(), key=lambda c: c.id) == sorted(
         (h.chunk for h in hits), key=lambda c: c.id
     )
+
+
+def test_milvus_bm25_uses_the_configured_k1_and_b(tmp_path: Path) -> None:
+    """Milvus Lite drops flat index parameters; the ones ragline passes must arrive."""
+    config = milvus_config(tmp_path / "m.db").with_overrides("index", bm25_k1=1.2, bm25_b=0.6)
+    with KnowledgeBase.create(tmp_path / "kb", config) as kb:
+        kb.add(CORPUS)
+        _, sparse = kb.indexes.ensure()
+        params = sparse._client.describe_index(sparse.name, "sparse")
+    manifest = tmp_path / "m.db" / "collections" / "ragline_text" / "manifest.json"
+    built = json.loads(manifest.read_text())["index_specs"]["sparse"]["build_params"]
+    assert built == {"bm25_k1": 1.2, "bm25_b": 0.6}, params

@@ -106,7 +106,9 @@ class MilvusBM25Index:
             "sparse",
             index_type="SPARSE_INVERTED_INDEX",
             metric_type="BM25",
-            params={"bm25_k1": self.settings["k1"], "bm25_b": self.settings["b"]},
+            # Nested under "params": Milvus Lite reads build parameters only from that key
+            # (flat ones, as pymilvus 3 sends them, are dropped: BM25 would use 1.5/0.75).
+            params={"params": {"bm25_k1": self.settings["k1"], "bm25_b": self.settings["b"]}},
         )
         recreate(self._client, self.name, schema, index_params)
 
