@@ -33,6 +33,10 @@ def quote(text: str) -> str:
 def literal(key: str, value: Any) -> str:
     """A filter value as a Milvus literal: a quoted string or a finite number."""
     if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise RaglineError(f"filter on {key!r}: value {value!r} is not valid Unicode") from e
         return quote(value)
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return repr(value)
@@ -50,6 +54,7 @@ def to_milvus_expression(filters: Filters) -> str:
     for key, condition in filters.items():
         if not isinstance(key, str):
             raise RaglineError(f"filter key {key!r}: not a string")
+        literal(key, key)  # refuses a key that is not valid Unicode
         if not isinstance(condition, dict):
             condition = {"eq": condition}
         for op, value in condition.items():
