@@ -74,12 +74,16 @@ class IndexConfig:
     ``backend`` names the dense index (see ``ragline.index.registry``), ``sparse_backend``
     the sparse one. For FAISS, ``factory`` is an index-factory string (``"Flat"``,
     ``"HNSW32"``, ``"IVF1024,Flat"``) or ``"auto"``: exact search for small corpora, HNSW
-    beyond. The ``bm25_*`` keys set BM25's parameters and tokenizer.
+    beyond. The ``bm25_*`` keys set BM25's parameters and tokenizer. For Milvus (``backend``
+    or ``sparse_backend`` ``"milvus"``), ``uri`` is a Milvus Lite data path ending ``.db`` or a
+    server URL (``http://host:19530``) and ``collection`` the name its collections start with.
     """
 
     backend: str = "faiss"
     sparse_backend: str = "bm25"
     factory: str = "auto"
+    uri: str = ""
+    collection: str = "ragline"
     bm25_k1: float = 0.9
     bm25_b: float = 0.4
     bm25_stemmer: str = "english"

@@ -31,6 +31,8 @@ BUILD_FLAGS: dict[str, tuple[str, str]] = {
     "--embedder": ("embed", "model"),
     "--vector-dtype": ("embed", "vector_dtype"),
     "--index": ("index", "factory"),
+    "--backend": ("index", "backend"),
+    "--uri": ("index", "uri"),
 }
 """The ``index`` flags that set build-time options: flag → (config section, field)."""
 

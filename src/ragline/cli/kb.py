@@ -57,6 +57,25 @@ IndexFactoryOption = Annotated[
         f"{DEFAULTS.index.factory}).",
     ),
 ]
+IndexBackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        metavar="NAME",
+        help="Where the indexes live: faiss (FAISS and BM25 files in the knowledge base) or "
+        f"milvus (Milvus collections and Milvus BM25 at --uri); new knowledge base: "
+        f"{DEFAULTS.index.backend}.",
+    ),
+]
+IndexUriOption = Annotated[
+    str | None,
+    typer.Option(
+        "--uri",
+        metavar="URI",
+        help="Milvus: a Milvus Lite path ending .db or a server URL (http://host:19530; "
+        "token from MILVUS_TOKEN).",
+    ),
+]
 IndexEmbedderOption = Annotated[
     str | None,
     typer.Option(
@@ -167,6 +186,8 @@ def index(
     keep_whole: KeepWholeOption = None,
     overlap: OverlapOption = None,
     index_factory: IndexFactoryOption = None,
+    backend: IndexBackendOption = None,
+    uri: IndexUriOption = None,
     embedder: IndexEmbedderOption = None,
     vector_dtype: VectorDtypeOption = None,
     meta: MetaOption = None,
@@ -193,6 +214,10 @@ def index(
         index_factory=index_factory,
         max_file_size=max_file_size,
     )
+    if backend or uri:
+        from ragline.index.milvus_collection import with_backend
+
+        config = with_backend(config, backend or config.index.backend, uri)
     result = _index_with_progress(
         out,
         kb,

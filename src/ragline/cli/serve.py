@@ -60,6 +60,14 @@ MaxFileOption = Annotated[
 MaxFilesOption = Annotated[
     int, typer.Option(min=1, max=100_000, metavar="N", help="Most files in one upload.")
 ]
+ReadOnlyOption = Annotated[
+    bool,
+    typer.Option(
+        "--read-only",
+        help="With --kb on Milvus: a stateless search node, serving search and ask from the "
+        "Milvus collections; the directory needs only ragline.toml.",
+    ),
+]
 CorsOption = Annotated[
     list[str] | None,
     typer.Option("--cors-origin", help="An origin browsers may call from (repeatable)."),
@@ -113,6 +121,7 @@ def serve(
     max_request_mb: MaxRequestOption = 64.0,
     max_file_mb: MaxFileOption = 32.0,
     max_files: MaxFilesOption = 200,
+    read_only: ReadOnlyOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -136,6 +145,7 @@ def serve(
         no_auth=no_auth,
         cors_origins=cors_origin or (),
         limits=_limits(max_request_mb, max_file_mb, max_files),
+        read_only=read_only,
     )
     state = application.state.ragline
     if state is not None:

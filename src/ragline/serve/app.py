@@ -49,6 +49,7 @@ from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 
+from ragline.errors import RaglineError  # noqa: E402
 from ragline.generate.base import Generator  # noqa: E402
 from ragline.keystore import KEYS_FILE, KeyStore  # noqa: E402
 from ragline.mcp.http import mount_mcp  # noqa: E402
@@ -112,6 +113,7 @@ def create_app(
     no_auth: bool = False,
     cors_origins: Sequence[str] = (),
     limits: Limits | None = None,
+    read_only: bool = False,
 ) -> FastAPI:
     """The API over the knowledge base at ``kb_path``, or over the collections in ``data``.
 
@@ -121,9 +123,11 @@ def create_app(
     (:mod:`ragline.keystore`) unless ``no_auth``. With ``kb_path``, ``api_key``, when
     given, is required as ``Authorization: Bearer <key>``. ``cors_origins`` lists the
     origins browsers may call from (none by default). Knowledge bases open on first use,
-    or when the app starts for ``kb_path``, and close when it stops.
+    or when the app starts for ``kb_path``, and close when it stops. ``read_only`` serves
+    ``kb_path`` as a search node: from its Milvus collections, without a catalog
+    (:mod:`~ragline.serve.search_node`).
     """
-    collections = _collections(kb_path, data, generator)
+    collections = _collections(kb_path, data, generator, read_only)
     service = Service(collections, limits or Limits())
     resolve = _resolver(data, api_key, no_auth)
 
@@ -169,12 +173,17 @@ def create_app(
 
 
 def _collections(
-    kb_path: str | Path | None, data: str | Path | None, generator: Generator | str | None
+    kb_path: str | Path | None,
+    data: str | Path | None,
+    generator: Generator | str | None,
+    read_only: bool,
 ) -> Collections:
     check_sources(kb_path, data)
     if data is not None:
+        if read_only:
+            raise RaglineError("--read-only serves one knowledge base (--kb), not --data")
         return Collections(data=Path(data), generator=generator)
-    return Collections(kb=Path(str(kb_path)), generator=generator)
+    return Collections(kb=Path(str(kb_path)), generator=generator, read_only=read_only)
 
 
 def _resolver(data: str | Path | None, api_key: str | None, no_auth: bool) -> Resolver | None:

@@ -58,6 +58,7 @@ class Collections:
         data: Path | None = None,
         kb: Path | None = None,
         generator: Generator | str | None = None,
+        read_only: bool = False,
     ) -> None:
         self.data = data
         self.generator = generator
@@ -66,7 +67,7 @@ class Collections:
         if kb is not None:
             name = kb.resolve().name.lower()
             self.single: str | None = name if NAME.match(name) else DEFAULT_NAME
-            self._states[self.single] = ServerState(kb, generator)
+            self._states[self.single] = ServerState(kb, generator, read_only=read_only)
         else:
             self.single = None
 

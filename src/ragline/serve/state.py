@@ -28,9 +28,12 @@ class ServerState:
     encoder, which is already loaded, so it costs no second model.
     """
 
-    def __init__(self, kb_path: Path, generator: Generator | str | None = None) -> None:
+    def __init__(
+        self, kb_path: Path, generator: Generator | str | None = None, *, read_only: bool = False
+    ) -> None:
         self.kb_path = kb_path
         self._generator = generator
+        self.read_only = read_only
         self._kb: KnowledgeBase | None = None
         self._lock = threading.Lock()
         self._generators: dict[str, Generator] = {}
@@ -38,6 +41,10 @@ class ServerState:
     def open(self) -> KnowledgeBase:
         """Open the knowledge base (once; later calls return the same instance)."""
         with self._lock:
+            if self._kb is None and self.read_only:
+                from ragline.serve.search_node import SearchNode
+
+                self._kb = SearchNode.open(self.kb_path)  # type: ignore[assignment]
             if self._kb is None:
                 self._kb = KnowledgeBase.open(self.kb_path)
                 log.info("serving %s", self.kb_path)

@@ -1,0 +1,50 @@
+"""The Milvus benchmarks on tiny inputs: the backend comparison over a copied catalog (no
+re-embedding) and one point of the scale simulation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import CORPUS, QUERIES, hash_config
+from ragline import KnowledgeBase
+from ragline.bench.milvus import compare_backends
+from ragline.bench.milvus_scale import scale_point
+from ragline.evaluate.beir import load_beir
+
+
+def tiny_beir(root: Path) -> Path:
+    """The CORPUS as a BEIR folder: each QUERIES entry judged relevant to its document."""
+    root.mkdir()
+    with open(root / "corpus.jsonl", "w", encoding="utf-8") as f:
+        for doc in CORPUS:
+            f.write(json.dumps({"_id": doc.id, "title": "", "text": doc.text}) + "\n")
+    with open(root / "queries.jsonl", "w", encoding="utf-8") as f:
+        for name, query in QUERIES.items():
+            f.write(json.dumps({"_id": f"q-{name}", "text": query}) + "\n")
+    (root / "qrels").mkdir()
+    lines = ["query-id\tcorpus-id\tscore"] + [f"q-{name}\t{name}\t1" for name in QUERIES]
+    (root / "qrels" / "test.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def test_backends_compared_on_one_embedding(tmp_path: Path) -> None:
+    dataset = tiny_beir(tmp_path / "beir")
+    source = tmp_path / "faiss-kb"
+    with KnowledgeBase.create(source, hash_config()) as kb:
+        kb.add([dataset])
+        kb.encoder.encode_documents = None  # the copies must not embed again
+    report = compare_backends(source, load_beir(dataset), tmp_path / "work", latency_queries=8)
+    assert report["milvus"]["index"] == "Milvus FLAT"
+    for backend in ("faiss", "milvus"):
+        assert report[backend]["chunks"] == len(CORPUS)
+        assert report[backend]["quality"]["bm25"]["ndcg@10"] == 1.0
+    assert report["milvus"]["quality"]["dense"] == report["faiss"]["quality"]["dense"]
+    assert set(report["milvus"]["latency"]) >= {"dense", "bm25", "hybrid"}
+
+
+def test_one_scale_point(tmp_path: Path) -> None:
+    point = scale_point("milvus", 200, tmp_path)
+    assert point["chunks"] == 200 and point["chunks_per_s"] > 0
+    assert point["peak_rss_mb"] > 0 and point["hybrid_p50_ms"] > 0
+    assert point["add_one_ms"] > 0 and point["delete_one_ms"] > 0
