@@ -20,8 +20,10 @@ from ragline.generate.follow_up import (
     unsearched,
 )
 
-AUTO_PARTS = ("links", "entities", "passage")
-"""The follow-ups ``auto`` runs, in order."""
+AUTO_PARTS = ("links", "entities")
+"""The follow-ups ``auto`` runs, in order: title links where passages name titles, then the
+names the passages add. ``passage`` is left out: added to these two it changed no recall
+measured (HotpotQA-100 0.920, without titles 0.850) and costs two long searches a hop."""
 
 
 class CombinedFollowUp:

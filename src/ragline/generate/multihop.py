@@ -7,8 +7,8 @@ turns the passages found into the next hop's searches; each hop keeps only passa
 read before that its searches count, and retrieval stops early when a hop has none, or
 when the strategy has nothing more to search for.
 
-The passages read after ``h`` hops are the hops' hits merged by rank
-(:func:`passages_read`): ``passages`` for one hop and one more for each further hop.
+The passages read after ``h`` hops (:func:`passages_read`) are the first hop's
+``passages`` and the best new passage of each further hop.
 """
 
 from __future__ import annotations
@@ -48,9 +48,25 @@ def interleave(rounds: Sequence[Sequence[Hit]], limit: int) -> list[Hit]:
 
 
 def passages_read(rounds: Sequence[Sequence[Hit]], passages: int) -> list[Hit]:
-    """The passages read after ``rounds``: merged by rank, ``passages`` for the first round
-    and one more for each further one."""
-    return interleave(rounds, passages + len(rounds) - 1)
+    """The passages read after ``rounds``: the first round's top ``passages``, then the
+    best hit not read yet of each further round (one more passage per hop).
+
+    Measured on HotpotQA-100 and its title-free version, keeping the first hop's passages
+    whole beat merging the rounds by rank (:func:`interleave`), which gives the second hop
+    half of the places: its third hit is seldom worth the first hop's fourth.
+
+    >>> from ragline.documents import Chunk
+    >>> def hit(cid):
+    ...     return Hit(Chunk(cid, cid, "", 0, 0), 1.0, 1, "bm25")
+    >>> [h.chunk.id for h in passages_read([[hit("a"), hit("b")], [hit("a"), hit("c")]], 2)]
+    ['a', 'b', 'c']
+    """
+    read = {hit.chunk.id: hit for hit in rounds[0][:passages]} if rounds else {}
+    for hits in rounds[1:]:
+        best = next((hit for hit in hits if hit.chunk.id not in read), None)
+        if best is not None:
+            read[best.chunk.id] = best
+    return list(read.values())
 
 
 class Search(Protocol):

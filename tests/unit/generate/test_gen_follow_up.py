@@ -85,9 +85,7 @@ def test_auto_is_the_default_with_more_than_one_hop(kb: KnowledgeBase) -> None:
     answer = kb.ask(QUESTION, generator=generator, hops=2, **OPTIONS)
     assert {"dovul", "marr"} <= read(answer)
     queries = [s["query"] for s in answer.hops[1]["searches"]]
-    assert (
-        f"Ketta {QUESTION}" in queries and f"{QUESTION}\nDovul river\n{RIVERS[0].text}" in queries
-    )
+    assert f"Ketta {QUESTION}" in queries  # links find no title; the entity search does
 
 
 def test_entity_searches_count_only_hits_that_name_the_entity(kb: KnowledgeBase) -> None:
