@@ -106,7 +106,8 @@ def hop_rounds(
     names for the passages read so far (each asking for ``passages`` more hits than were
     read, since those read do not count again), keeping the hits not read before that
     state what their search ``requires``, merged by rank, at most ``passages``. Stops when
-    the strategy names no search or a round keeps no hit."""
+    the strategy names no search, or after a round that keeps no hit (logged, with no
+    chunk ids, but not a round)."""
     first = search(question, None)
     rounds = [first]
     log: list[dict[str, Any]] = [{"query": question, "chunk_ids": [h.chunk.id for h in first]}]
@@ -121,10 +122,10 @@ def hop_rounds(
         depth = passages + len(read)
         results = [_counted(search(s.query, s.documents, depth), s, read) for s in searches]
         hits = interleave(results, passages)
+        log.append(_log_entry(searches, hits))
         if not hits:
             break
         rounds.append(hits)
-        log.append(_log_entry(searches, hits))
     return rounds, log
 
 

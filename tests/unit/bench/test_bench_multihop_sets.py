@@ -117,6 +117,7 @@ def test_squad_questions_chain_through_the_first_answer() -> None:
     assert chain["supporting_facts"] == [["Normans#0", 0], ["Paris#0", 0]]
 
 
+@pytest.mark.slow  # about a minute: reads the SQuAD file and pairs all its questions
 @pytest.mark.skipif(not SQUAD.is_file(), reason="needs ../shared/data/squad2-dev")
 def test_saved_squad_chains_are_what_the_maker_makes(tmp_path: Path) -> None:
     chains = squad_chains(json.loads(SQUAD.read_text(encoding="utf-8")))

@@ -5,15 +5,25 @@ and retrieval stops when a hop adds no passage its searches count."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from ragline import Document, KnowledgeBase
 from ragline.embed.fake import HashEncoder
+from ragline.generate.claims import claims
 from ragline.generate.extractive import ExtractiveGenerator
-from ragline.generate.follow_up import FOLLOW_UPS, FollowUpTools, HopState, make_follow_up
+from ragline.generate.follow_up import (
+    FOLLOW_UPS,
+    FollowUpTools,
+    HopState,
+    NextSearch,
+    make_follow_up,
+    unsearched,
+)
 from ragline.generate.follow_up_decompose import sub_questions
+from ragline.generate.multihop import hop_rounds, scoped_search
 
 # No passage names another's title: "Ketta" links the river to the painter.
 RIVERS = [
@@ -121,8 +131,8 @@ def test_decomposition_falls_back_when_the_reply_is_no_sub_questions(
 def test_retrieval_stops_when_a_hop_adds_no_counted_passage(kb: KnowledgeBase) -> None:
     generator = ExtractiveGenerator(encoder=HashEncoder())
     answer = kb.ask(QUESTION, generator=generator, hops=4, follow_up="auto", **OPTIONS)
-    # the third hop's searches (the painter's passage with the question) find nothing new
-    # that names the Dovul or the Ketta hills: two hops ran, not four
+    # after the second hop there is nothing new to search for (Ketta and the Pellan river
+    # were searched; Ilse Marr is the painter passage's own title): two hops ran, not four
     assert len(answer.hops) == 2 and {"dovul", "marr"} <= read(answer)
     assert "brint" not in read(answer)
 
@@ -154,3 +164,17 @@ def test_follow_ups_that_ask_a_generator_need_one() -> None:
 )
 def test_sub_questions_need_two_questions_and_a_reference(reply: str, expected: list[str]) -> None:
     assert sub_questions(reply) == expected
+
+
+class SearchesForNothingNew:
+    """A strategy whose every search requires a name no passage states."""
+
+    def next_searches(self, state: HopState) -> list[NextSearch]:
+        (term,) = claims("Nowhere")
+        return unsearched([NextSearch("Dovul river", requires=(term,))], state)
+
+
+def test_a_hop_that_keeps_no_passage_is_logged_and_ends_retrieval(kb: KnowledgeBase) -> None:
+    search = scoped_search(partial(kb.search, mode="hybrid"), k=2)
+    rounds, log = hop_rounds(QUESTION, search, SearchesForNothingNew(), hops=3, passages=2)
+    assert len(rounds) == 1 and [entry["chunk_ids"] for entry in log][1:] == [[]]
