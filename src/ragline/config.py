@@ -140,10 +140,14 @@ class GenerateConfig:
     known) into p(z|q) for the sequence and token modes; ``min_score`` is the best dense
     cosine below which ragline answers that the knowledge base does not say; ``hops`` > 1
     retrieves iteratively for questions that need several facts, searching between hops
-    for (``follow_up``): ``missing``, a query the generator writes for the fact still
-    missing; ``answer``, its answer so far, searched for together with the question (the
-    extractive generator always does this for ``missing`` and ``answer``); or ``links``,
-    the question again within the documents the passages found name by title. Decoding
+    for (``follow_up``, see ``ragline.generate.follow_up``): ``auto`` (the default), the
+    general follow-ups that measured best together; ``passage``, the question with a
+    passage found, embedded together; ``entities``, the names and dates the passages found
+    add to the question, each searched for; ``decompose``, sub-questions the generator
+    writes, answered in turn (``entities`` when it cannot write them); ``links``, the
+    question within the documents the passages found name by title; ``missing``, a query
+    the generator writes for the fact still missing; ``answer``, its answer so far with
+    the question (the extractive generator does this for ``missing`` too). Decoding
     ends at ``stop`` ("" for none); the answer kept is the first paragraph with content,
     without lead-ins such as "The answer is:" (small models ramble on after answering).
     ``answer_style`` asks for ``sentence`` answers (one or two sentences) or ``short`` ones
@@ -165,7 +169,9 @@ class GenerateConfig:
     prior_temperature: float = 0.1
     min_score: float = 0.2
     hops: int = 1
-    follow_up: Literal["missing", "answer", "links"] = "missing"
+    follow_up: Literal["auto", "passage", "entities", "decompose", "links", "missing", "answer"] = (
+        "auto"
+    )
     answer_style: Literal["sentence", "short"] = "sentence"
     unsupported: Literal["abstain", "fallback", "regenerate"] = "abstain"
     seed: int = 0

@@ -97,10 +97,13 @@ HopsOption = Annotated[
 FollowUpOption = Annotated[
     str | None,
     typer.Option(
-        help="Between hops, search for: missing (a query the model writes for the missing "
-        "fact), answer (the question plus the model's answer so far) or links (the question, "
-        "within the documents the passages found name by title); "
-        f"default: {DEFAULTS.generate.follow_up}."
+        metavar="NAME",
+        help="Between hops, search for: auto (the general follow-ups that measured best), "
+        "passage (the question with a passage found), entities (the names the passages "
+        "found add), decompose (sub-questions the model writes; entities if it cannot), "
+        "links (the question, within the documents the passages name by title), missing "
+        "(a query the model writes) or answer (the question plus the answer so far); "
+        f"default: {DEFAULTS.generate.follow_up}.",
     ),
 ]
 AnswerStyleOption = Annotated[

@@ -317,3 +317,50 @@ def eval_compare(
         f"B-A {test['mean_diff']:+.4f}; paired t-test p={test['t_pvalue']:.4g}, "
         f"randomization p={test['perm_pvalue']:.4g}"
     )
+
+
+@app.command("multihop", cls=WordsCommand)
+def eval_multihop(
+    dataset: QaDatasetArgument,
+    follow_up: Annotated[
+        str,
+        typer.Option(
+            metavar="NAMES",
+            help="Comma-separated follow-ups to compare, none for one hop reading as many "
+            "passages.",
+        ),
+    ] = "none,links,passage,entities,decompose,auto",
+    hops: Annotated[int, typer.Option(min=2, metavar="N", help="Retrieval rounds.")] = 2,
+    k: QaPassagesOption = None,
+    search_mode: SearchModeOption = None,
+    generator: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="For follow-ups that ask one (default: none)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="HotpotQA: first N questions.")] = None,
+    embedder: EmbedderOption = None,
+    cache: Annotated[bool, typer.Option(help="Reuse the knowledge base built before.")] = True,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Supporting-passage recall after each hop, per follow-up: retrieval only, no reader."""
+    from ragline.evaluate.multihop import evaluate_multihop_set
+    from ragline.evaluate.qa import load_qa
+
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    data = load_qa(dataset, limit=limit)
+    with out.progress() as progress:
+        payload = evaluate_multihop_set(
+            data,
+            split_list(follow_up),
+            config=build_config(embedder=embedder),
+            use_cache=cache,
+            generator=generator,
+            on_progress=stage_reporter(progress),
+            hops=hops,
+            k=k or DEFAULTS.generate.passages,
+            search_mode=search_mode,
+        )
+    title = f"{data.name}: {len(data.questions)} questions, {hops} hops, k={payload['k']}"
+    report_results(title, payload, plot=None, out=out)

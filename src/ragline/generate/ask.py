@@ -17,7 +17,8 @@ from ragline.errors import RaglineError
 from ragline.filters import Filters
 from ragline.generate.answer import answer, with_generation_overrides
 from ragline.generate.base import Generator
-from ragline.generate.multihop import ContextBudget, multihop_retrieve
+from ragline.generate.follow_up import ContextBudget
+from ragline.generate.multihop import multihop_retrieve, scoped_search
 from ragline.generate.registry import make_generator
 
 
@@ -29,7 +30,8 @@ class SearchPassages(Protocol):
 
 class AnswerPipeline:
     """Answers questions from what a search function finds; ``named_documents`` finds the
-    documents that texts name by title (for the ``links`` follow-up)."""
+    documents that texts name by title (for the ``links`` follow-up, and ``auto`` unless a
+    ``doc_id`` filter applies)."""
 
     def __init__(self, named_documents: Callable[[Sequence[str]], list[str]]) -> None:
         self.named_documents = named_documents
@@ -60,14 +62,10 @@ class AnswerPipeline:
         search, within ``filters``), by ``defaults`` with the non-None ``overrides``."""
         config = with_generation_overrides(defaults, **overrides)
         model = self.generator(generator, config)
-        if config.hops > 1 and config.follow_up == "links" and filters and "doc_id" in filters:
+        scoped_by_id = bool(filters and "doc_id" in filters)
+        if config.hops > 1 and config.follow_up == "links" and scoped_by_id:
             raise RaglineError("follow-up 'links' cannot be combined with a doc_id filter")
-
-        def search(query: str, documents: Sequence[str] | None = None) -> list[Hit]:
-            scoped = filters
-            if documents is not None:
-                scoped = {**(filters or {}), "doc_id": {"in": list(documents)}}
-            return search_passages(query, k=config.passages, filters=scoped)
+        search = scoped_search(search_passages, k=config.passages, filters=filters)
 
         encode = getattr(model, "encode", None)
         count_tokens = (lambda text: len(encode(text))) if callable(encode) else None
@@ -80,7 +78,7 @@ class AnswerPipeline:
                 passages=config.passages,
                 follow_up=config.follow_up,
                 budget=ContextBudget(config.context_tokens, count_tokens, config.answer_style),
-                named_documents=self.named_documents,
+                named_documents=None if scoped_by_id else self.named_documents,
             )
         else:
             passages = search(question)
