@@ -19,6 +19,8 @@ from ragline.files import atomic_write
 ChunkMethod = Literal["fixed", "recursive", "semantic"]
 SearchMode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["rrf", "score"]
+FollowUpName = Literal["auto", "passage", "entities", "decompose", "links", "missing", "answer"]
+"""The follow-ups of multi-hop search (see ``ragline.generate.follow_up``)."""
 
 
 @dataclass(frozen=True)
@@ -169,9 +171,7 @@ class GenerateConfig:
     prior_temperature: float = 0.1
     min_score: float = 0.2
     hops: int = 1
-    follow_up: Literal["auto", "passage", "entities", "decompose", "links", "missing", "answer"] = (
-        "auto"
-    )
+    follow_up: FollowUpName = "auto"
     answer_style: Literal["sentence", "short"] = "sentence"
     unsupported: Literal["abstain", "fallback", "regenerate"] = "abstain"
     seed: int = 0

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from ragline.config import ChunkConfig
+from ragline.config import ChunkConfig, FollowUpName
 from ragline.filters import OPERATORS
 
 Scalar = str | int | float | bool
@@ -134,7 +134,7 @@ class AskRequest(_Strict):
     mode: Literal["plain", "sequence", "token"] | None = None
     k: int | None = Field(None, ge=1, le=100)
     hops: int | None = Field(None, ge=1, le=10)
-    follow_up: Literal["missing", "answer", "links"] | None = None
+    follow_up: FollowUpName | None = None
     answer_style: Literal["sentence", "short"] | None = None
     generator: str | None = None
     filters: FilterSpec | None = None

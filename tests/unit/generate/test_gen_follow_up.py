@@ -178,3 +178,12 @@ def test_a_hop_that_keeps_no_passage_is_logged_and_ends_retrieval(kb: KnowledgeB
     search = scoped_search(partial(kb.search, mode="hybrid"), k=2)
     rounds, log = hop_rounds(QUESTION, search, SearchesForNothingNew(), hops=3, passages=2)
     assert len(rounds) == 1 and [entry["chunk_ids"] for entry in log][1:] == [[]]
+
+
+def test_every_registered_follow_up_can_be_named_in_config_and_requests() -> None:
+    from typing import get_args
+
+    from ragline.config import FollowUpName
+    from ragline.generate.follow_up import FOLLOW_UPS
+
+    assert set(get_args(FollowUpName)) == set(FOLLOW_UPS.names())
