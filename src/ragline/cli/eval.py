@@ -13,6 +13,7 @@ from ragline.cli.common import (
     AnswerStyleOption,
     ChunkSizeOption,
     DeprecatedModeOption,
+    EmbedBackendOption,
     EmbedderOption,
     FollowUpOption,
     FusionOption,
@@ -137,6 +138,7 @@ def eval_beir(
     chunk_size: ChunkSizeOption = None,
     overlap: OverlapOption = None,
     embedder: EmbedderOption = None,
+    embed_backend: EmbedBackendOption = None,
     index_factory: BeirIndexOption = None,
     fusion: FusionOption = None,
     depth: DepthOption = None,
@@ -162,6 +164,7 @@ def eval_beir(
         chunk_size=chunk_size,
         overlap=overlap,
         embedder=embedder,
+        embed_backend=embed_backend,
         index_factory=index_factory,
     )
     with out.progress() as progress:

@@ -12,6 +12,7 @@ from ragline.cli.common import (
     AnswerStyleOption,
     ChunkSizeOption,
     DeprecatedModeOption,
+    EmbedBackendOption,
     FollowUpOption,
     FusionOption,
     HopsOption,
@@ -30,6 +31,7 @@ from ragline.cli.common import (
     VerboseOption,
     build_config,
     given,
+    opening_config,
     output,
     require_text,
     resolve_search_mode,
@@ -156,6 +158,7 @@ def index(
     overlap: OverlapOption = None,
     index_factory: IndexFactoryOption = None,
     embedder: IndexEmbedderOption = None,
+    embed_backend: EmbedBackendOption = None,
     vector_dtype: VectorDtypeOption = None,
     meta: MetaOption = None,
     include: IncludeOption = None,
@@ -175,6 +178,7 @@ def index(
         chunk_size=chunk_size,
         overlap=overlap,
         embedder=embedder,
+        embed_backend=embed_backend,
         vector_dtype=vector_dtype,
         index_factory=index_factory,
         max_file_size=max_file_size,
@@ -267,6 +271,7 @@ def search(
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
     query_encoder: QueryEncoderOption = None,
+    embed_backend: EmbedBackendOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -278,7 +283,8 @@ def search(
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     require_text(query, "query")
     filters = parse_filters(filter_) if filter_ else None
-    with KnowledgeBase.open(kb, query_encoder=query_encoder) as knowledge_base:
+    config = opening_config(kb, embed_backend)
+    with KnowledgeBase.open(kb, config=config, query_encoder=query_encoder) as knowledge_base:
         hits = knowledge_base.search(
             query,
             k=k,
@@ -347,6 +353,7 @@ def ask(
     max_new_tokens: MaxNewTokensOption = None,
     rerank: RerankOption = None,
     query_encoder: QueryEncoderOption = None,
+    embed_backend: EmbedBackendOption = None,
     unsupported: UnsupportedOption = None,
     show_unsupported: ShowUnsupportedOption = False,
     as_json: JsonOption = False,
@@ -366,7 +373,8 @@ def ask(
         streamed.append(piece)
         out.print(piece, end="")
 
-    with KnowledgeBase.open(kb, query_encoder=query_encoder) as knowledge_base:
+    config = opening_config(kb, embed_backend)
+    with KnowledgeBase.open(kb, config=config, query_encoder=query_encoder) as knowledge_base:
         answer = knowledge_base.ask(
             question,
             generator=generator,
