@@ -1,5 +1,6 @@
 """Every embedder backend against the Encoder suite: one parameter per backend (the packaged
-MiniLM loads once per session, in a few seconds)."""
+MiniLM loads once per session, in a few seconds; its OpenVINO graphs are converted once per
+machine into the conversion cache, then read from there)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from ragline.testing import EncoderContract
 CONFIGS = {
     "hash": EmbedConfig(model="hash-64"),
     "sentence-transformers-minilm": EmbedConfig(model="minilm"),
+    "openvino-minilm": EmbedConfig(model="minilm", backend="openvino"),
+    "openvino-int8-minilm": EmbedConfig(model="minilm", backend="openvino-int8"),
+    "auto-minilm": EmbedConfig(model="minilm", backend="auto"),
 }
 
 

@@ -1,5 +1,7 @@
 """Ingest benchmark: throughput with a stage breakdown and peak memory, against the raw
-encoder's throughput on the same chunk texts in the same process (the ratio is the overhead).
+encoder's throughput on the same chunk texts in the same process (the ratio is the overhead),
+and every embedder backend side by side with the raw float32 encode on a sample of those
+texts (``bench/backends.py``).
 
 The raw encoder is timed on a sample of the chunk texts (as indexed: with their title
 headers) just before and just after the ingest, after a warm-up call, and the two are
@@ -18,6 +20,7 @@ from ragline.bench.machine import PeakMemory, machine_info
 from ragline.config import Config
 
 RAW_SAMPLE = 1024
+BACKEND_SAMPLE = 256
 
 
 def _chunk_texts(kb: Any, paths: Sequence[str | Path]) -> list[str]:
@@ -35,6 +38,16 @@ def _chunk_texts(kb: Any, paths: Sequence[str | Path]) -> list[str]:
     ]
 
 
+def _raw_model(config: Config) -> Any:
+    """The sentence-transformers float32 model the raw baseline runs (None for the
+    model-free test encoder)."""
+    if config.embed.model.startswith("hash-"):
+        return None
+    from ragline.embed.sentence_transformers import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(config.embed.model).model
+
+
 def _raw_throughput(model: Any, texts: list[str], batch_size: int) -> float:
     start = time.perf_counter()
     model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
@@ -48,17 +61,23 @@ def bench_ingest(
     *,
     raw_baseline: bool = True,
     raw_sample: int = RAW_SAMPLE,
+    backends: Sequence[str] | None = (),
+    backend_sample: int = BACKEND_SAMPLE,
+    rounds: int = 3,
 ) -> dict[str, Any]:
     """Build a knowledge base at ``kb_dir`` from ``paths`` and time it.
 
     The embedding model is loaded before the clock starts, for both ingest and baseline.
+    ``backends`` (None: every available one) are then compared on ``backend_sample`` of the
+    chunk texts, ``rounds`` times, interleaved with the raw encode.
     """
     from ragline.kb import KnowledgeBase
 
     kb = KnowledgeBase.create(kb_dir, config)
     load_start = time.perf_counter()
-    model = getattr(kb.encoder, "model", None)
+    kb.encoder.encode_documents(["warm-up"])  # loads (converts, probes) the model in use
     model_load = time.perf_counter() - load_start
+    model = _raw_model(config) if raw_baseline else None
     batch_size = config.embed.batch_size
     sample: list[str] = []
     raw_rates: list[float] = []
@@ -80,6 +99,7 @@ def bench_ingest(
         "machine": machine_info(),
         "corpus": [str(p) for p in paths],
         "embedder": kb.encoder.name,
+        "embed_backend": config.embed.backend,
         "documents": report.indexed,
         "chunks": report.chunks,
         "megabytes": report.characters / 1e6,
@@ -100,5 +120,13 @@ def bench_ingest(
             "before_and_after": raw_rates,
         }
         result["ingest_vs_raw"] = (report.chunks / total) / raw
+    if backends is None or backends:
+        from ragline.bench.backends import compare_backends
+
+        texts = _chunk_texts(kb, paths)
+        sample = random.Random(1).sample(texts, min(backend_sample, len(texts)))
+        result["backends"] = compare_backends(
+            config.embed, sample, backends=backends, rounds=rounds, batch_size=batch_size
+        )
     kb.close()
     return result

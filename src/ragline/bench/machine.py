@@ -1,4 +1,5 @@
-"""What a benchmark ran on: cores, CPU model and library versions, recorded in its JSON."""
+"""What a benchmark ran on: cores, CPU model, the CPU features that decide which embedder
+backend is fastest, and library versions, recorded in its JSON."""
 
 from __future__ import annotations
 
@@ -9,10 +10,22 @@ import time
 from importlib import metadata
 from typing import Any
 
-PACKAGES = ("ragline", "numpy", "faiss-cpu", "bm25s", "torch", "sentence-transformers")
+from ragline.embed.cpu_features import cpu_flags
+
+PACKAGES = (
+    "ragline",
+    "numpy",
+    "faiss-cpu",
+    "bm25s",
+    "torch",
+    "sentence-transformers",
+    "openvino",
+    "nncf",
+)
 
 
 def machine_info() -> dict[str, Any]:
+    """Cores, CPU model and speed flags, Python, platform and library versions."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -31,6 +44,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
         "cpu": cpu,
+        "cpu_flags": cpu_flags(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": versions,

@@ -12,6 +12,7 @@ from ragline.cli.common import (
     DEFAULTS,
     ChunkSizeOption,
     DeprecatedModeOption,
+    EmbedBackendOption,
     EmbedderOption,
     JsonOption,
     KbOption,
@@ -23,6 +24,7 @@ from ragline.cli.common import (
     RerankOption,
     VerboseOption,
     build_config,
+    opening_config,
     output,
     resolve_search_mode,
     split_list,
@@ -40,6 +42,17 @@ BuildKbOption = Annotated[
     typer.Option("--kb", metavar="DIR", help="Where to build (default: a temporary directory)."),
 ]
 RawOption = Annotated[bool, typer.Option(help="Also time the raw encoder on the same texts.")]
+BackendsOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAMES",
+        help="Embedder backends to compare with the raw float32 encode, comma-separated "
+        "(default: every one installed: torch, openvino, openvino-int8; none: skip).",
+    ),
+]
+RoundsOption = Annotated[
+    int, typer.Option(min=1, max=100, metavar="N", help="Interleaved timing rounds per backend.")
+]
 QueryModesOption = Annotated[
     str | None,
     typer.Option(
@@ -75,8 +88,11 @@ def bench_ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="Corpus files or directories.")],
     kb: BuildKbOption = None,
     embedder: EmbedderOption = None,
+    embed_backend: EmbedBackendOption = None,
     chunk_size: ChunkSizeOption = None,
     raw: RawOption = True,
+    backends: BackendsOption = None,
+    rounds: RoundsOption = 3,
     plot: ChartOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -89,15 +105,48 @@ def bench_ingest_command(
     from ragline.bench.plots import ingest_chart
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
-    config = build_config(embedder=embedder, chunk_size=chunk_size)
+    config = build_config(embedder=embedder, embed_backend=embed_backend, chunk_size=chunk_size)
     with tempfile.TemporaryDirectory(prefix="ragline-bench-") as tmp:
-        result = bench_ingest(paths, kb or Path(tmp) / "kb", config, raw_baseline=raw)
+        result = bench_ingest(
+            paths,
+            kb or Path(tmp) / "kb",
+            config,
+            raw_baseline=raw,
+            backends=_backend_list(backends, config.embed.model),
+            rounds=rounds,
+        )
     if plot:
         ingest_chart(result, plot)
     if as_json:
         out.json(result)
     else:
         _print_ingest(out, result)
+
+
+def _backend_list(backends: str | None, model: str) -> list[str] | None:
+    """``--backends`` as bench_ingest takes it: None for every installed one, [] for none
+    (also for the model-free hash encoder, which has no backends to compare)."""
+    if model.startswith("hash-") or backends == "none":
+        return []
+    return split_list(backends) if backends else None
+
+
+def _print_backends(out: Output, compared: dict[str, Any], columns: tuple[str, ...]) -> None:
+    """One row per backend (``raw`` is sentence-transformers float32 itself)."""
+    from rich.table import Table
+
+    table = Table(
+        title=f"embedder backends on {compared.get('texts', compared.get('queries'))} texts"
+    )
+    for column in ("backend", *columns, "mean cos", "min cos"):
+        table.add_column(column, justify="right")
+    for name, row in compared["backends"].items():
+        if "error" in row:
+            table.add_row(name, *[""] * len(columns), "", row["error"])
+            continue
+        cells = [f"{row[c]:.2f}" if c in row else "-" for c in columns]
+        table.add_row(name, *cells, f"{row['mean_cosine']:.5f}", f"{row['min_cosine']:.5f}")
+    out.show(table)
 
 
 def _print_ingest(out: Output, result: dict[str, Any]) -> None:
@@ -114,6 +163,8 @@ def _print_ingest(out: Output, result: dict[str, Any]) -> None:
             f"raw encoder: {result['raw_encode']['chunks_per_s']:.1f} chunks/s; "
             f"ingest/raw = {result['ingest_vs_raw']:.3f}"
         )
+    if "backends" in result:
+        _print_backends(out, result["backends"], ("texts_per_s", "speedup_vs_raw"))
 
 
 @app.command("query", cls=WordsCommand)
@@ -128,15 +179,18 @@ def bench_query_command(
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
+    embed_backend: EmbedBackendOption = None,
+    backends: BackendsOption = "none",
     plot: ChartOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Latency p50/p95/p99 and queries/s per mode (warm), single and multi-threaded."""
+    """Latency p50/p95/p99 and queries/s per mode (warm), single and multi-threaded; with
+    --backends, query embedding and hybrid p50 per embedder backend."""
     from ragline.bench.plots import query_chart
     from ragline.bench.queries import read_queries
-    from ragline.bench.query import bench_query
+    from ragline.bench.query import bench_query, compare_query_backends
     from ragline.kb import KnowledgeBase
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
@@ -147,16 +201,21 @@ def bench_query_command(
         if rerank
         else {}
     )
-    with KnowledgeBase.open(kb) as knowledge_base:
+    with KnowledgeBase.open(kb, config=opening_config(kb, embed_backend)) as knowledge_base:
         result = bench_query(
             knowledge_base, texts, split_list(modes), k=k, threads=threads, **options
         )
+        compared = _backend_list(backends, knowledge_base.config.embed.model)
+        if compared != []:
+            result["backends"] = compare_query_backends(knowledge_base, texts, compared, k=k)
     if plot:
         query_chart(result, plot)
     if as_json:
         out.json(result)
     else:
         _print_query(out, result, queries=len(texts), k=k, threads=threads)
+        if "backends" in result:
+            _print_backends(out, result["backends"], ("embed_p50_ms", "hybrid_p50_ms"))
 
 
 def _print_query(

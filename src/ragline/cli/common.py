@@ -61,6 +61,15 @@ EmbedderOption = Annotated[
     str | None,
     typer.Option(help=f"minilm or a model directory (default: {DEFAULTS.embed.model})."),
 ]
+EmbedBackendOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="Run the embedder with auto, torch, openvino or openvino-int8; any of them "
+        "searches a knowledge base built with another, if its vectors pass the probe "
+        f"(default: as configured, {DEFAULTS.embed.backend}).",
+    ),
+]
 FusionOption = Annotated[
     str | None,
     typer.Option(help=f"Hybrid fusion: rrf or score (default: {DEFAULTS.search.fusion})."),
@@ -324,6 +333,7 @@ def build_config(
     overlap: int | None = None,
     keep_whole: str | None = None,
     embedder: str | None = None,
+    embed_backend: str | None = None,
     vector_dtype: str | None = None,
     index_factory: str | None = None,
     max_file_size: int | None = None,
@@ -335,10 +345,20 @@ def build_config(
         .with_overrides(
             "chunk", method=chunker, size=chunk_size, overlap=overlap, keep_whole=keep_whole
         )
-        .with_overrides("embed", model=embedder, vector_dtype=vector_dtype)
+        .with_overrides("embed", model=embedder, backend=embed_backend, vector_dtype=vector_dtype)
         .with_overrides("index", factory=index_factory)
         .with_overrides("load", max_file_bytes=max_file_size)
     )
+
+
+def opening_config(kb: Path, embed_backend: str | None) -> Config | None:
+    """The configuration to open ``kb`` with: its own, run with ``embed_backend`` when
+    given, else None (as stored)."""
+    if embed_backend is None:
+        return None
+    from ragline.manage import stored_config
+
+    return build_config(stored_config(kb), embed_backend=embed_backend)
 
 
 def split_list(value: str) -> list[str]:

@@ -13,6 +13,7 @@ from ragline.cli.common import (
     AnswerStyleOption,
     ChunkSizeOption,
     DeprecatedModeOption,
+    EmbedBackendOption,
     EmbedderOption,
     FollowUpOption,
     FusionOption,
@@ -159,6 +160,7 @@ def eval_beir(
     keep_whole: KeepWholeOption = None,
     overlap: OverlapOption = None,
     embedder: EmbedderOption = None,
+    embed_backend: EmbedBackendOption = None,
     index_factory: BeirIndexOption = None,
     fusion: FusionOption = None,
     depth: DepthOption = None,
@@ -186,6 +188,7 @@ def eval_beir(
         keep_whole=keep_whole,
         overlap=overlap,
         embedder=embedder,
+        embed_backend=embed_backend,
         index_factory=index_factory,
     )
     with out.progress() as progress:

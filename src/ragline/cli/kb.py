@@ -12,6 +12,7 @@ from ragline.cli.common import (
     AnswerStyleOption,
     ChunkSizeOption,
     DeprecatedModeOption,
+    EmbedBackendOption,
     FollowUpOption,
     FusionOption,
     HopsOption,
@@ -31,6 +32,7 @@ from ragline.cli.common import (
     VerboseOption,
     build_config,
     given,
+    opening_config,
     output,
     require_text,
     resolve_search_mode,
@@ -189,6 +191,7 @@ def index(
     backend: IndexBackendOption = None,
     uri: IndexUriOption = None,
     embedder: IndexEmbedderOption = None,
+    embed_backend: EmbedBackendOption = None,
     vector_dtype: VectorDtypeOption = None,
     meta: MetaOption = None,
     include: IncludeOption = None,
@@ -210,6 +213,7 @@ def index(
         keep_whole=keep_whole,
         overlap=overlap,
         embedder=embedder,
+        embed_backend=embed_backend,
         vector_dtype=vector_dtype,
         index_factory=index_factory,
         max_file_size=max_file_size,
@@ -314,6 +318,7 @@ def search(
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
     query_encoder: QueryEncoderOption = None,
+    embed_backend: EmbedBackendOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -325,7 +330,8 @@ def search(
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     require_text(query, "query")
     filters = parse_filters(filter_) if filter_ else None
-    with KnowledgeBase.open(kb, query_encoder=query_encoder) as knowledge_base:
+    config = opening_config(kb, embed_backend)
+    with KnowledgeBase.open(kb, config=config, query_encoder=query_encoder) as knowledge_base:
         hits = knowledge_base.search(
             query,
             k=k,
@@ -394,6 +400,7 @@ def ask(
     max_new_tokens: MaxNewTokensOption = None,
     rerank: RerankOption = None,
     query_encoder: QueryEncoderOption = None,
+    embed_backend: EmbedBackendOption = None,
     unsupported: UnsupportedOption = None,
     show_unsupported: ShowUnsupportedOption = False,
     as_json: JsonOption = False,
@@ -413,7 +420,8 @@ def ask(
         streamed.append(piece)
         out.print(piece, end="")
 
-    with KnowledgeBase.open(kb, query_encoder=query_encoder) as knowledge_base:
+    config = opening_config(kb, embed_backend)
+    with KnowledgeBase.open(kb, config=config, query_encoder=query_encoder) as knowledge_base:
         answer = knowledge_base.ask(
             question,
             generator=generator,

@@ -11,6 +11,10 @@ ENCODERS = Registry(
     "embedder backend",
     {
         "sentence-transformers": "ragline.embed.sentence_transformers:SentenceTransformerEncoder",
+        "torch": "ragline.embed.sentence_transformers:SentenceTransformerEncoder",
+        "openvino": "ragline.embed.openvino:OpenVinoEncoder",
+        "openvino-int8": "ragline.embed.openvino:OpenVinoInt8Encoder",
+        "auto": "ragline.embed.auto:AutoEncoder",
         "hash": "ragline.embed.fake:HashEncoder",
     },
 )

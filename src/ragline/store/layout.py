@@ -46,7 +46,7 @@ def stored_config(path: Path, config: Config | None = None) -> Config:
     if config is None:
         return stored
     for section in BUILD_SECTIONS:
-        if getattr(config, section) != getattr(stored, section):
+        if _built_with(config, section) != _built_with(stored, section):
             raise ConfigMismatchError(
                 f"{path}: built with [{section}] {getattr(stored, section)}, "
                 f"opened with {getattr(config, section)}"
@@ -54,13 +54,22 @@ def stored_config(path: Path, config: Config | None = None) -> Config:
     return config
 
 
+def _built_with(config: Config, section: str) -> object:
+    """What of ``section`` the stored data depends on: all of it, except the embedder
+    backend, which runs the recorded model and may change per opening (a backend whose
+    vectors differ from the model's is refused by its probe, ``ragline.embed.probe``)."""
+    value = getattr(config, section)
+    return replace(value, backend="") if section == "embed" else value
+
+
 def with_recorded_embedder(path: Path, config: Config) -> Config:
     """``config`` with the embedder the catalog records, which wins over the config file:
-    a re-embedding commits in the catalog first and rewrites the file after."""
+    a re-embedding commits in the catalog first and rewrites the file after. The backend
+    stays ``config``'s: it runs the model, it is not part of it."""
     recorded = recorded_meta(path, "embed_config")
     if recorded is None:
         return config
-    embed = EmbedConfig(**json.loads(recorded))
+    embed = replace(EmbedConfig(**json.loads(recorded)), backend=config.embed.backend)
     return config if embed == config.embed else replace(config, embed=embed)
 
 
