@@ -98,19 +98,34 @@ def mount_mcp(app: FastAPI, *, loopback_only: bool = False) -> None:
     security = (
         None if loopback_only else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     )
-    routes = server.streamable_http_app(
-        streamable_http_path=PATH,
-        stateless_http=True,
-        json_response=True,
-        transport_security=security,
-    ).routes
+
+    def transport() -> list[Any]:
+        """Routes over a new session manager (``server.session_manager`` from then on)."""
+        return list(
+            server.streamable_http_app(
+                streamable_http_path=PATH,
+                stateless_http=True,
+                json_response=True,
+                transport_security=security,
+            ).routes
+        )
+
+    routes = transport()
+    endpoints = [route.app for route in routes if hasattr(route.app, "session_manager")]
     for route in routes:
         route.app = _named(route, route.app)
     app.router.routes.extend(routes)
     outer = app.router.lifespan_context
+    runs = 0
 
     @asynccontextmanager
     async def lifespan(application: Any) -> AsyncIterator[Any]:
+        nonlocal runs
+        if runs:  # a session manager runs once; an app may start again (tests start it twice)
+            transport()
+            for endpoint in endpoints:
+                endpoint.session_manager = server.session_manager
+        runs += 1
         async with server.session_manager.run(), outer(application) as state:
             yield state
 
