@@ -200,14 +200,12 @@ def eval_beir(
             kb=kb,
             use_cache=cache,
             max_queries=max_queries,
-            fusion=fusion,
-            depth=depth,
             rerank=rerank,
-            rerank_depth=rerank_depth,
             rerank_fusions=split_list(rerank_fusion or "rrf"),
             run_file=run_file,
             whole_documents=whole_documents,
             on_progress=stage_reporter(progress),
+            **{"fusion": fusion, "depth": depth, "rerank_depth": rerank_depth},
         )
     title = f"{payload['dataset']} {payload['split']}: {payload['queries']} queries"
     report_results(title, payload, plot=plot, out=out)
