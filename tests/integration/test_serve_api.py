@@ -273,3 +273,21 @@ def test_import_ragline_does_not_import_fastapi() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_an_unexpected_error_anywhere_is_the_json_500(kb_path: Path) -> None:
+    app = create_app(kb_path, generator="extractive")
+
+    @app.get("/broken")
+    def broken() -> None:
+        raise ZeroDivisionError("a bug outside every route's own handling")
+
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        reply = test_client.get("/broken")
+    assert reply.status_code == 500
+    assert reply.json()["error"] == {
+        "message": "GET /broken failed: ZeroDivisionError: a bug outside every route's own "
+        "handling",
+        "type": "server_error",
+        "code": 500,
+    }

@@ -57,7 +57,7 @@ from ragline.registry import Registry  # noqa: E402
 from ragline.serve.auth import KeyAuth, Resolver, shared_key, stored_keys  # noqa: E402
 from ragline.serve.collections import Collections, check_sources  # noqa: E402
 from ragline.serve.docs_ui import add_docs  # noqa: E402
-from ragline.serve.errors import ApiError, error_response  # noqa: E402
+from ragline.serve.errors import ApiError, error_response, failure  # noqa: E402
 from ragline.serve.limits import BodyLimit  # noqa: E402
 from ragline.serve.metrics import AccessLog, Metrics  # noqa: E402
 from ragline.serve.models import ErrorResponse  # noqa: E402
@@ -212,6 +212,11 @@ def _handle_errors(app: FastAPI) -> None:
             message = f"{message}: {request.method} {request.url.path}"
         return error_response(exc.status_code, message, getattr(exc, "headers", None))
 
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        error = failure(exc, f"{request.method} {request.url.path}")
+        return error_response(error.status, error.message)
+
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)  # anything else: the JSON 500, logged
