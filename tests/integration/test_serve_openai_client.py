@@ -5,9 +5,6 @@ those the key may use, embeddings are the collection's own vectors. Keys are mad
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,22 +19,15 @@ httpx = pytest.importorskip("httpx")
 
 from ragline.embed.fake import HashEncoder  # noqa: E402
 from serve_data import QUESTION, make_data  # noqa: E402
+from serve_process import serving  # noqa: E402
 
 pytestmark = pytest.mark.integration
-
-STARTUP_SECONDS = 60
 
 
 def ragline(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ragline.cli", *args], capture_output=True, text=True, timeout=120
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -63,35 +53,9 @@ def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(data: Path, log_path: Path) -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "ragline.cli", "serve", "--data", str(data)]
-    command += ["--port", str(port), "--generator", "extractive"]
-    url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"ragline serve exited early:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"ragline serve not up in {STARTUP_SECONDS} s:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    with serving("--data", data, "--generator", "extractive", log=log_path) as url:
         assert f"serving collections in {data} at {url} (API key required)" in log_path.read_text()
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-    assert process.returncode in (0, -signal.SIGTERM), log_path.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -41,6 +39,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from ragline import Config, Document, KnowledgeBase  # noqa: E402
 from ragline.keystore import KEYS_FILE, KeyStore  # noqa: E402
+from serve_process import free_port, serving  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -79,12 +78,6 @@ def ragline(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("web-data")
@@ -101,34 +94,8 @@ def key(data: Path) -> str:
 def server(data: Path, key: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``ragline serve --data`` on a free port of 127.0.0.1 (extractive generator)."""
     log_path = tmp_path_factory.mktemp("web-log") / "serve.log"
-    port = free_port()
-    command = [sys.executable, "-m", "ragline.cli", "serve", "--data", str(data)]
-    command += ["--port", str(port), "--generator", "extractive"]
-    url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"ragline serve did not come up:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    with serving("--data", data, "--generator", "extractive", log=log_path) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-    assert process.returncode in (0, -signal.SIGTERM), log_path.read_text()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.fixture(scope="module")
