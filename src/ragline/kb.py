@@ -1,15 +1,14 @@
 """KnowledgeBase: the catalog plus its derived indexes, behind one small API.
 
-A knowledge base is a directory (:mod:`ragline.store.layout`). This facade opens it and
-hands each job to one part, all sharing a :class:`~ragline.store.state.KnowledgeBaseState`:
-writing (:mod:`ragline.writer`), keeping the indexes in step with the catalog
-(:mod:`ragline.index.keeper`), searching (:mod:`ragline.retrieve.pipeline`) and answering
-(:mod:`ragline.generate.ask`).
+A knowledge base is a directory (:mod:`ragline.store.layout`). This facade opens it and hands
+each job to one part sharing a :class:`~ragline.store.state.KnowledgeBaseState`: writing
+(:mod:`ragline.writer`), keeping the indexes in step (:mod:`ragline.index.keeper`),
+searching (:mod:`ragline.retrieve.pipeline`) and answering (:mod:`ragline.generate.ask`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,8 +170,7 @@ class KnowledgeBase:
         batch_size: int = 512,
         on_batch: Callable[[int, int], None] | None = None,
     ) -> dict[str, Any]:
-        """Re-embed every stored chunk with another embedder, atomically and resumably (see
-        :meth:`ragline.writer.Writer.reembed`); ``on_batch(done, total)`` reports progress."""
+        """Re-embed every stored chunk with another embedder (:meth:`Writer.reembed`)."""
         return self.writer.reembed(embed, encoder=encoder, batch_size=batch_size, on_batch=on_batch)
 
     def save(self) -> None:
@@ -207,19 +205,21 @@ class KnowledgeBase:
         filters: Filters | None = None,
         search_mode: str | None = None,
         rerank: str | Reranker | None = None,
+        search_options: Mapping[str, Any] | None = None,
         on_token: Callable[[str], None] | None = None,
         **overrides: Any,
     ) -> Answer:
         """Answer ``question`` from this knowledge base, citing the passages used.
 
-        ``generator`` is a Generator or a name (see ``GenerateConfig.generator``); ``mode``
-        plain, sequence or token; ``k`` passages; ``hops`` > 1 for multi-hop retrieval;
-        ``rerank`` a re-ranker (or its name) for the retrieved passages. Other keyword
-        arguments override ``config.generate`` for this call."""
+        ``generator``: a Generator or a name (``GenerateConfig.generator``); ``mode``: plain,
+        sequence or token; ``k`` passages; ``hops`` > 1: multi-hop; ``search_mode``, ``rerank``
+        and ``search_options`` (more :meth:`search_many` fields; they win) for the passages'
+        search. Other keyword arguments override ``config.generate`` for this call."""
+        search = {"mode": search_mode, "rerank": rerank, **(search_options or {})}
         return self.answering.ask(
             question,
             self.config.generate,
-            partial(self.search, mode=search_mode, rerank=rerank),
+            partial(self.search, **search),
             generator=generator,
             filters=filters,
             on_token=on_token,

@@ -1,5 +1,6 @@
 """Change the knowledge base at a path, as ``ragline index`` and ``ragline delete`` do: index
-files into it (creating it when missing) and delete documents by id, path or metadata filter."""
+files into it (creating it when missing) and delete documents by id, path or metadata filter;
+and move it onto a retrieval stack's retriever (``--stack``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ragline.errors import ConfigMismatchError, LoadError
 from ragline.filters import Filters
 from ragline.ingest import IngestReport
 from ragline.kb import KnowledgeBase
+from ragline.stack import Stack
 from ragline.store.layout import CONFIG_FILE
 
 if TYPE_CHECKING:
@@ -183,3 +185,26 @@ def delete_documents(
         deleted = kb.delete(ids)
     missing = [target for target, found in named.items() if not found]
     return {"deleted": deleted, "doc_ids": ids, "missing": missing}
+
+
+def move_onto_stack(
+    knowledge_base: KnowledgeBase,
+    stack: Stack,
+    *,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> dict[str, Any] | None:
+    """Make ``knowledge_base`` searchable by ``stack``: re-embed its stored chunks with the
+    stack's retriever when they were embedded with another model (atomically, as
+    ``ragline reindex`` does). Returns the re-embedding report, or None when nothing had
+    to change."""
+    from dataclasses import replace
+
+    if knowledge_base.encoder.name == str(stack.retriever):
+        return None
+    embed = replace(
+        knowledge_base.config.embed,
+        model=str(stack.retriever),
+        query_prefix="",
+        document_prefix="",
+    )
+    return knowledge_base.reembed(embed, on_batch=on_batch)

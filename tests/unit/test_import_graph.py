@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "ragline.documents",
         "ragline.config",
         "ragline.keystore",
+        "ragline.stack",
     ),
     # 1 the catalog, readers and encoders
     ("ragline.store", "ragline.load", "ragline.embed"),

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from ragline.config import Config
+from ragline.errors import RaglineError
 
 DEFAULTS = Config()
 """The default configuration: the values help names as defaults."""
@@ -79,6 +80,15 @@ QueryEncoderOption = Annotated[
     typer.Option(
         help="Embed queries with this model, one trained by `ragline train rag` "
         "(default: the knowledge base's embedder)."
+    ),
+]
+StackOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--stack",
+        metavar="DIR",
+        help="A retrieval stack (`ragline train stack`): its retriever embeds (the knowledge "
+        "base is re-embedded with it when needed) and its re-ranker re-ranks.",
     ),
 ]
 SearchModeOption = Annotated[
@@ -231,8 +241,6 @@ class Output:
 def output(*, as_json: bool = False, quiet: bool = False, verbose: bool = False) -> Output:
     """The output of a command run with these flags (or the global ones), with logging on
     stderr at the level they ask for."""
-    from ragline.errors import RaglineError
-
     quiet = quiet or _GLOBAL_FLAGS["quiet"]
     verbose = verbose or _GLOBAL_FLAGS["verbose"]
     if quiet and verbose:
@@ -359,6 +367,41 @@ def opening_config(kb: Path, embed_backend: str | None) -> Config | None:
     from ragline.manage import stored_config
 
     return build_config(stored_config(kb), embed_backend=embed_backend)
+
+
+def second_stage(
+    knowledge_base: Any, stack: Path | None, out: Output, **options: Any
+) -> dict[str, Any]:
+    """The search options ``options`` (mode, rerank, rerank_depth, rerank_fusion as given),
+    or with ``--stack`` the stack's, overridden by those given; the knowledge base is first
+    moved onto the stack's retriever (re-embedded, with a progress bar) when it needs to be."""
+    if stack is None:
+        return options
+    from ragline.manage import move_onto_stack
+    from ragline.stack import Stack
+
+    if options.get("rerank"):
+        raise RaglineError("--stack brings its own re-ranker: leave out --rerank")
+    loaded = Stack.load(stack)
+    with out.progress() as progress:
+        task = progress.add_task("re-embedding for the stack", total=None)
+        moved = move_onto_stack(
+            knowledge_base,
+            loaded,
+            on_batch=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    if moved is not None:
+        out.note(f"re-embedded {moved['chunks']} chunks with {stack}'s retriever")
+    return loaded.search_options() | {name: v for name, v in options.items() if v is not None}
+
+
+def open_to_search(kb: Path, embed_backend: str | None, query_encoder: str | None) -> Any:
+    """The knowledge base at ``kb`` opened for searching, its embedder run with
+    ``embed_backend`` and queries embedded by ``query_encoder`` when given."""
+    from ragline.kb import KnowledgeBase
+
+    config = opening_config(kb, embed_backend)
+    return KnowledgeBase.open(kb, config=config, query_encoder=query_encoder)
 
 
 def split_list(value: str) -> list[str]:

@@ -4,7 +4,7 @@ on itself, and two runs compared."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +29,7 @@ from ragline.cli.common import (
     RerankFusionOption,
     RerankOption,
     SearchModeOption,
+    StackOption,
     VerboseOption,
     build_config,
     given,
@@ -40,6 +41,7 @@ from ragline.cli.common import (
     stage_reporter,
 )
 from ragline.cli.help import WordsCommand, WordsGroup
+from ragline.errors import RaglineError
 
 app = typer.Typer(
     cls=WordsGroup, no_args_is_help=True, help="Measure retrieval and answer quality."
@@ -167,6 +169,7 @@ def eval_beir(
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
+    stack: StackOption = None,
     max_queries: MaxQueriesOption = None,
     run_file: RunFileOption = None,
     whole_documents: WholeDocumentsOption = False,
@@ -182,12 +185,13 @@ def eval_beir(
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     modes = beir_modes(resolve_search_mode(search_mode, mode, out, "eval beir") or "all")
+    models = _models(stack, embedder, rerank, rerank_fusion, rerank_depth)
     config = build_config(
         chunker=chunker,
         chunk_size=chunk_size,
         keep_whole=keep_whole,
         overlap=overlap,
-        embedder=embedder,
+        embedder=models.pop("embedder"),
         embed_backend=embed_backend,
         index_factory=index_factory,
     )
@@ -200,15 +204,39 @@ def eval_beir(
             kb=kb,
             use_cache=cache,
             max_queries=max_queries,
-            rerank=rerank,
-            rerank_fusions=split_list(rerank_fusion or "rrf"),
             run_file=run_file,
             whole_documents=whole_documents,
             on_progress=stage_reporter(progress),
-            **{"fusion": fusion, "depth": depth, "rerank_depth": rerank_depth},
+            **{"fusion": fusion, "depth": depth, **models},
         )
     title = f"{payload['dataset']} {payload['split']}: {payload['queries']} queries"
     report_results(title, payload, plot=plot, out=out)
+
+
+def _models(
+    stack: Path | None,
+    embedder: str | None,
+    rerank: str | None,
+    rerank_fusion: str | None,
+    rerank_depth: int | None,
+) -> dict[str, Any]:
+    """``eval beir``'s embedder and re-rank options (``evaluate_beir``'s names): those given,
+    or ``--stack``'s models with its re-rank fusion and depth where none are given."""
+    if stack is not None:
+        from ragline.stack import Stack
+
+        if embedder or rerank:
+            raise RaglineError("--stack brings its own models: leave out --embedder and --rerank")
+        loaded = Stack.load(stack)
+        embedder, rerank = str(loaded.retriever), str(loaded.reranker)
+        rerank_fusion = rerank_fusion or loaded.rerank_fusion
+        rerank_depth = rerank_depth or loaded.rerank_depth
+    return {
+        "embedder": embedder,
+        "rerank": rerank,
+        "rerank_fusions": split_list(rerank_fusion or "rrf"),
+        "rerank_depth": rerank_depth,
+    }
 
 
 @app.command("qa", cls=WordsCommand)

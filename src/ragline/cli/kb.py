@@ -29,13 +29,15 @@ from ragline.cli.common import (
     RerankFusionOption,
     RerankOption,
     SearchModeOption,
+    StackOption,
     VerboseOption,
     build_config,
     given,
-    opening_config,
+    open_to_search,
     output,
     require_text,
     resolve_search_mode,
+    second_stage,
 )
 from ragline.config import Config
 from ragline.errors import RaglineError
@@ -317,6 +319,7 @@ def search(
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
+    stack: StackOption = None,
     query_encoder: QueryEncoderOption = None,
     embed_backend: EmbedBackendOption = None,
     as_json: JsonOption = False,
@@ -325,24 +328,22 @@ def search(
 ) -> None:
     """Search a knowledge base."""
     from ragline.filters import parse_filters
-    from ragline.kb import KnowledgeBase
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     require_text(query, "query")
     filters = parse_filters(filter_) if filter_ else None
-    config = opening_config(kb, embed_backend)
-    with KnowledgeBase.open(kb, config=config, query_encoder=query_encoder) as knowledge_base:
-        hits = knowledge_base.search(
-            query,
-            k=k,
+    with open_to_search(kb, embed_backend, query_encoder) as knowledge_base:
+        stages = second_stage(
+            knowledge_base,
+            stack,
+            out,
             mode=resolve_search_mode(search_mode, mode, out, "search"),
-            fusion=fusion,
-            filters=filters,
-            nprobe=nprobe,
-            ef_search=ef_search,
             rerank=rerank,
             rerank_depth=rerank_depth,
             rerank_fusion=rerank_fusion,
+        )
+        hits = knowledge_base.search(
+            query, k=k, fusion=fusion, filters=filters, nprobe=nprobe, ef_search=ef_search, **stages
         )
     if as_json:
         out.json({"query": query, "hits": [hit.to_dict() for hit in hits]})
@@ -399,6 +400,7 @@ def ask(
     filter_: PassageFilterOption = None,
     max_new_tokens: MaxNewTokensOption = None,
     rerank: RerankOption = None,
+    stack: StackOption = None,
     query_encoder: QueryEncoderOption = None,
     embed_backend: EmbedBackendOption = None,
     unsupported: UnsupportedOption = None,
@@ -409,7 +411,6 @@ def ask(
 ) -> None:
     """Answer a question from a knowledge base, citing the passages it used."""
     from ragline.filters import parse_filters
-    from ragline.kb import KnowledgeBase
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     require_text(question, "question")
@@ -420,8 +421,7 @@ def ask(
         streamed.append(piece)
         out.print(piece, end="")
 
-    config = opening_config(kb, embed_backend)
-    with KnowledgeBase.open(kb, config=config, query_encoder=query_encoder) as knowledge_base:
+    with open_to_search(kb, embed_backend, query_encoder) as knowledge_base:
         answer = knowledge_base.ask(
             question,
             generator=generator,
@@ -429,8 +429,9 @@ def ask(
             k=k,
             hops=hops,
             filters=parse_filters(filter_) if filter_ else None,
-            search_mode=search_mode,
-            rerank=rerank,
+            search_options=second_stage(
+                knowledge_base, stack, out, mode=search_mode, rerank=rerank
+            ),
             on_token=stream if streaming else None,
             **given(
                 model=model,

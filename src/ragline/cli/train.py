@@ -13,6 +13,7 @@ from ragline.cli.common import (
     KbOption,
     Output,
     QuietOption,
+    RerankDepthOption,
     VerboseOption,
     fraction,
     output,
@@ -264,6 +265,64 @@ def train_reranker_command(
     )
     data = read_training_data(beir=beir, split=split, squad=squad, jsonl=jsonl, qa=qa)
     _train_and_report(train, data, out_dir or default_reranker_dir(kind), recipe, out)
+
+
+@app.command("stack", cls=WordsCommand)
+def train_stack_command(
+    out_dir: TrainOutOption,
+    beir: BeirTrainOption = None,
+    split: TrainSplitOption = "train",
+    squad: SquadTrainOption = None,
+    jsonl: JsonlTrainOption = None,
+    qa: QaTrainOption = None,
+    reranker_kind: Annotated[
+        str, typer.Option("--reranker-kind", help="colbert or cross-encoder.")
+    ] = "colbert",
+    retriever: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Take this trained retriever instead of training one."),
+    ] = None,
+    reranker: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Take this trained re-ranker instead of training one."),
+    ] = None,
+    search_mode: Annotated[
+        str, typer.Option("--search-mode", help="The first stage: hybrid or dense.")
+    ] = "hybrid",
+    rerank_depth: RerankDepthOption = None,
+    rerank_fusion: Annotated[
+        str, typer.Option(help="rrf: fuse the two stages' ranks; none: the re-ranker alone.")
+    ] = "rrf",
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Train a retriever and a re-ranker as one stack: eval beir/search/ask --stack DIR."""
+    from ragline.train.pairs import read_training_data
+    from ragline.train.stack import stack_recipe, train_stack
+
+    out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    recipe = stack_recipe(
+        reranker_kind,
+        search_mode=search_mode,
+        rerank_depth=rerank_depth,
+        rerank_fusion=rerank_fusion,
+    )
+    sources = {"beir": beir, "squad": squad, "jsonl": jsonl, "qa": qa}
+    data = read_training_data(split=split, **sources) if any(sources.values()) else None
+    report = train_stack(
+        data, out_dir, recipe, retriever=retriever, reranker=reranker, progress=_shows_progress(out)
+    )
+    if out.as_json:
+        out.json(report)
+        return
+    for name, part in report["parts"].items():
+        where = f"taken from {part['from']}" if "from" in part else "trained"
+        out.print(f"{name}: {where} ({part.get('seconds', '?')} s of training)")
+    out.print(
+        f"saved {out_dir}: {report['training_seconds']} s of training in all; "
+        f"use it with --stack {out_dir}"
+    )
 
 
 def _train_and_report(train: Any, data: Any, out_dir: Path, recipe: Any, out: Output) -> None:

@@ -67,20 +67,20 @@ def evaluate_beir(
 
     The knowledge base searched is the one at ``kb`` (built over the corpus), else one built
     over the corpus with ``config`` (reused from the cache with ``use_cache``). With
-    ``rerank``, every fusion of the two stages in ``rerank_fusions`` is scored, each as
-    ``<mode>+rerank-<fusion>`` (``<mode>+rerank`` for ``none``). ``search_options`` (such as
-    ``fusion``, ``depth``, ``rerank_depth``) go to every search; ``run_file`` writes each
-    result's TREC run to ``<run_file>.<name>.trec``. With ``whole_documents``, the
-    reference of one vector per whole document (:mod:`ragline.evaluate.whole_documents`) is
-    scored too, for each mode. Returns ``dataset``, ``split``,
-    ``queries``, ``rerank`` and ``results`` (name → metric → value).
+    ``rerank``, every fusion of the two stages in ``rerank_fusions`` is scored too, each as
+    ``<mode>+rerank-<fusion>`` (``<mode>+rerank`` for ``none``), beside the first stage.
+    ``search_options`` (such as ``fusion``, ``depth``, ``rerank_depth``) go to every search;
+    ``run_file`` writes each result's TREC run to ``<run_file>.<name>.trec``. With
+    ``whole_documents``, the reference of one vector per whole document
+    (:mod:`ragline.evaluate.whole_documents`) is scored too, for each mode. Returns
+    ``dataset``, ``split``, ``queries``, ``rerank`` and ``results`` (name → metric → value).
     """
     data = load_beir(path, split)
     if max_queries:
         data = replace(data, queries=dict(list(data.queries.items())[:max_queries]))
     report = on_progress or _no_progress
     knowledge_base = _beir_kb(data, config or Config(), kb, use_cache, report)
-    stage_fusions: list[str | None] = list(rerank_fusions) if rerank else [None]
+    stage_fusions: list[str | None] = [None, *(rerank_fusions if rerank else ())]
     advance = _counter("querying", len(data.queries) * len(modes) * len(stage_fusions), report)
     results: dict[str, dict[str, float]] = {}
     runs: dict[str, Run] = {}
