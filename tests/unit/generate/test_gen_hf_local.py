@@ -299,6 +299,9 @@ def test_packaged_smollm2_answers_a_grounded_question(weights: str) -> None:
     print(f"load {loaded:.1f} s; {len(g.encode(answer))} tokens in {seconds:.1f} s: {answer!r}")
     assert "Paris" in answer
     assert "".join(g.stream(chat, max_new_tokens=24)) == g.generate(chat, max_new_tokens=24)
+    done = g.complete(chat, max_new_tokens=24)
+    assert done.first_token_s is not None and (done.decode_tokens_per_s() or 0) > 0
+    print(f"{weights}: first token {done.first_token_s:.2f} s, {done.decode_tokens_per_s():.1f}/s")
 
 
 def test_bench_generate_times_first_token_and_the_marginalized_modes(
