@@ -164,7 +164,11 @@ class Answer:
     is the span a reader extracted (the answer's core, without the sentence around it);
     ``withheld`` the sentences (or reader candidates) that failed the support check and are
     not part of ``text``; ``fallback`` is True when the generated answer failed the check
-    and ``text`` is the reader's best supported span instead.
+    and ``text`` is the reader's best supported span instead. ``timings`` says where the
+    time went, in seconds: ``retrieval_s``, ``generate_s`` (the generator's whole call),
+    ``first_token_s`` (reading the prompt, up to the first generated token: time to first
+    token), ``decode_tokens_per_s`` (speed after the first token) and ``support_check_s``;
+    a value the generator cannot tell (a remote API's first token, say) is None.
     """
 
     question: str
@@ -181,6 +185,7 @@ class Answer:
     short_answer: str = ""
     withheld: list[dict[str, Any]] = field(default_factory=list)
     fallback: bool = False
+    timings: dict[str, float | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``ragline ask --json``."""
@@ -205,4 +210,5 @@ class Answer:
             "short_answer": self.short_answer,
             "withheld": self.withheld,
             "fallback": self.fallback,
+            "timings": dict(self.timings),
         }

@@ -39,6 +39,11 @@ def test_answer_is_a_checked_sentence_of_the_right_document(kb: Path, run_cli) -
     assert answer["answer"].startswith("Quellport is the capital") and not answer["withheld"]
     assert [c["doc_id"] for c in answer["citations"]] == ["docs/zorbia.md"]
     assert all(c["supported"] for c in answer["citations"])
+    timings = answer["timings"]
+    assert timings["retrieval_s"] > 0 and timings["generate_s"] > 0
+    assert timings["support_check_s"] > 0
+    # The extractive generator picks a sentence: there is no first token or decoding speed.
+    assert timings["first_token_s"] is None and timings["decode_tokens_per_s"] is None
 
 
 def test_unknown_subject_abstains_and_shows_what_was_withheld(kb: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -34,17 +34,19 @@ def bench_generate(
     k: int = 3,
     max_new_tokens: int = 32,
     prior_temperature: float = 0.1,
+    weights: str = "fp32",
 ) -> dict[str, Any]:
     """Per question: retrieve ``k`` passages, answer plainly (streamed), by RAG-Token and by
     RAG-Sequence; report load time, time to first token, tokens/s, RAG-Token's time per token
-    / plain, and RAG-Sequence's time per answer / plain."""
+    / plain, and RAG-Sequence's time per answer / plain. ``weights`` is the local model's
+    (``fp32`` or ``int8``, see :mod:`ragline.generate.int8`)."""
     from ragline.generate.hf_local import LocalGenerator
     from ragline.generate.prompt import build_messages, passage_messages
     from ragline.generate.rag_sequence import rag_sequence
     from ragline.generate.rag_token import rag_token
     from ragline.generate.scoring import passage_prior
 
-    model = LocalGenerator(generator)
+    model = LocalGenerator(generator, weights=weights)
     started = time.perf_counter()
     model._load()
     load_seconds = time.perf_counter() - started
@@ -72,6 +74,7 @@ def bench_generate(
     return {
         "machine": machine_info(),
         "generator": model.name,
+        "weights": weights,
         "questions": len(questions),
         "k": k,
         "max_new_tokens": max_new_tokens,

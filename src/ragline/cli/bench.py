@@ -240,6 +240,9 @@ def bench_generate_command(
     limit: LimitOption = 10,
     k: PassagesOption = 3,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens generated per answer.")] = 32,
+    weights: Annotated[
+        str, typer.Option(help="The local model's weights: fp32 (as loaded) or int8.")
+    ] = "fp32",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -253,7 +256,12 @@ def bench_generate_command(
     texts = read_queries(queries, limit)
     with KnowledgeBase.open(kb) as knowledge_base:
         result = bench_generate(
-            knowledge_base, texts, generator=generator, k=k, max_new_tokens=max_new_tokens
+            knowledge_base,
+            texts,
+            generator=generator,
+            k=k,
+            max_new_tokens=max_new_tokens,
+            weights=weights,
         )
     if as_json:
         out.json(result)

@@ -12,6 +12,7 @@ against its passage, and an answer the passages do not support is flagged.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -152,6 +153,7 @@ def answer(
     check_unsupported(config.unsupported)
     result = Answer(question, ABSTAIN_TEXT, mode=mode, generator=generator.name)
     result.passages = list(passages)
+    result.timings = dict.fromkeys(ANSWER_TIMINGS)
     if retrieval_too_weak(passages, config.min_score):
         result.abstained = True
         return result
@@ -162,7 +164,12 @@ def answer(
                 f"mode {mode!r} needs token probabilities; generator {generator.name!r} "
                 "reads spans (use --mode plain, or a language model: --generator smollm2)"
             )
-        return _read(generator, result, config, check, on_token)
+        started = time.perf_counter()
+        try:
+            return _read(generator, result, config, check, on_token)
+        finally:
+            checking = result.timings["support_check_s"] or 0.0
+            result.timings["generate_s"] = time.perf_counter() - started - checking
     if mode == "plain":
         messages, result.passages = build_messages(
             question,
@@ -176,9 +183,13 @@ def answer(
             retry = [*messages, {"role": "user", "content": REGENERATE_PROMPT}]
             gate = _generate_checked(generator, retry, config, check, result, on_token)
     else:
+        started = time.perf_counter()
         text = _marginalized(question, passages, generator, config, mode, count_tokens, result)
+        result.timings["generate_s"] = time.perf_counter() - started
         gate = CheckedText(question, result.passages, check, on_text=on_token, select=first_answer)
+        started = time.perf_counter()
         gate.finish(text)
+        result.timings["support_check_s"] = time.perf_counter() - started
     result.withheld = gate.withheld
     if gate.text and not is_abstention_text(gate.text):
         result.text, result.citations = gate.text, gate.citations
@@ -195,6 +206,9 @@ def answer(
     result.text, result.abstained = ABSTAIN_TEXT, True
     return result
 
+
+ANSWER_TIMINGS = ("generate_s", "first_token_s", "decode_tokens_per_s", "support_check_s")
+"""The keys :func:`answer` sets in ``Answer.timings`` (seconds, and tokens per second)."""
 
 REGENERATE_PROMPT = (
     "Your answer was not supported by the passages. Answer again, copying the facts word "
@@ -220,10 +234,20 @@ def _generate_checked(
     result: Answer,
     on_token: Callable[[str], None] | None,
 ) -> CheckedText:
-    """The generator's reply to ``messages``, streamed through the support check."""
+    """The generator's reply to ``messages``, streamed through the support check; the time
+    each took is added to ``result.timings`` (the first call's first token and speed kept)."""
     gate = CheckedText(
         result.question, result.passages, check, on_text=on_token, select=first_answer
     )
+    checking = 0.0
+
+    def feed(piece: str) -> None:
+        nonlocal checking
+        started = time.perf_counter()
+        gate.feed(piece)
+        checking += time.perf_counter() - started
+
+    started = time.perf_counter()
     completion = complete(
         generator,
         messages,
@@ -231,14 +255,23 @@ def _generate_checked(
         stop=(config.stop,) if config.stop else (),
         temperature=config.temperature,
         seed=config.seed,
-        on_token=gate.feed if on_token is not None else None,
+        on_token=feed if on_token is not None else None,
     )
+    generating = time.perf_counter() - started - checking
     result.finish_reason = completion.finish_reason
     text = completion.text
     cut = completion.finish_reason == "length" and first_answer(text) == text.strip()
+    started = time.perf_counter()
     gate.finish(mark_truncated(text) if cut else text)
     if cut and gate.text and not gate.text.endswith("…"):
         gate.show(" …")
+    checking += time.perf_counter() - started
+    timings = result.timings
+    timings["generate_s"] = (timings.get("generate_s") or 0.0) + generating
+    timings["support_check_s"] = (timings.get("support_check_s") or 0.0) + checking
+    if timings.get("first_token_s") is None:
+        timings["first_token_s"] = completion.first_token_s
+        timings["decode_tokens_per_s"] = completion.decode_tokens_per_s()
     return gate
 
 
@@ -250,15 +283,20 @@ def _read(
     on_token: Callable[[str], None] | None,
 ) -> Answer:
     """``result`` answered by a span reader: its best span above the reader's threshold whose
-    answer passes the support check, in ``config.answer_style``; else an abstention."""
+    answer passes the support check, in ``config.answer_style``; else an abstention. The
+    time the checks took is ``result.timings["support_check_s"]``."""
     texts = [hit.chunk.indexed_text for hit in result.passages]
+    checking = result.timings["support_check_s"] = 0.0
     for span in reader.read(result.question, texts):
         if span.score < reader.threshold:
             break
         text = span.cited(config.answer_style, texts[span.n - 1])
+        started = time.perf_counter()
         citations, _ = resolve_citations(
             text, result.passages, checker=check, question=result.question
         )
+        checking += time.perf_counter() - started
+        result.timings["support_check_s"] = checking
         if citations and all(c.supported for c in citations):
             result.text, result.citations, result.short_answer = text, citations, span.text
             result.abstained = False

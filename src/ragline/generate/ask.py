@@ -7,6 +7,7 @@ Generators named in a question are made once and kept, since loading a model is 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -69,6 +70,7 @@ class AnswerPipeline:
 
         encode = getattr(model, "encode", None)
         count_tokens = (lambda text: len(encode(text))) if callable(encode) else None
+        started = time.perf_counter()
         if config.hops > 1:
             passages, hops = multihop_retrieve(
                 question,
@@ -83,8 +85,10 @@ class AnswerPipeline:
         else:
             passages = search(question)
             hops = [{"query": question, "chunk_ids": [hit.chunk.id for hit in passages]}]
+        retrieval_s = time.perf_counter() - started
         result = answer(
             question, passages, model, config, count_tokens=count_tokens, on_token=on_token
         )
         result.hops = hops
+        result.timings = {"retrieval_s": retrieval_s, **result.timings}
         return result

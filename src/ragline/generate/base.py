@@ -13,8 +13,9 @@ generator has it, by counting the reply's tokens where it has ``encode``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
 FINISH_REASONS = ("stop", "length")
@@ -64,12 +65,31 @@ class Generator(Protocol):
 class Completion:
     """A whole reply and why decoding ended (``"stop"`` or ``"length"``, as OpenAI's API).
 
+    ``first_token_s`` (seconds from the call to the first generated token: reading the
+    prompt), ``seconds`` (the whole call) and ``tokens`` (generated tokens) are set by
+    generators that can tell, else None; :meth:`decode_tokens_per_s` derives the speed
+    after the first token from them.
+
     >>> Completion("Paris is the", "length").finish_reason
     'length'
+    >>> Completion("a b c", first_token_s=0.5, seconds=1.5, tokens=11).decode_tokens_per_s()
+    10.0
     """
 
     text: str
     finish_reason: str = "stop"
+    first_token_s: float | None = field(default=None, repr=False, compare=False)
+    seconds: float | None = field(default=None, repr=False, compare=False)
+    tokens: int | None = field(default=None, repr=False, compare=False)
+
+    def decode_tokens_per_s(self) -> float | None:
+        """Tokens per second after the first one, or None when the timings are unknown."""
+        if self.first_token_s is None or self.seconds is None or self.tokens is None:
+            return None
+        decoding = self.seconds - self.first_token_s
+        if self.tokens < 2 or decoding <= 0:
+            return None
+        return (self.tokens - 1) / decoding
 
     def __post_init__(self) -> None:
         if self.finish_reason not in FINISH_REASONS:
@@ -134,6 +154,8 @@ def complete(
     }
     if isinstance(generator, Completer):
         return generator.complete(messages, on_token=on_token, **options)
+    started = time.perf_counter()
+    first: float | None = None
     if on_token is None:
         text = generator.generate(messages, **options)
     else:
@@ -141,6 +163,8 @@ def complete(
         stream = generator.stream(messages, **options)
         try:
             for piece in stream:
+                if first is None and piece:
+                    first = time.perf_counter() - started
                 pieces.append(piece)
                 on_token(piece)
         finally:  # an on_token that raises stops the generator's work too
@@ -148,6 +172,10 @@ def complete(
             if callable(close):
                 close()
         text = "".join(pieces)
+    seconds = time.perf_counter() - started
     encode = getattr(generator, "encode", None)
-    cut = callable(encode) and len(encode(text)) >= max_new_tokens
-    return Completion(text, "length" if cut else "stop")
+    tokens = len(encode(text)) if callable(encode) else None
+    cut = tokens is not None and tokens >= max_new_tokens
+    return Completion(
+        text, "length" if cut else "stop", first_token_s=first, seconds=seconds, tokens=tokens
+    )

@@ -35,6 +35,7 @@ from ragline.errors import RaglineError
 from ragline.generate.base import Completion, Message
 from ragline.generate.gguf import PACKAGED, converted_gguf_dir, packaged_gguf
 from ragline.generate.hf_tensors import left_pad, output_cache, pad_rows, shift_right
+from ragline.generate.int8 import quantize_int8, use_int8
 from ragline.generate.scoring import first_stop
 from ragline.generate.token_steps import HFTokenSteps, Seq2SeqTokenSteps
 
@@ -54,7 +55,9 @@ class LocalGenerator:
     a LoRA adapter directory (``adapter_config.json``, as ``ragline train rag`` writes) whose
     base model is read from the training record beside it and merged in at load.
     ``cache_dir`` is the root of ragline's cache (default ``$RAGLINE_CACHE`` or
-    ``~/.cache/ragline``), where GGUF files are converted once.
+    ``~/.cache/ragline``), where GGUF files are converted once. ``weights`` is ``"fp32"``
+    (as loaded) or ``"int8"`` (CPU only: faster decoding, weaker answers; see
+    :mod:`ragline.generate.int8`).
     The model loads on first use; the constructor only records the arguments.
 
     >>> gen = LocalGenerator("smollm2")
@@ -63,11 +66,18 @@ class LocalGenerator:
     """
 
     def __init__(
-        self, path: str = "smollm2", *, device: str = "cpu", cache_dir: Path | None = None
+        self,
+        path: str = "smollm2",
+        *,
+        device: str = "cpu",
+        cache_dir: Path | None = None,
+        weights: str = "fp32",
     ) -> None:
         self.path = path
         self.device = device
         self.cache_dir = cache_dir
+        self.weights = weights
+        self.int8 = use_int8(weights, device)
         if path in PACKAGED:
             self.name = Path(PACKAGED[path][1]).stem
         else:
@@ -84,7 +94,7 @@ class LocalGenerator:
     @classmethod
     def from_config(cls, config: GenerateConfig) -> LocalGenerator:
         """The model ``config.generator`` names: a packaged name, a directory or a file."""
-        return cls(config.generator)
+        return cls(config.generator, weights=config.weights)
 
     # ----------------------------------------------------------------- loading
     def _adapter_base(self) -> str | None:
@@ -143,6 +153,8 @@ class LocalGenerator:
                     peft = require("peft", "train")
                     model = peft.PeftModel.from_pretrained(model, self.path).merge_and_unload()
                 model.to(self.device).eval()
+                if self.int8:
+                    model = quantize_int8(model)
                 params = inspect.signature(model.forward).parameters
                 self._cache_arg = "cache" if "cache" in params else "past_key_values"
                 self._keeps_logits = "logits_to_keep" in params
@@ -186,7 +198,7 @@ class LocalGenerator:
         Text that might be the start of a stop string is held back until it is not.
         Leaving the loop early stops the decoding thread.
         """
-        yield from self._streamed(messages, max_new_tokens, stop, temperature, seed, [])
+        yield from self._streamed(messages, max_new_tokens, stop, temperature, seed, [], None)
 
     def complete(
         self,
@@ -205,17 +217,18 @@ class LocalGenerator:
         """
         model, tokenizer = self._load()
         streamed: str | None = None
+        clock = _TokenClock()
         if on_token is None:
             kwargs = self._generate_kwargs(messages, max_new_tokens, stop, temperature, seed, None)
             torch = require("torch", "generate")
             with torch.inference_mode():
-                out = model.generate(**kwargs)
+                out = model.generate(**kwargs, streamer=clock)
             new = out[0, self._reply_start(kwargs["input_ids"].shape[1]) :].tolist()
         else:
             reply: list[list[int]] = []
             pieces = []
             with closing(
-                self._streamed(messages, max_new_tokens, stop, temperature, seed, reply)
+                self._streamed(messages, max_new_tokens, stop, temperature, seed, reply, clock)
             ) as stream:
                 for piece in stream:
                     pieces.append(piece)
@@ -225,9 +238,11 @@ class LocalGenerator:
         cut = first_stop(text, stop)
         ended = cut is not None or (bool(new) and new[-1] in self._eos)
         finish = "stop" if ended or len(new) < max_new_tokens else "length"
+        seconds = time.perf_counter() - clock.started
+        timing = {"first_token_s": clock.first_token_s, "seconds": seconds, "tokens": len(new)}
         if streamed is not None:
-            return Completion(streamed, finish)
-        return Completion(text if cut is None else text[:cut], finish)
+            return Completion(streamed, finish, **timing)
+        return Completion(text if cut is None else text[:cut], finish, **timing)
 
     def _streamed(
         self,
@@ -237,9 +252,11 @@ class LocalGenerator:
         temperature: float,
         seed: int | None,
         reply: list[list[int]],
+        clock: _TokenClock | None,
     ) -> Iterator[str]:
         """The pieces of :meth:`stream`; the generated ids are appended to ``reply`` once
-        decoding has ended (it has, when this generator finishes or is closed)."""
+        decoding has ended (it has, when this generator finishes or is closed), and the
+        time of the first generated token is recorded on ``clock`` when given."""
         model, tokenizer = self._load()
         transformers = require("transformers", "generate")
         torch = require("torch", "generate")
@@ -254,7 +271,8 @@ class LocalGenerator:
         def run() -> None:
             try:
                 with torch.inference_mode():
-                    out = model.generate(**kwargs, streamer=streamer)
+                    timed = streamer if clock is None else _TokenClock(streamer, clock)
+                    out = model.generate(**kwargs, streamer=timed)
                 reply.append(out[0, start:].tolist())
             except BaseException as e:  # re-raised in the consumer
                 errors.append(e)
@@ -458,6 +476,33 @@ class LocalGenerator:
         if pad is None:
             pad = self._eos[0] if self._eos else 0
         return int(pad)
+
+
+class _TokenClock:
+    """A ``generate`` streamer that records when the first generated token came out.
+
+    ``generate`` hands a streamer the prompt first, then each new token; this one notes the
+    time of the second call (seconds since it was made, or since ``shared`` was), and passes
+    everything on to ``inner`` when given.
+    """
+
+    def __init__(self, inner: Any = None, shared: _TokenClock | None = None) -> None:
+        self.inner = inner
+        self.shared = shared if shared is not None else self
+        self.started = time.perf_counter()
+        self.first_token_s: float | None = None
+        self._calls = 0
+
+    def put(self, value: Any) -> None:
+        self._calls += 1
+        if self._calls == 2 and self.shared.first_token_s is None:
+            self.shared.first_token_s = time.perf_counter() - self.shared.started
+        if self.inner is not None:
+            self.inner.put(value)
+
+    def end(self) -> None:
+        if self.inner is not None:
+            self.inner.end()
 
 
 class _StopOnText:

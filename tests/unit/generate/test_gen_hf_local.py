@@ -243,10 +243,46 @@ def test_complete_tells_an_ended_turn_from_a_cut_one(gen: LocalGenerator, stream
     )
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_complete_reports_first_token_and_decoding_speed(
+    gen: LocalGenerator, streamed: bool
+) -> None:
+    ids = greedy_reply(gen, CHATS[1], 40)
+    pieces: list[str] = []
+    done = gen.complete(CHATS[1], max_new_tokens=8, on_token=pieces.append if streamed else None)
+    assert done.tokens == min(len(ids), 8)
+    assert 0 < done.first_token_s < done.seconds
+    assert done.decode_tokens_per_s() == pytest.approx(
+        (done.tokens - 1) / (done.seconds - done.first_token_s)
+    )
+
+
+def test_int8_weights_replace_every_linear_layer_and_keep_the_reply(tiny_dir: Path) -> None:
+    fp32, int8 = LocalGenerator(str(tiny_dir)), LocalGenerator(str(tiny_dir), weights="int8")
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+
+    linear = [n for n, m in fp32._load()[0].named_modules() if isinstance(m, torch.nn.Linear)]
+    quantized = [n for n, m in int8._load()[0].named_modules() if type(m) is DynamicInt8Linear]
+    assert int8.int8 and not fp32.int8
+    assert "lm_head" in linear and quantized == linear
+    for chat in CHATS:
+        reply = int8.generate(chat, max_new_tokens=6)
+        assert reply and set(reply.split()) <= set(WORDS)
+        assert reply.split()[0] == fp32.generate(chat, max_new_tokens=6).split()[0]
+
+
+def test_weights_are_checked(tiny_dir: Path) -> None:
+    with pytest.raises(RaglineError, match="generator weights 'int4'"):
+        LocalGenerator(str(tiny_dir), weights="int4")
+    with pytest.raises(RaglineError, match="CPU only"):
+        LocalGenerator(str(tiny_dir), weights="int8", device="cuda")
+
+
 @pytest.mark.slow
-def test_packaged_smollm2_answers_a_grounded_question() -> None:
+@pytest.mark.parametrize("weights", ["fp32", "int8"])
+def test_packaged_smollm2_answers_a_grounded_question(weights: str) -> None:
     started = time.perf_counter()
-    g = LocalGenerator("smollm2")
+    g = LocalGenerator("smollm2", weights=weights)
     g.eos_token_ids()
     loaded = time.perf_counter() - started
     chat = [
@@ -263,6 +299,9 @@ def test_packaged_smollm2_answers_a_grounded_question() -> None:
     print(f"load {loaded:.1f} s; {len(g.encode(answer))} tokens in {seconds:.1f} s: {answer!r}")
     assert "Paris" in answer
     assert "".join(g.stream(chat, max_new_tokens=24)) == g.generate(chat, max_new_tokens=24)
+    done = g.complete(chat, max_new_tokens=24)
+    assert done.first_token_s is not None and (done.decode_tokens_per_s() or 0) > 0
+    print(f"{weights}: first token {done.first_token_s:.2f} s, {done.decode_tokens_per_s():.1f}/s")
 
 
 def test_bench_generate_times_first_token_and_the_marginalized_modes(
