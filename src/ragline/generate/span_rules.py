@@ -12,6 +12,9 @@ sentence. This reader combines them:
    the kind asked for), the span shares words with the part of that sentence the rules
    call the answer, and the sentence passes the claim check against its passage
    (:class:`~ragline.generate.citations.ClaimSupport`, the question's subject included);
+   such a span leads only among sentences the rules rank alike (an answer of the asked
+   kind before one that is not, the subject's own passage before others), so it never
+   puts "a mountain" before "a lake" for *which lake*;
 2. else the extractive reader's own answers in its order, each short answer replaced by
    the span reader's best span inside the same sentence when one fits the rules the same
    way (whatever its margin: the rules chose the sentence, the span reader the phrase);
@@ -96,7 +99,11 @@ class SpanRulesReader(PromptReader):
                 continue
             score, _ = self.check.check(holder.sentence, passages[span.n - 1], question=question)
             if score >= self.check.threshold:
-                accepted.append(Extract(span.n, holder.sentence, span.text, span.score))
+                accepted.append(
+                    Extract(
+                        span.n, holder.sentence, span.text, span.score, holder.typed, holder.own
+                    )
+                )
         sharpened = [_sharpen(e, spans, asked, passages) for e in extracts]
         seen: set[tuple[int, str]] = set()
         found: list[Extract] = []
@@ -105,7 +112,9 @@ class SpanRulesReader(PromptReader):
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
-        return found
+        # the rules' ranking by kind and subject stands (an answer of the asked kind, from
+        # the subject's own passage, first); within a rank, the span reader leads
+        return sorted(found, key=lambda c: (not c.typed, not c.own))
 
     def _best(self, question: str, passages: Sequence[str]) -> tuple[str, list[int]]:
         """The cited sentence of the best candidate and its passage number, or an

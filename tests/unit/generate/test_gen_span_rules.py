@@ -70,12 +70,25 @@ def test_a_confident_span_from_a_sentence_the_rules_reject_is_not_shown() -> Non
 
 def test_a_span_above_the_threshold_chooses_the_sentence_below_it_only_the_phrase() -> None:
     question = "What is the capital of Zorbia?"
-    passages = ["Zorbia\n\nThe capital of Zorbia is Quellport.", QUELLPORT]
+    passages = [
+        "Zorbia\n\nThe capital of Zorbia is Quellport.",
+        "Zorbia\n\nQuellport is the capital of the island nation of Zorbia.",
+    ]
     assert [c.n for c in _reader([]).read(question, passages)][:2] == [1, 2]
     spans = [(2, "Quellport", 1.0)]
     assert _reader(spans).read(question, passages)[0].n == 2
     unsure = _reader(spans, threshold=2.0).read(question, passages)
     assert [(c.n, c.text) for c in unsure][:2] == [(1, "Quellport"), (2, "Quellport")]
+
+
+def test_a_span_does_not_lead_over_the_subjects_own_passage() -> None:
+    question = "Into which lake does the Dovul River flow?"
+    passages = [
+        "Sella River\n\nThe Sella River rises on Mount Orn and flows into the Dovul River.",
+        "Dovul River\n\nThe Dovul River flows into Lake Kafen.",
+    ]
+    found = _reader([(1, "Mount Orn", 9.0), (2, "Lake Kafen", -3.0)]).read(question, passages)
+    assert (found[0].n, found[0].text) == (2, "Lake Kafen")
 
 
 def test_no_sentence_that_answers_means_no_answer_however_sure_the_span_reader_is() -> None:
