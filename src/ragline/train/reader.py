@@ -311,7 +311,7 @@ def separation_auc(answerable: Sequence[float], unanswerable: Sequence[float]) -
     no separation, 1.0 a threshold that splits them perfectly).
 
     >>> separation_auc([3.0, 1.0], [0.0, 2.0])
-    0.5
+    0.75
     >>> separation_auc([3.0, 2.5], [1.0])
     1.0
     """
