@@ -97,6 +97,18 @@ ReaderHeldOutOption = Annotated[
 ReaderNegativesOption = Annotated[
     int, typer.Option(min=0, help="BM25 paragraphs per question, labelled no-answer.")
 ]
+ReaderLearningRateOption = Annotated[
+    float, typer.Option(min=0.0, help="Peak learning rate (full fine-tuning wants ~5e-5).")
+]
+ReaderLoraRankOption = Annotated[
+    int, typer.Option(min=0, help="LoRA rank on every linear layer; 0 = full fine-tuning.")
+]
+ReaderMaxLengthOption = Annotated[
+    int, typer.Option(min=64, help="Tokens per question/passage window.")
+]
+ReaderAnswerTokensOption = Annotated[
+    int, typer.Option(min=1, help="Longest answer span, in tokens.")
+]
 RagSquadOption = Annotated[
     Path | None,
     typer.Option(
@@ -364,6 +376,10 @@ def train_reader_command(
     split_seed: Annotated[int, typer.Option(min=0, help="Seed of that split.")] = 0,
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the training questions.")] = 1,
     negatives: ReaderNegativesOption = 0,
+    learning_rate: ReaderLearningRateOption = 1e-3,
+    lora_rank: ReaderLoraRankOption = 16,
+    max_length: ReaderMaxLengthOption = 256,
+    max_answer_tokens: ReaderAnswerTokensOption = 30,
     seed: Annotated[int, typer.Option(min=0, help="Seed of shuffling and initialisation.")] = 0,
     limit: Annotated[int, typer.Option(min=0, help="Train on the first N examples (0 = all).")] = 0,
     as_json: JsonOption = False,
@@ -379,6 +395,10 @@ def train_reader_command(
         split_seed=split_seed,
         epochs=epochs,
         negatives=negatives,
+        learning_rate=learning_rate,
+        lora_rank=lora_rank,
+        max_length=max_length,
+        max_answer_tokens=max_answer_tokens,
         seed=seed,
         limit=limit,
     )

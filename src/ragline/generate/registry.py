@@ -2,7 +2,8 @@
 
 ``GENERATORS`` maps each kind to its class, which builds itself from a ``GenerateConfig``
 (``from_config``). :func:`generator_kind` says which kind a name is: a URL is an
-OpenAI-compatible API, a directory written by ``ragline train reader`` a span reader, a
+OpenAI-compatible API, a directory written by ``ragline train reader`` a span reader,
+``span-rules:DIR`` that span reader checked by the extractive reader's rules, a
 registered kind itself, and anything else a local model (the packaged ``"smollm2"``, a
 Hugging Face directory or a GGUF file).
 """
@@ -16,6 +17,9 @@ from ragline.generate.base import Generator
 from ragline.generate.span_reader import READER_FILE
 from ragline.registry import Registry
 
+SPAN_RULES_PREFIX = "span-rules:"
+"""How a generator name asks for a span reader checked by the rules: ``span-rules:DIR``."""
+
 GENERATORS = Registry(
     "generator",
     {
@@ -23,6 +27,7 @@ GENERATORS = Registry(
         "local": "ragline.generate.hf_local:LocalGenerator",
         "openai-http": "ragline.generate.openai_http:OpenAIChatGenerator",
         "span-reader": "ragline.generate.span_reader:SpanReader",
+        "span-rules": "ragline.generate.span_rules:SpanRulesReader",
     },
 )
 
@@ -31,6 +36,8 @@ def generator_kind(name: str) -> str:
     """The ``GENERATORS`` entry that runs the generator called ``name``."""
     if (Path(name).expanduser() / READER_FILE).is_file():
         return "span-reader"
+    if name.startswith(SPAN_RULES_PREFIX):
+        return "span-rules"
     if name in GENERATORS:
         return name
     if name.startswith(("http://", "https://")):

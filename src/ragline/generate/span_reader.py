@@ -264,7 +264,8 @@ def _overlap(a: Span, b: Span) -> bool:
 
 def load_reader_model(directory: Path, *, trainable: bool = False) -> tuple[Any, Any]:
     """The tokenizer and question-answering model of a reader directory: its base encoder
-    with the saved LoRA adapter and span head applied (merged, unless ``trainable``)."""
+    with the saved LoRA adapter and span head applied (merged, unless ``trainable``), or
+    the whole fine-tuned model the directory holds when it has no adapter."""
     from ragline._optional import quiet_transformers, require
     from ragline.packaged_models import resolve_model
 
@@ -274,6 +275,10 @@ def load_reader_model(directory: Path, *, trainable: bool = False) -> tuple[Any,
     settings = ReaderSettings.read(directory)
     base, _ = resolve_model(settings.base)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(base))
+    if not (directory / "adapter_config.json").is_file():
+        model = transformers.AutoModelForQuestionAnswering.from_pretrained(str(directory))
+        model.train(trainable)
+        return tokenizer, model
     model = transformers.AutoModelForQuestionAnswering.from_pretrained(str(base))
     model = peft.PeftModel.from_pretrained(model, str(directory), is_trainable=trainable)
     if not trainable:

@@ -43,10 +43,13 @@ class ReaderRecipe:
     learning_rate: float = 1e-3
     warmup_ratio: float = 0.1
     lora_rank: int = 16
+    """LoRA rank on every linear layer; 0 fine-tunes the whole encoder (a ~90 MB model)."""
     max_length: int = 256
     stride: int = 64
     max_answer_tokens: int = 30
     dev_distractors: int = 4
+    dev_limit: int = 0
+    """Score the threshold on a seeded sample of this many dev questions (0 = all)."""
     precision: str = "auto"
     seed: int = 0
     limit: int = 0
@@ -64,9 +67,13 @@ class ReaderExample:
 
 @dataclass(frozen=True)
 class DevQuestion:
+    """A dev question, its gold answers (none: unanswerable), the passages it is read over
+    (its own paragraph among BM25 distractors) and ``own``, its paragraph alone."""
+
     question: str
     golds: list[str]
     passages: list[str]
+    own: str = ""
 
 
 def _squad_sides(
@@ -173,7 +180,7 @@ def dev_questions(
     ):
         passages = [contexts[own], *(contexts[i] for i in others)]
         rng.shuffle(passages)
-        found.append(DevQuestion(question, gold, passages))
+        found.append(DevQuestion(question, gold, passages, contexts[own]))
     return found
 
 
@@ -257,12 +264,16 @@ def best_threshold(
 def evaluate_reader(reader: Any, questions: Sequence[DevQuestion]) -> dict[str, Any]:
     """Dev scores of ``reader`` (a :class:`~ragline.generate.span_reader.SpanReader`): the
     tuned threshold and, with it, F1 and EM on answerable questions and abstention on
-    unanswerable ones."""
+    unanswerable ones; ``gold_paragraph_f1``, the best span's F1 read from the answerable
+    question's own paragraph alone (how well it reads, whatever the threshold); and
+    ``separation_auc`` of the best margins, answerable against unanswerable questions (how
+    well a threshold can tell them apart)."""
     from ragline.evaluate.qa_metrics import exact_match, f1
 
     margins: list[float] = []
     f1s: list[float] = []
     ems: list[float] = []
+    own_f1s: list[float] = []
     for question in questions:
         spans = reader.read(question.question, question.passages, per_passage=1)
         best = spans[0] if spans else None
@@ -270,6 +281,10 @@ def evaluate_reader(reader: Any, questions: Sequence[DevQuestion]) -> dict[str, 
         text = best.text if best else ""
         f1s.append(f1(text, question.golds) if question.golds else 0.0)
         ems.append(exact_match(text, question.golds) if question.golds else 0.0)
+        if question.golds and question.own:
+            alone = question.passages == [question.own]
+            own = spans if alone else reader.read(question.question, [question.own], per_passage=1)
+            own_f1s.append(f1(own[0].text, question.golds) if own else 0.0)
     empty = [not q.golds for q in questions]
     threshold, overall = best_threshold(margins, f1s, empty)
     answerable = [i for i, e in enumerate(empty) if not e]
@@ -282,8 +297,28 @@ def evaluate_reader(reader: Any, questions: Sequence[DevQuestion]) -> dict[str, 
         "answerable_em": sum(ems[i] for i in answerable if answered[i]) / max(len(answerable), 1),
         "unanswerable_abstained": sum(not answered[i] for i in unanswerable)
         / max(len(unanswerable), 1),
+        "gold_paragraph_f1": sum(own_f1s) / max(len(own_f1s), 1),
+        "separation_auc": separation_auc(
+            [margins[i] for i in answerable], [margins[i] for i in unanswerable]
+        ),
         "questions": len(questions),
     }
+
+
+def separation_auc(answerable: Sequence[float], unanswerable: Sequence[float]) -> float:
+    """How well a margin tells answerable questions from unanswerable ones: the chance that
+    an answerable question's margin is above an unanswerable one's (ties count half; 0.5 is
+    no separation, 1.0 a threshold that splits them perfectly).
+
+    >>> separation_auc([3.0, 1.0], [0.0, 2.0])
+    0.75
+    >>> separation_auc([3.0, 2.5], [1.0])
+    1.0
+    """
+    if not answerable or not unanswerable:
+        return 0.5
+    wins = sum((a > u) + 0.5 * (a == u) for a in answerable for u in unanswerable)
+    return wins / (len(answerable) * len(unanswerable))
 
 
 def train_reader(
@@ -324,14 +359,15 @@ def train_reader(
     base, _ = resolve_model(recipe.base)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(base))
     model = transformers.AutoModelForQuestionAnswering.from_pretrained(str(base))
-    lora = peft.LoraConfig(
-        r=recipe.lora_rank,
-        lora_alpha=2 * recipe.lora_rank,
-        lora_dropout=0.05,
-        target_modules=["query", "key", "value", "dense"],
-        modules_to_save=["qa_outputs"],
-    )
-    model = peft.get_peft_model(model, lora)
+    if recipe.lora_rank:
+        lora = peft.LoraConfig(
+            r=recipe.lora_rank,
+            lora_alpha=2 * recipe.lora_rank,
+            lora_dropout=0.05,
+            target_modules=["query", "key", "value", "dense"],
+            modules_to_save=["qa_outputs"],
+        )
+        model = peft.get_peft_model(model, lora)
     batches = length_batches(examples, recipe.batch_size, recipe.seed)
     steps = len(batches) * recipe.epochs
     optimizer = torch.optim.AdamW(
@@ -380,7 +416,10 @@ def train_reader(
         model.save_pretrained(str(staging))
         (staging / READER_FILE).write_text(json.dumps(asdict(settings), indent=2) + "\n")
         reader = SpanReader(str(staging), precision=recipe.precision)
-        dev = evaluate_reader(reader, dev_questions(dev_side, recipe.dev_distractors, recipe.seed))
+        questions = dev_questions(dev_side, recipe.dev_distractors, recipe.seed)
+        if recipe.dev_limit and len(questions) > recipe.dev_limit:
+            questions = random.Random(recipe.seed).sample(questions, recipe.dev_limit)
+        dev = evaluate_reader(reader, questions)
         settings = ReaderSettings(**{**asdict(settings), "threshold": round(dev["threshold"], 4)})
         (staging / READER_FILE).write_text(json.dumps(asdict(settings), indent=2) + "\n")
         report = {

@@ -137,3 +137,44 @@ def test_tiny_reader_trains_saves_and_reads(tmp_path: Path) -> None:
     assert spans and all(PARAGRAPHS[1][0][s.start : s.end] == s.text for s in spans)
     with pytest.raises(Exception, match="exists"):
         train_reader(squad, tmp_path / "reader", recipe)
+
+
+def test_full_fine_tuning_saves_a_whole_model_that_reads(tmp_path: Path) -> None:
+    from tiny_models import write_tiny_bert
+
+    words = sorted(
+        {
+            w.strip(".?").lower()
+            for c, qas in PARAGRAPHS
+            for w in (c + " " + " ".join(q["question"] for q in qas)).split()
+        }
+    )
+    base = write_tiny_bert(
+        tmp_path / "base", ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "?", *words]
+    )
+    squad = tmp_path / "squad.json"
+    paragraphs = [
+        {"context": c, "qas": [{"id": f"{i}-{j}", **q} for j, q in enumerate(qas)]}
+        for i, (c, qas) in enumerate(PARAGRAPHS * 4)
+    ]
+    squad.write_text(json.dumps({"data": [{"title": "T", "paragraphs": paragraphs}]}))
+    recipe = ReaderRecipe(
+        base=str(base),
+        held_out=0,
+        dev_fraction=0.25,
+        max_length=64,
+        stride=16,
+        batch_size=4,
+        epochs=2,
+        learning_rate=1e-3,
+        lora_rank=0,
+    )
+    report = train_reader(squad, tmp_path / "reader", recipe)
+    assert not (tmp_path / "reader" / "adapter_config.json").exists()
+    assert report["last_loss"] < report["first_loss"]
+    dev = report["dev"]
+    assert 0.0 <= dev["gold_paragraph_f1"] <= 1.0 and 0.0 <= dev["separation_auc"] <= 1.0
+    spans = SpanReader(str(tmp_path / "reader")).read(
+        "How high is Mount Eldra?", [PARAGRAPHS[1][0]]
+    )
+    assert spans and all(PARAGRAPHS[1][0][s.start : s.end] == s.text for s in spans)

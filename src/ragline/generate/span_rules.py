@@ -1,0 +1,169 @@
+"""The span reader's answers, trusted only where the extractive reader's rules agree.
+
+A trained span reader (:mod:`ragline.generate.span_reader`) picks the right phrase of a
+sentence far more often than the rules of :mod:`ragline.generate.question_type` do, but
+its margin over no-answer tells answers from non-answers poorly. The rules are the
+reverse: they know when a sentence answers the question and, on fictional facts, never
+let a wrong entity through, but their short answer is often the wrong phrase of the right
+sentence. This reader combines them:
+
+1. the span reader's best spans, each shown only when the sentence holding it is one the
+   extractive reader accepts (it is about the question's subject and states something of
+   the kind asked for), the span shares words with the part of that sentence the rules
+   call the answer, and the sentence passes the claim check against its passage
+   (:class:`~ragline.generate.citations.ClaimSupport`, the question's subject included);
+   such a span leads only among sentences the rules rank alike (an answer of the asked
+   kind before one that is not, the subject's own passage before others), so it never
+   puts "a mountain" before "a lake" for *which lake*;
+2. else the extractive reader's own answers in its order, each short answer replaced by
+   the span reader's best span inside the same sentence when one fits the rules the same
+   way (whatever its margin: the rules chose the sentence, the span reader the phrase);
+3. else nothing: :func:`~ragline.generate.answer.answer` abstains.
+
+Name it ``span-rules:DIR`` wherever a generator is named (``DIR``: a directory written by
+``ragline train reader``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ragline.errors import RaglineError
+from ragline.generate.claims import words
+from ragline.generate.extractive import Extract, ExtractiveGenerator, title_of
+from ragline.generate.prompt_reader import PromptReader
+from ragline.generate.question_type import Asked, answer_spans, parse_question
+from ragline.generate.registry import SPAN_RULES_PREFIX
+
+if TYPE_CHECKING:
+    from ragline.config import GenerateConfig
+    from ragline.documents import Hit
+    from ragline.embed.base import Encoder
+    from ragline.generate.span_reader import Span, SpanReader
+
+
+class SpanRulesReader(PromptReader):
+    """Answers with the span reader's span where the rules and the claim check agree, else
+    with the extractive reader's sentence (its short answer sharpened by the span reader).
+
+    ``reader`` is the span reader (``threshold`` overrides the margin over no-answer its
+    spans need to lead; default: any margin, the rules decide); ``encoder`` is the
+    extractive reader's sentence encoder (default: the packaged MiniLM).
+    """
+
+    name = "span-rules"
+    threshold = float("-inf")
+    """Every candidate :meth:`read` returns has passed the rules already."""
+
+    def __init__(
+        self,
+        reader: SpanReader,
+        *,
+        threshold: float | None = None,
+        encoder: Encoder | None = None,
+        per_passage: int = 5,
+    ) -> None:
+        from ragline.generate.citations import ClaimSupport
+
+        self.reader = reader
+        self.span_threshold = threshold
+        self.extractive = ExtractiveGenerator(encoder)
+        self.per_passage = per_passage
+        self.check = ClaimSupport()
+
+    @classmethod
+    def from_config(cls, config: GenerateConfig) -> SpanRulesReader:
+        """The reader ``span-rules:DIR`` names in ``config.generator``."""
+        from ragline.generate.span_reader import SpanReader
+
+        directory = config.generator.removeprefix(SPAN_RULES_PREFIX)
+        if not directory or directory == config.generator:
+            raise RaglineError(f"generator {config.generator!r}: use {SPAN_RULES_PREFIX}READER_DIR")
+        return cls(SpanReader(directory))
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Extract]:
+        """Candidate answers, best first: spans the rules and the claim check accept, then
+        the extractive reader's answers (short answers sharpened by the span reader)."""
+        extracts = [e for e in self.extractive.read(question, passages) if e.text]
+        if not extracts:
+            return []
+        spans = self.reader.read(question, passages, per_passage=self.per_passage)
+        asked = parse_question(question)
+        accepted: list[Extract] = []
+        for span in spans:
+            if self.span_threshold is not None and span.score < self.span_threshold:
+                break
+            holder = _holding(span, extracts)
+            if holder is None or not _fits(span, holder, asked, passages):
+                continue
+            score, _ = self.check.check(holder.sentence, passages[span.n - 1], question=question)
+            if score >= self.check.threshold:
+                accepted.append(
+                    Extract(
+                        span.n, holder.sentence, span.text, span.score, holder.typed, holder.own
+                    )
+                )
+        sharpened = [_sharpen(e, spans, asked, passages) for e in extracts]
+        seen: set[tuple[int, str]] = set()
+        found: list[Extract] = []
+        for candidate in [*accepted, *sharpened]:
+            key = (candidate.n, candidate.sentence)
+            if key not in seen:
+                seen.add(key)
+                found.append(candidate)
+        # the rules' ranking by kind and subject stands (an answer of the asked kind, from
+        # the subject's own passage, first); within a rank, the span reader leads
+        return sorted(found, key=lambda c: (not c.typed, not c.own))
+
+    def _best(self, question: str, passages: Sequence[str]) -> tuple[str, list[int]]:
+        """The cited sentence of the best candidate and its passage number, or an
+        abstention."""
+        from ragline.generate.prompt import ABSTAIN_TEXT
+
+        found = self.read(question, passages)
+        if not found:
+            return ABSTAIN_TEXT, []
+        return found[0].cited("sentence"), [found[0].n]
+
+    def answer(self, question: str, passages: Sequence[Hit]) -> tuple[str, list[int]]:
+        """The best candidate's sentence with its ``[n]`` marker, and its passage number."""
+        return self._best(question, [hit.chunk.indexed_text for hit in passages])
+
+
+def _holding(span: Span, extracts: Sequence[Extract]) -> Extract | None:
+    """The accepted sentence of the span's passage that holds the span's text, if any."""
+    return next((e for e in extracts if e.n == span.n and span.text in e.sentence), None)
+
+
+def _fits(span: Span, holder: Extract, asked: Asked, passages: Sequence[str]) -> bool:
+    """Whether ``span`` can answer from its sentence ``holder``: it holds a word the
+    question does not, and shares one with a part of the sentence the rules call the
+    answer (a person's name for *who*, a date for *when* …)."""
+    held = set(words(span.text))
+    if not held - asked.known:
+        return False
+    title = title_of(passages[span.n - 1])
+    return any(held & set(words(a.text)) for a in answer_spans(asked, holder.sentence, title=title))
+
+
+def _sharpen(
+    extract: Extract, spans: Sequence[Span], asked: Asked, passages: Sequence[str]
+) -> Extract:
+    """``extract`` with the span reader's best span inside its sentence as the short
+    answer, when the span reader found one there that fits (:func:`_fits`)."""
+    inside = next(
+        (
+            s
+            for s in spans
+            if s.n == extract.n
+            and s.text in extract.sentence
+            and _fits(s, extract, asked, passages)
+        ),
+        None,
+    )
+    if inside is None:
+        return extract
+    return Extract(
+        extract.n, extract.sentence, inside.text, extract.score, extract.typed, extract.own
+    )

@@ -1,0 +1,107 @@
+"""The span reader checked by the rules: its span where the rules and the claim check agree,
+else the extractive reader's answer, else nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from ragline.config import GenerateConfig
+from ragline.documents import Chunk, Hit
+from ragline.embed.fake import HashEncoder
+from ragline.errors import RaglineError
+from ragline.generate.answer import answer
+from ragline.generate.registry import generator_kind
+from ragline.generate.span_reader import Span
+from ragline.generate.span_rules import SpanRulesReader
+
+QUELLPORT = (
+    "Quellport\n\nQuellport is the capital of the island nation of Zorbia. "
+    "Quellport exports salted fish and amber through its old harbour."
+)
+RUFEN = "Rufen\n\nGralir is the capital of Rufen. Gralir lies on the Dovul river."
+
+
+class FixedSpans:
+    """A span reader that finds the spans it is given (``text`` located in passage ``n``),
+    each with its margin over no-answer."""
+
+    def __init__(self, found: Sequence[tuple[int, str, float]]) -> None:
+        self.found = found
+
+    def read(self, question: str, passages: Sequence[str], *, per_passage: int = 3) -> list[Span]:
+        spans = []
+        for n, text, score in self.found:
+            start = passages[n - 1].index(text)
+            spans.append(Span(n, start, start + len(text), text, score))
+        return sorted(spans, key=lambda s: -s.score)
+
+
+def _reader(found: Sequence[tuple[int, str, float]], **options: float) -> SpanRulesReader:
+    return SpanRulesReader(FixedSpans(found), encoder=HashEncoder(), **options)  # type: ignore[arg-type]
+
+
+def _hits(*texts: str) -> list[Hit]:
+    return [
+        Hit(Chunk(f"d{n}#0", f"d{n}", text, 0, len(text)), 1.0 / n, n, "bm25")
+        for n, text in enumerate(texts, start=1)
+    ]
+
+
+def test_the_span_reader_sharpens_the_rules_answer_inside_an_accepted_sentence() -> None:
+    question = "What does Quellport export?"
+    rules_only = _reader([]).read(question, [QUELLPORT])
+    assert rules_only[0].text == "salted fish and amber through its old harbour"
+    found = _reader([(1, "salted fish and amber", 3.0)]).read(question, [QUELLPORT])
+    assert found[0].text == "salted fish and amber"
+    assert found[0].sentence.startswith("Quellport exports salted fish")
+
+
+def test_a_confident_span_from_a_sentence_the_rules_reject_is_not_shown() -> None:
+    question = "What is the capital of Zorbia?"
+    reader = _reader([(2, "Gralir", 9.0), (1, "Quellport", -1.0)])
+    found = reader.read(question, [QUELLPORT, RUFEN])
+    assert all(c.n == 1 for c in found), "Rufen's capital never answers for Zorbia"
+    result = answer(question, _hits(QUELLPORT, RUFEN), reader, GenerateConfig(answer_style="short"))
+    assert result.short_answer == "Quellport" and not result.abstained
+    assert result.citations and all(c.supported and c.n == 1 for c in result.citations)
+
+
+def test_a_span_above_the_threshold_chooses_the_sentence_below_it_only_the_phrase() -> None:
+    question = "What is the capital of Zorbia?"
+    passages = [
+        "Zorbia\n\nThe capital of Zorbia is Quellport.",
+        "Zorbia\n\nQuellport is the capital of the island nation of Zorbia.",
+    ]
+    assert [c.n for c in _reader([]).read(question, passages)][:2] == [1, 2]
+    spans = [(2, "Quellport", 1.0)]
+    assert _reader(spans).read(question, passages)[0].n == 2
+    unsure = _reader(spans, threshold=2.0).read(question, passages)
+    assert [(c.n, c.text) for c in unsure][:2] == [(1, "Quellport"), (2, "Quellport")]
+
+
+def test_a_span_does_not_lead_over_the_subjects_own_passage() -> None:
+    question = "Into which lake does the Dovul River flow?"
+    passages = [
+        "Sella River\n\nThe Sella River rises on Mount Orn and flows into the Dovul River.",
+        "Dovul River\n\nThe Dovul River flows into Lake Kafen.",
+    ]
+    found = _reader([(1, "Mount Orn", 9.0), (2, "Lake Kafen", -3.0)]).read(question, passages)
+    assert (found[0].n, found[0].text) == (2, "Lake Kafen")
+
+
+def test_no_sentence_that_answers_means_no_answer_however_sure_the_span_reader_is() -> None:
+    question = "Who founded Zorbia?"
+    reader = _reader([(1, "Quellport", 12.0)])
+    assert reader.read(question, [QUELLPORT]) == []
+    result = answer(question, _hits(QUELLPORT), reader, GenerateConfig(answer_style="short"))
+    assert result.abstained and not result.citations
+
+
+def test_it_is_named_span_rules_and_a_reader_directory() -> None:
+    assert generator_kind("span-rules:my-reader") == "span-rules"
+    with pytest.raises(RaglineError, match="span-rules:READER_DIR"):
+        SpanRulesReader.from_config(GenerateConfig(generator="span-rules:"))
+    made = SpanRulesReader.from_config(GenerateConfig(generator="span-rules:my-reader"))
+    assert made.reader.path == "my-reader"
