@@ -90,7 +90,7 @@ def evaluate_beir(
                 knowledge_base,
                 data,
                 modes,
-                rerank=rerank,
+                rerank=rerank if stage_fusion is not None else None,
                 rerank_fusion=stage_fusion,
                 on_batch=advance,
                 **search_options,
