@@ -53,7 +53,10 @@ def test_a_node_without_catalog_returns_the_writers_hits(writer_and_node) -> Non
 def test_a_node_answers_questions_from_the_collections(writer_and_node) -> None:
     writer, node = writer_and_node
     question = "What do sourdough bakers knead?"
-    assert node.ask(question).to_dict() == writer.ask(question).to_dict()
+    answers = [source.ask(question).to_dict() for source in (node, writer)]
+    for answer in answers:  # how long each part took differs from run to run
+        assert answer.pop("timings")["retrieval_s"] > 0
+    assert answers[0] == answers[1]
 
 
 def test_a_node_sees_deletions_at_once_and_additions_once_saved(writer_and_node) -> None:
