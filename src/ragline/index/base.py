@@ -31,6 +31,13 @@ class SearchParams:
     allowed: NDArray[np.int64] | None = None
 
 
+def query_matrix(queries: NDArray[np.float32]) -> NDArray[np.float32]:
+    """``queries`` as the contiguous float32 (n, dim) matrix every dense index searches with
+    (one query vector becomes a matrix of one row)."""
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    return queries[None, :] if queries.ndim == 1 else queries
+
+
 @runtime_checkable
 class DenseIndex(Protocol):
     """Nearest neighbours by inner product over unit vectors (= cosine).

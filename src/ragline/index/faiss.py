@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from ragline.errors import RaglineError
 from ragline.files import atomic_write
-from ragline.index.base import SearchParams
+from ragline.index.base import SearchParams, query_matrix
 
 if TYPE_CHECKING:
     from ragline.config import IndexConfig
@@ -176,9 +176,7 @@ class FaissIndex:
         import faiss
 
         params = params or SearchParams()
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if queries.ndim == 1:
-            queries = queries[None, :]
+        queries = query_matrix(queries)
         selector = None
         if params.allowed is not None:
             allowed = np.setdiff1d(params.allowed, self._tombstones, assume_unique=True)

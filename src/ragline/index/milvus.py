@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ragline._optional import require
 from ragline.errors import RaglineError
-from ragline.index.base import SearchParams
+from ragline.index.base import SearchParams, query_matrix
 from ragline.index.faiss import nlist, resolve_factory
 from ragline.index.milvus_collection import (
     MAX_LIMIT,
@@ -177,9 +177,7 @@ class MilvusIndex:
         self, queries: NDArray[np.float32], k: int, *, params: SearchParams | None = None
     ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         params = params or SearchParams()
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if queries.ndim == 1:
-            queries = queries[None, :]
+        queries = query_matrix(queries)
         expression = ""
         if params.allowed is not None:
             if len(params.allowed) == 0:
