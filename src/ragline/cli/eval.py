@@ -86,6 +86,7 @@ RunFileOption = Annotated[
 BeirCacheOption = Annotated[
     bool, typer.Option(help="Reuse the knowledge base built for this corpus.")
 ]
+ReuseKbOption = Annotated[bool, typer.Option(help="Reuse the knowledge base built before.")]
 BeirKbOption = Annotated[
     Path | None,
     typer.Option(
@@ -264,7 +265,7 @@ def eval_qa(
     query_encoder: QueryEncoderOption = None,
     per_question: PerQuestionOption = None,
     plot: PlotOption = None,
-    cache: Annotated[bool, typer.Option(help="Reuse the knowledge base built before.")] = True,
+    cache: ReuseKbOption = True,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -368,7 +369,7 @@ def eval_multihop(
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="HotpotQA: first N questions.")] = None,
     embedder: EmbedderOption = None,
-    cache: Annotated[bool, typer.Option(help="Reuse the knowledge base built before.")] = True,
+    cache: ReuseKbOption = True,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
