@@ -1,10 +1,28 @@
 """Tiny random models saved to disk, for tests that need a real model directory but not a
-trained one (tests/ is on pytest's pythonpath: ``from tiny_models import write_tiny_bert``)."""
+trained one, and the tiny topic passages such models train on in seconds (tests/ is on
+pytest's pythonpath: ``from tiny_models import write_tiny_bert``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+TOPICS = {
+    "cat": "the cat sleeps on the warm mat",
+    "boat": "a red boat sails on the blue lake",
+    "bread": "bread bakes in the hot oven",
+    "train": "the train waits at the old station",
+    "star": "a bright star shines over the moon",
+    "river": "the river runs past the green hill",
+    "dog": "the dog runs after the red ball",
+    "rain": "cold rain falls on the old roof",
+}
+"""Eight one-line passages, each keyed by the topic word it names (queries: "where the WORD")."""
+TOPIC_WORDS = sorted(
+    {w for text in TOPICS.values() for w in text.split()} | set(TOPICS) | {"where"}
+)
+TOPIC_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *".,!?", *TOPIC_WORDS]
+"""A tiny BERT vocabulary that holds every word of TOPICS and of its queries."""
 
 
 def write_tiny_bert(

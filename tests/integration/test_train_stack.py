@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli_runs import run_cli
-from tiny_models import write_tiny_bert
+from tiny_models import TOPIC_VOCAB, TOPICS, write_tiny_bert
 
 pytest.importorskip("torch")
 
@@ -26,19 +26,6 @@ from ragline.train.retriever import RetrieverRecipe  # noqa: E402
 from ragline.train.stack import StackRecipe, train_stack  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("one_torch_thread")]
-
-TOPICS = {
-    "cat": "the cat sleeps on the warm mat",
-    "boat": "a red boat sails on the blue lake",
-    "bread": "bread bakes in the hot oven",
-    "train": "the train waits at the old station",
-    "star": "a bright star shines over the moon",
-    "river": "the river runs past the green hill",
-    "dog": "the dog runs after the red ball",
-    "rain": "cold rain falls on the old roof",
-}
-WORDS = sorted({w for text in TOPICS.values() for w in text.split()} | set(TOPICS) | {"where"})
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *".,!?", *WORDS]
 
 
 def write_beir(root: Path) -> Path:
@@ -89,7 +76,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]
     """A BEIR folder, and the stack trained on its train split with its report."""
     root = tmp_path_factory.mktemp("stack")
     beir = write_beir(root / "beir")
-    base = write_tiny_bert(root / "base", VOCAB)
+    base = write_tiny_bert(root / "base", TOPIC_VOCAB)
     report = train_stack(read_beir(beir, "train"), root / "stack", tiny_recipe(base))
     return root / "stack", report, beir
 

@@ -27,20 +27,7 @@ from ragline.train.colbert import (  # noqa: E402
     train_colbert,
 )
 from ragline.train.pairs import TrainingData, TrainingPair  # noqa: E402
-from tiny_models import write_tiny_bert  # noqa: E402
-
-TOPICS = {
-    "cat": "the cat sleeps on the warm mat",
-    "boat": "a red boat sails on the blue lake",
-    "bread": "bread bakes in the hot oven",
-    "train": "the train waits at the old station",
-    "star": "a bright star shines over the moon",
-    "river": "the river runs past the green hill",
-    "dog": "the dog runs after the red ball",
-    "rain": "cold rain falls on the old roof",
-}
-WORDS = sorted({w for text in TOPICS.values() for w in text.split()} | set(TOPICS) | {"where"})
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *".,!?", *WORDS]
+from tiny_models import TOPIC_VOCAB, TOPICS, write_tiny_bert  # noqa: E402
 
 
 def tiny_data() -> TrainingData:
@@ -55,7 +42,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_bert(tmp_path_factory.mktemp("tiny") / "bi-encoder", VOCAB)
+    return write_tiny_bert(tmp_path_factory.mktemp("tiny") / "bi-encoder", TOPIC_VOCAB)
 
 
 def tiny_recipe(base: Path, **changes) -> ColbertRecipe:

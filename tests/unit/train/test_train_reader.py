@@ -84,7 +84,9 @@ def test_best_threshold_trades_answers_against_abstentions() -> None:
     assert 1.0 < threshold <= 3.0 and f1 == 1.0
 
 
-def test_tiny_reader_trains_saves_and_reads(tmp_path: Path) -> None:
+def tiny_squad(tmp_path: Path) -> tuple[Path, Path]:
+    """A tiny random BERT over the words of PARAGRAPHS, and those paragraphs (four times) as
+    a SQuAD file: what a reader trains on in seconds."""
     from tiny_models import write_tiny_bert
 
     words = sorted(
@@ -98,24 +100,16 @@ def test_tiny_reader_trains_saves_and_reads(tmp_path: Path) -> None:
         tmp_path / "base", ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "?", *words]
     )
     squad = tmp_path / "squad.json"
-    squad.write_text(
-        json.dumps(
-            {
-                "data": [
-                    {
-                        "title": "T",
-                        "paragraphs": [
-                            {
-                                "context": c,
-                                "qas": [{"id": f"{i}-{j}", **q} for j, q in enumerate(qas)],
-                            }
-                            for i, (c, qas) in enumerate(PARAGRAPHS * 4)
-                        ],
-                    }
-                ]
-            }
-        )
-    )
+    paragraphs = [
+        {"context": c, "qas": [{"id": f"{i}-{j}", **q} for j, q in enumerate(qas)]}
+        for i, (c, qas) in enumerate(PARAGRAPHS * 4)
+    ]
+    squad.write_text(json.dumps({"data": [{"title": "T", "paragraphs": paragraphs}]}))
+    return base, squad
+
+
+def test_tiny_reader_trains_saves_and_reads(tmp_path: Path) -> None:
+    base, squad = tiny_squad(tmp_path)
     recipe = ReaderRecipe(
         base=str(base),
         held_out=0,
@@ -140,24 +134,7 @@ def test_tiny_reader_trains_saves_and_reads(tmp_path: Path) -> None:
 
 
 def test_full_fine_tuning_saves_a_whole_model_that_reads(tmp_path: Path) -> None:
-    from tiny_models import write_tiny_bert
-
-    words = sorted(
-        {
-            w.strip(".?").lower()
-            for c, qas in PARAGRAPHS
-            for w in (c + " " + " ".join(q["question"] for q in qas)).split()
-        }
-    )
-    base = write_tiny_bert(
-        tmp_path / "base", ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "?", *words]
-    )
-    squad = tmp_path / "squad.json"
-    paragraphs = [
-        {"context": c, "qas": [{"id": f"{i}-{j}", **q} for j, q in enumerate(qas)]}
-        for i, (c, qas) in enumerate(PARAGRAPHS * 4)
-    ]
-    squad.write_text(json.dumps({"data": [{"title": "T", "paragraphs": paragraphs}]}))
+    base, squad = tiny_squad(tmp_path)
     recipe = ReaderRecipe(
         base=str(base),
         held_out=0,
