@@ -3,9 +3,9 @@ re-embedding) and one point of the scale simulation."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from beir_folders import write_beir_folder
 from conftest import CORPUS, QUERIES, hash_config
 from ragline import KnowledgeBase
 from ragline.bench.milvus import compare_backends
@@ -15,17 +15,12 @@ from ragline.evaluate.beir import load_beir
 
 def tiny_beir(root: Path) -> Path:
     """The CORPUS as a BEIR folder: each QUERIES entry judged relevant to its document."""
-    root.mkdir()
-    with open(root / "corpus.jsonl", "w", encoding="utf-8") as f:
-        for doc in CORPUS:
-            f.write(json.dumps({"_id": doc.id, "title": "", "text": doc.text}) + "\n")
-    with open(root / "queries.jsonl", "w", encoding="utf-8") as f:
-        for name, query in QUERIES.items():
-            f.write(json.dumps({"_id": f"q-{name}", "text": query}) + "\n")
-    (root / "qrels").mkdir()
-    lines = ["query-id\tcorpus-id\tscore"] + [f"q-{name}\t{name}\t1" for name in QUERIES]
-    (root / "qrels" / "test.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return root
+    return write_beir_folder(
+        root,
+        [{"_id": doc.id, "title": "", "text": doc.text} for doc in CORPUS],
+        [{"_id": f"q-{name}", "text": query} for name, query in QUERIES.items()],
+        {"test": [(f"q-{name}", name, 1) for name in QUERIES]},
+    )
 
 
 def test_backends_compared_on_one_embedding(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from beir_folders import write_beir_folder
 from cli_runs import run_cli
 from tiny_models import TOPIC_VOCAB, TOPICS, write_tiny_bert
 
@@ -30,15 +31,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("one_torch_thread
 
 def write_beir(root: Path) -> Path:
     """The topics as a BEIR folder: every topic judged in train, the first four in test."""
-    (root / "qrels").mkdir(parents=True)
-    corpus = [{"_id": word, "title": "", "text": text} for word, text in TOPICS.items()]
-    queries = [{"_id": f"q-{word}", "text": f"where the {word}"} for word in TOPICS]
-    (root / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in corpus))
-    (root / "queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in queries))
-    for split, words in (("train", list(TOPICS)), ("test", list(TOPICS)[:4])):
-        rows = "".join(f"q-{word}\t{word}\t1\n" for word in words)
-        (root / "qrels" / f"{split}.tsv").write_text("query-id\tcorpus-id\tscore\n" + rows)
-    return root
+    return write_beir_folder(
+        root,
+        [{"_id": word, "title": "", "text": text} for word, text in TOPICS.items()],
+        [{"_id": f"q-{word}", "text": f"where the {word}"} for word in TOPICS],
+        {
+            split: [(f"q-{word}", word, 1) for word in words]
+            for split, words in (("train", list(TOPICS)), ("test", list(TOPICS)[:4]))
+        },
+    )
 
 
 def tiny_recipe(base: Path) -> StackRecipe:

@@ -3,12 +3,12 @@ stage beside it (a keyword re-ranker that puts one wrong document first tells th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from beir_folders import write_beir_folder
 from ragline.config import Config
 from ragline.evaluate.runner import evaluate_beir
 from ragline.rerank.base import PairScoringReranker
@@ -32,14 +32,12 @@ class DecoyReranker(PairScoringReranker):
 
 
 def write_beir(root: Path) -> Path:
-    (root / "qrels").mkdir(parents=True)
-    rows = [{"_id": d, "title": "", "text": t} for d, t in CORPUS.items()]
-    (root / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    queries = [{"_id": q, "text": t} for q, t in QUERIES.items()]
-    (root / "queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in queries))
-    qrels = "".join(f"{q}\td{q[1]}\t1\n" for q in QUERIES)
-    (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
-    return root
+    return write_beir_folder(
+        root,
+        [{"_id": d, "title": "", "text": t} for d, t in CORPUS.items()],
+        [{"_id": q, "text": t} for q, t in QUERIES.items()],
+        {"test": [(q, f"d{q[1]}", 1) for q in QUERIES]},
+    )
 
 
 def test_the_first_stage_is_scored_without_the_reranker(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from beir_folders import write_beir_folder
 from ragline.config import LoadConfig
 from ragline.documents import Document
 from ragline.errors import LoadError
@@ -93,20 +94,14 @@ def test_empty_jsonl(tmp_path: Path) -> None:
 
 
 def make_beir(folder: Path) -> Path:
-    folder.mkdir()
-    write_jsonl(
-        folder / "corpus.jsonl",
-        [
-            {"_id": "d1", "title": "Aspirin", "text": "It thins blood.", "metadata": {"y": 1}},
-            {"_id": "d2", "title": "", "text": "No title here."},
-            {"_id": "d3", "title": "Only title", "text": ""},
-            {"title": "no id", "text": "x"},
-        ],
-    )
-    write_jsonl(folder / "queries.jsonl", [{"_id": "q1", "text": "what thins blood"}])
-    (folder / "qrels").mkdir()
-    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
-    return folder
+    corpus = [
+        {"_id": "d1", "title": "Aspirin", "text": "It thins blood.", "metadata": {"y": 1}},
+        {"_id": "d2", "title": "", "text": "No title here."},
+        {"_id": "d3", "title": "Only title", "text": ""},
+        {"title": "no id", "text": "x"},
+    ]
+    queries = [{"_id": "q1", "text": "what thins blood"}]
+    return write_beir_folder(folder, corpus, queries, {"test": [("q1", "d1", 1)]})
 
 
 def test_beir_folder(tmp_path: Path) -> None:

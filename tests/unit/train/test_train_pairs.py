@@ -7,25 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from beir_folders import write_beir_folder
 from ragline.errors import RaglineError
 from ragline.train.pairs import read_beir, read_jsonl, read_squad, read_training_data
 
 
 def write_beir(root: Path) -> Path:
-    root.mkdir()
     corpus = [
         {"_id": "d1", "title": "Aspirin", "text": "Aspirin thins the blood."},
         {"_id": "d2", "title": "", "text": "Statins lower cholesterol."},
         {"_id": "d3", "title": "Sleep", "text": "Adults need seven hours of sleep."},
     ]
     queries = [{"_id": "q1", "text": "blood thinner"}, {"_id": "q2", "text": "cholesterol"}]
-    (root / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in corpus))
-    (root / "queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in queries))
-    (root / "qrels").mkdir()
-    (root / "qrels" / "train.tsv").write_text(
-        "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td3\t0\nq2\td2\t1\nq2\td9\t1\nq9\td1\t1\n"
-    )
-    return root
+    judged = [("q1", "d1", 1), ("q1", "d3", 0), ("q2", "d2", 1), ("q2", "d9", 1), ("q9", "d1", 1)]
+    return write_beir_folder(root, corpus, queries, {"train": judged})
 
 
 def test_beir_pairs_skip_unjudged_and_unknown_ids(tmp_path: Path):
