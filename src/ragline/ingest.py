@@ -89,6 +89,7 @@ def ingest(
     :class:`EmbeddedDocument` keeps the chunks and vectors it carries."""
     report = IngestReport()
     pending: list[tuple[Document, list[Chunk], bool]] = []
+    pending_ids: set[str] = set()
     pending_chunks = 0
 
     def flush() -> None:
@@ -124,6 +125,7 @@ def ingest(
         with _Timer(report, "index"):
             on_commit([d.id for d, _, _ in pending], report)
         pending, pending_chunks = [], 0
+        pending_ids.clear()
 
     iterator = iter(stream)
     while True:
@@ -134,7 +136,7 @@ def ingest(
         if isinstance(item, LoadError):
             report.errors.append(item)
             continue
-        if any(d.id == item.id for d, _, _ in pending):
+        if item.id in pending_ids:
             flush()  # the same id twice in one batch: commit the first before replacing it
         stored = catalog.document_hashes([item.id]).get(item.id)
         if stored == item.hash:
@@ -145,6 +147,7 @@ def ingest(
                 list(item.chunks) if isinstance(item, EmbeddedDocument) else chunker.chunk(item)
             )
         pending.append((item, chunks, stored is not None))
+        pending_ids.add(item.id)
         pending_chunks += len(chunks)
         if pending_chunks >= batch_chunks:
             flush()

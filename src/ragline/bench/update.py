@@ -7,6 +7,7 @@ import random
 import statistics
 import time
 from collections.abc import Iterator
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,9 @@ def synthetic_documents(count: int, words: int, seed: int = 0) -> Iterator[Docum
     """Documents of ``words`` words drawn from a Zipf-like vocabulary (repeatable)."""
     rng = random.Random(seed)
     vocabulary = [f"w{i}" for i in range(VOCABULARY_SIZE)]
-    weights = [1.0 / (rank + 1) for rank in range(VOCABULARY_SIZE)]
+    cumulative = list(accumulate(1.0 / (rank + 1) for rank in range(VOCABULARY_SIZE)))
     for number in range(count):
-        text = " ".join(rng.choices(vocabulary, weights, k=words))
+        text = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=words))
         yield Document(f"synthetic-{number}", text, {"group": number % 10})
 
 
