@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from urllib.parse import unquote
 
 from ragline._optional import require
 
@@ -180,25 +181,40 @@ def write_trec_run(
 ) -> None:
     """Write ``run`` as a TREC run file (``qid Q0 docid rank score tag``), the format every
     IR tool reads. Ranks follow trec_eval's order: score descending, ties by doc id descending.
+    Ids holding whitespace (HotpotQA's titles) are written percent-encoded ("Lilu%20(mythology)"),
+    as :func:`read_trec_run` reads them back.
     """
     if not tag or any(ch.isspace() for ch in tag):
         raise ValueError(f"run tag must be a non-empty word without whitespace, got {tag!r}")
     lines = []
     for qid, docs in run.items():
         for ident in (str(qid), *map(str, docs)):
-            if not ident or any(ch.isspace() for ch in ident):
-                raise ValueError(f"ids in a TREC run cannot be empty or hold whitespace: {ident!r}")
+            if not ident:
+                raise ValueError(f"ids in a TREC run cannot be empty (query {qid!r})")
         ranked = _top_k({str(doc): float(score) for doc, score in docs.items()}, len(docs))
         for rank, (doc, score) in enumerate(ranked.items(), 1):
-            lines.append(f"{qid} Q0 {doc} {rank} {score!r} {tag}\n")
+            lines.append(f"{_trec_id(str(qid))} Q0 {_trec_id(doc)} {rank} {score!r} {tag}\n")
     Path(path).write_text("".join(lines), encoding="utf-8")
+
+
+def _trec_id(ident: str) -> str:
+    """``ident`` with "%" and whitespace percent-encoded: one field of a TREC line.
+
+    >>> _trec_id("Lilu (mythology) 50%")
+    'Lilu%20(mythology)%2050%25'
+    """
+    return _TREC_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m[0].encode()), ident)
+
+
+_TREC_UNSAFE = re.compile(r"[%\s]")
 
 
 def read_trec_run(path: str | os.PathLike[str]) -> Run:
     """Read a TREC run file (``qid Q0 docid rank score tag``) into a :data:`Run`.
 
     Scores are kept and ranks are only checked to be integers, since trec_eval ranks by
-    score. A document listed twice for one query is an error, as in trec_eval.
+    score. A document listed twice for one query is an error, as in trec_eval. Ids are
+    percent-decoded, undoing what :func:`write_trec_run` encodes.
     """
     path = Path(path)
     run: Run = {}
@@ -212,7 +228,8 @@ def read_trec_run(path: str | os.PathLike[str]) -> Run:
                 raise ValueError(
                     f"{path}:{lineno}: expected 'qid Q0 docid rank score tag', got {line!r}"
                 )
-            qid, _, doc, rank, score, _ = fields
+            qid, doc = unquote(fields[0]), unquote(fields[2])
+            rank, score = fields[3], fields[4]
             try:
                 int(rank)
                 value = float(score)

@@ -187,9 +187,19 @@ def test_write_trec_run_refuses_bad_tag(tmp_path: Path, tag: str) -> None:
         write_trec_run({"q": {"d": 1.0}}, tmp_path / "run.trec", tag)
 
 
-def test_write_trec_run_refuses_ids_with_whitespace(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="whitespace"):
-        write_trec_run({"q": {"doc 1": 1.0}}, tmp_path / "run.trec", "t")
+def test_trec_run_ids_with_whitespace_round_trip_percent_encoded(tmp_path: Path) -> None:
+    path = tmp_path / "run.trec"
+    run = {"q 1": {"Lilu (mythology)": 2.0, "50% off": 1.0, "tab\there": 0.5, "Déjà%20vu": 0.1}}
+    write_trec_run(run, path, "t")
+    lines = path.read_text().splitlines()
+    assert [len(line.split()) for line in lines] == [6, 6, 6, 6]
+    assert lines[0] == "q%201 Q0 Lilu%20(mythology) 1 2.0 t"
+    assert read_trec_run(path) == run
+
+
+def test_write_trec_run_refuses_empty_ids(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        write_trec_run({"q": {"": 1.0}}, tmp_path / "run.trec", "t")
 
 
 @pytest.mark.parametrize(
