@@ -6,6 +6,7 @@ of its chunks, and its rank the rank of that chunk, as in MaxP passage aggregati
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -112,6 +113,7 @@ def cached_kb(
     weights = _model_files_fingerprint(config.embed.model)
     if weights:
         build["weights"] = weights
+    build["text_code"] = text_code_fingerprint()
     key = hashlib.sha256((fingerprint + json.dumps(build, sort_keys=True)).encode())
     directory = (cache_dir or default_cache_dir()) / "kb" / f"{name}-{key.hexdigest()[:16]}"
     if use_cache and (directory / COMPLETE_MARKER).is_file():
@@ -156,6 +158,19 @@ def _model_files_fingerprint(model: str) -> str:
         if f.is_file()
     )
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def text_code_fingerprint() -> str:
+    """A hash of the source that decides a knowledge base's texts and chunks (loaders,
+    chunkers, documents): a cached build made before a change there (text cleaning, a
+    chunker fix) is not reused, which would report numbers for text ragline no longer makes."""
+    package = Path(__file__).resolve().parent.parent
+    files = sorted([*(package / "load").glob("*.py"), *(package / "chunk").glob("*.py")])
+    digest = hashlib.sha256()
+    for path in [*files, package / "documents.py"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def open_beir_kb(dataset: BeirDataset, config: Config, **options: Any) -> Any:

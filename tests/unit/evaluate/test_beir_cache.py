@@ -50,3 +50,19 @@ def test_without_the_cache_a_build_starts_again(tmp_path: Path) -> None:
         assert kb.info()["documents"] == len(DOCUMENTS)
     [directory] = (tmp_path / "kb").iterdir()
     assert json.loads((directory / COMPLETE_MARKER).read_text())["added"] == len(DOCUMENTS)
+
+
+def test_a_change_to_the_text_code_builds_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached build is keyed by the loaders' and chunkers' source too: after a change
+    there, the corpus is loaded and chunked again instead of reused from the old build."""
+    import ragline.evaluate.beir as beir
+
+    assert len(beir.text_code_fingerprint()) == 16
+    documents = DOCUMENTS[:3]
+    for code in ("before", "after", "after"):
+        monkeypatch.setattr(beir, "text_code_fingerprint", lambda code=code: code)
+        with cached_kb("facts", "fp", CONFIG, lambda: documents, cache_dir=tmp_path):
+            pass
+    assert len(list((tmp_path / "kb").iterdir())) == 2
