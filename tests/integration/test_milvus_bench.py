@@ -9,7 +9,7 @@ from beir_folders import write_beir_folder
 from conftest import CORPUS, QUERIES, hash_config
 from ragline import KnowledgeBase
 from ragline.bench.milvus import compare_backends
-from ragline.bench.milvus_scale import scale_point
+from ragline.bench.milvus_scale import scale_chart, scale_point
 from ragline.evaluate.beir import load_beir
 
 
@@ -43,3 +43,19 @@ def test_one_scale_point(tmp_path: Path) -> None:
     assert point["chunks"] == 200 and point["chunks_per_s"] > 0
     assert point["peak_rss_mb"] > 0 and point["hybrid_p50_ms"] > 0
     assert point["add_one_ms"] > 0 and point["delete_one_ms"] > 0
+
+
+def test_scale_chart_draws_each_backend_and_leaves_out_failed_points(tmp_path: Path) -> None:
+    points = [
+        {
+            "backend": b,
+            "chunks": n,
+            "chunks_per_s": 1e3,
+            "peak_rss_mb": n / 1e2,
+            "hybrid_p50_ms": n / 1e3,
+        }
+        for b in ("faiss", "milvus")
+        for n in (10_000, 100_000)
+    ] + [{"backend": "milvus", "chunks": 1_000_000, "error": "over 3600 s"}]
+    scale_chart(points, tmp_path / "scale.png")
+    assert (tmp_path / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

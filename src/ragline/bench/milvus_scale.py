@@ -124,16 +124,17 @@ def scale_chart(points: Sequence[dict[str, Any]], path: Path) -> None:
 
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    panels = (
-        ("chunks_per_s", "ingest (chunks/s)"),
-        ("peak_rss_mb", "peak RSS (MB)"),
-        ("hybrid_p50_ms", "p50 hybrid query (ms)"),
+    panels = (  # log scales where the backends differ by orders of magnitude
+        ("chunks_per_s", "ingest (chunks/s)", "linear"),
+        ("peak_rss_mb", "peak RSS (MB)", "log"),
+        ("hybrid_p50_ms", "p50 hybrid query (ms)", "log"),
     )
-    for axis, (key, title) in zip(axes, panels, strict=True):
+    for axis, (key, title, yscale) in zip(axes, panels, strict=True):
         for backend in BACKENDS:
             done = [p for p in points if p["backend"] == backend and "error" not in p]
             axis.plot([p["chunks"] for p in done], [p[key] for p in done], "o-", label=backend)
         axis.set_xscale("log")
+        axis.set_yscale(yscale)
         axis.set_xlabel("chunks")
         axis.set_title(title)
         axis.legend()
