@@ -9,14 +9,13 @@ folder and renamed into place, so a crash or a second process never leaves half 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ragline.cache import default_cache_dir
+from ragline.cache import default_cache_dir, files_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +26,12 @@ FINGERPRINTED = (".safetensors", ".bin", ".json", ".txt", ".model")
 def model_fingerprint(model_dir: Path) -> str:
     """A short hash of the files in ``model_dir`` that decide its vectors (weights, configs,
     vocabulary), by relative name and content; README and the like do not count."""
-    digest = hashlib.sha256()
-    for file in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-        if file.suffix not in FINGERPRINTED or file.name.startswith("."):
-            continue
-        digest.update(str(file.relative_to(model_dir)).encode() + b"\0")
-        with open(file, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:16]
+    files = (
+        p
+        for p in model_dir.rglob("*")
+        if p.is_file() and p.suffix in FINGERPRINTED and not p.name.startswith(".")
+    )
+    return files_fingerprint(model_dir, files)
 
 
 def entry_dir(

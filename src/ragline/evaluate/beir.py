@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ragline.cache import default_cache_dir
+from ragline.cache import default_cache_dir, files_fingerprint
 from ragline.config import Config
 from ragline.errors import RaglineError
 from ragline.evaluate.metrics import DEFAULT_METRICS, Qrels, Run, evaluate_run, read_qrels
@@ -86,11 +86,7 @@ def _qa_as_beir(path: Path) -> BeirDataset:
 
 def corpus_fingerprint(path: Path) -> str:
     """A hash of a BEIR folder's corpus file."""
-    digest = hashlib.sha256()
-    with open(path / "corpus.jsonl", "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return files_fingerprint(path, [path / "corpus.jsonl"])
 
 
 def cached_kb(
@@ -166,11 +162,8 @@ def text_code_fingerprint() -> str:
     chunkers, documents): a cached build made before a change there (text cleaning, a
     chunker fix) is not reused, which would report numbers for text ragline no longer makes."""
     package = Path(__file__).resolve().parent.parent
-    files = sorted([*(package / "load").glob("*.py"), *(package / "chunk").glob("*.py")])
-    digest = hashlib.sha256()
-    for path in [*files, package / "documents.py"]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    sources = [*(package / "load").glob("*.py"), *(package / "chunk").glob("*.py")]
+    return files_fingerprint(package, [*sources, package / "documents.py"])
 
 
 def open_beir_kb(dataset: BeirDataset, config: Config, **options: Any) -> Any:
