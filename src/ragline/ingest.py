@@ -88,8 +88,7 @@ def ingest(
     (the knowledge base updates its indexes there) with the ids just committed. An
     :class:`EmbeddedDocument` keeps the chunks and vectors it carries."""
     report = IngestReport()
-    pending: list[tuple[Document, list[Chunk], bool]] = []
-    pending_ids: set[str] = set()
+    pending: dict[str, tuple[Document, list[Chunk], bool]] = {}  # by id, in arrival order
     pending_chunks = 0
 
     def flush() -> None:
@@ -98,7 +97,7 @@ def ingest(
             return
         texts = [
             c.indexed_text
-            for document, chunks, _ in pending
+            for document, chunks, _ in pending.values()
             if not isinstance(document, EmbeddedDocument)
             for c in chunks
         ]
@@ -109,7 +108,7 @@ def ingest(
                 else np.zeros((0, encoder.dim), dtype=np.float32)
             )
         items, offset = [], 0
-        for document, chunks, _ in pending:
+        for document, chunks, _ in pending.values():
             if isinstance(document, EmbeddedDocument):
                 items.append((document, chunks, document.vectors))
                 continue
@@ -117,15 +116,14 @@ def ingest(
             offset += len(chunks)
         with _Timer(report, "store"):
             catalog.write(items)
-        for document, chunks, replaced in pending:
+        for document, chunks, replaced in pending.values():
             report.updated += replaced
             report.added += not replaced
             report.chunks += len(chunks)
             report.characters += len(document.text)
         with _Timer(report, "index"):
-            on_commit([d.id for d, _, _ in pending], report)
-        pending, pending_chunks = [], 0
-        pending_ids.clear()
+            on_commit(list(pending), report)
+        pending, pending_chunks = {}, 0
 
     iterator = iter(stream)
     while True:
@@ -136,7 +134,7 @@ def ingest(
         if isinstance(item, LoadError):
             report.errors.append(item)
             continue
-        if item.id in pending_ids:
+        if item.id in pending:
             flush()  # the same id twice in one batch: commit the first before replacing it
         stored = catalog.document_hashes([item.id]).get(item.id)
         if stored == item.hash:
@@ -146,8 +144,7 @@ def ingest(
             chunks = (
                 list(item.chunks) if isinstance(item, EmbeddedDocument) else chunker.chunk(item)
             )
-        pending.append((item, chunks, stored is not None))
-        pending_ids.add(item.id)
+        pending[item.id] = (item, chunks, stored is not None)
         pending_chunks += len(chunks)
         if pending_chunks >= batch_chunks:
             flush()
