@@ -188,12 +188,12 @@ def write_trec_run(
         raise ValueError(f"run tag must be a non-empty word without whitespace, got {tag!r}")
     lines = []
     for qid, docs in run.items():
-        for ident in (str(qid), *map(str, docs)):
-            if not ident:
-                raise ValueError(f"ids in a TREC run cannot be empty (query {qid!r})")
         ranked = _top_k({str(doc): float(score) for doc, score in docs.items()}, len(docs))
+        if not str(qid) or "" in ranked:
+            raise ValueError(f"ids in a TREC run cannot be empty (query {qid!r})")
+        query = _trec_id(str(qid))
         for rank, (doc, score) in enumerate(ranked.items(), 1):
-            lines.append(f"{_trec_id(str(qid))} Q0 {_trec_id(doc)} {rank} {score!r} {tag}\n")
+            lines.append(f"{query} Q0 {_trec_id(doc)} {rank} {score!r} {tag}\n")
     Path(path).write_text("".join(lines), encoding="utf-8")
 
 
