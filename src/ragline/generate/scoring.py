@@ -114,3 +114,45 @@ def first_stop(text: str, stop: Sequence[str]) -> int | None:
     """
     found = [i for s in stop if s and (i := text.find(s)) >= 0]
     return min(found) if found else None
+
+
+class StopHold:
+    """A reply released as it grows, holding back text that may be the start of a stop
+    string until it is not; ``stopped`` once a stop string has appeared.
+
+    >>> held = StopHold(["\\nQ:"])
+    >>> held.update("Paris"), held.update("Paris\\n"), held.update("Paris\\nQ: next")
+    ('Par', 'i', 's')
+    >>> held.stopped
+    True
+    """
+
+    def __init__(self, stop: Sequence[str]) -> None:
+        self.stop = [s for s in stop if s]
+        self.hold = max((len(s) for s in self.stop), default=1) - 1
+        self.sent = 0
+        self.stopped = False
+
+    def update(self, text: str) -> str:
+        """The part of ``text`` (the whole reply so far) that is safe to release now."""
+        if self.stopped:
+            return ""
+        cut = first_stop(text, self.stop)
+        if cut is not None:
+            self.stopped = True
+            piece = text[self.sent : cut] if cut > self.sent else ""
+            self.sent = len(text)
+            return piece
+        safe = len(text) - self.hold
+        if safe <= self.sent:
+            return ""
+        piece, self.sent = text[self.sent : safe], safe
+        return piece
+
+    def finish(self, text: str) -> str:
+        """What remains of ``text`` (the whole reply) once decoding has ended."""
+        piece = self.update(text)
+        if self.stopped:
+            return piece
+        rest, self.sent = text[self.sent :], len(text)
+        return piece + rest
