@@ -36,7 +36,7 @@ from ragline.generate.base import Completion, Message
 from ragline.generate.gguf import PACKAGED, converted_gguf_dir, packaged_gguf
 from ragline.generate.hf_tensors import left_pad, output_cache, pad_rows, shift_right
 from ragline.generate.int8 import quantize_int8, use_int8
-from ragline.generate.scoring import first_stop
+from ragline.generate.scoring import StopHold, first_stop
 from ragline.generate.token_steps import HFTokenSteps, Seq2SeqTokenSteps
 
 if TYPE_CHECKING:
@@ -280,26 +280,22 @@ class LocalGenerator:
 
         thread = threading.Thread(target=run, name="ragline-generate", daemon=True)
         thread.start()
-        hold = max((len(s) for s in stop if s), default=1) - 1
-        text, sent = "", 0
+        held = StopHold(stop)
+        text = ""
         try:
             for piece in streamer:
                 text += piece
-                cut = first_stop(text, stop)
-                if cut is not None:
-                    if cut > sent:
-                        yield text[sent:cut]
-                    sent = len(text)
+                released = held.update(text)
+                if released:
+                    yield released
+                if held.stopped:
                     break
-                safe = len(text) - hold
-                if safe > sent:
-                    yield text[sent:safe]
-                    sent = safe
             else:
                 if errors:
                     raise errors[0]
-                if len(text) > sent:
-                    yield text[sent:]
+                rest = held.finish(text)
+                if rest:
+                    yield rest
         finally:
             cancel.set()
             thread.join()
@@ -369,12 +365,7 @@ class LocalGenerator:
         A model without a chat template gets the message contents separated by blank lines.
         """
         _, tokenizer = self._load()
-        chat = [{"role": m["role"], "content": m["content"]} for m in messages]
-        if getattr(tokenizer, "chat_template", None):
-            text = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
-            return list(tokenizer(text, add_special_tokens=False)["input_ids"])
-        text = "\n\n".join(m["content"] for m in chat) + "\n\n"
-        return list(tokenizer(text)["input_ids"])
+        return chat_prompt_ids(tokenizer, messages)
 
     def continuations_logprobs(
         self,
@@ -546,12 +537,29 @@ def _eos_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:
         for v in value if isinstance(value, list | tuple) else [value]:
             if v is not None and int(v) not in found:
                 found.append(int(v))
-    # Chat models end a turn with a special token that is not always registered as EOS.
+    found += [i for i in end_of_turn_ids(tokenizer) if i not in found]
+    return tuple(found)
+
+
+def end_of_turn_ids(tokenizer: Any) -> list[int]:
+    """Ids of the special tokens that end a turn in the tokenizer's chat template: chat
+    models end a turn with one that is not always registered as EOS."""
     unk = getattr(tokenizer, "unk_token_id", None)
     template = str(getattr(tokenizer, "chat_template", "") or "")
+    found: list[int] = []
     for special in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"):
         token_id = tokenizer.convert_tokens_to_ids(special)
-        known = isinstance(token_id, int) and token_id != unk
-        if known and token_id not in found and special in template:
+        if isinstance(token_id, int) and token_id != unk and special in template:
             found.append(token_id)
-    return tuple(found)
+    return found
+
+
+def chat_prompt_ids(tokenizer: Any, messages: Sequence[Message]) -> list[int]:
+    """``messages`` through ``tokenizer``'s chat template, generation prompt added; a
+    tokenizer without a template gets the contents separated by blank lines."""
+    chat = [{"role": m["role"], "content": m["content"]} for m in messages]
+    if getattr(tokenizer, "chat_template", None):
+        text = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    text = "\n\n".join(m["content"] for m in chat) + "\n\n"
+    return list(tokenizer(text)["input_ids"])
