@@ -241,7 +241,11 @@ def bench_generate_command(
     k: PassagesOption = 3,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens generated per answer.")] = 32,
     weights: Annotated[
-        str, typer.Option(help="The local model's weights: fp32 (as loaded) or int8.")
+        str,
+        typer.Option(
+            help="The local model's weights, comma-separated, side by side in one run (the "
+            "first is the baseline): fp32 (as loaded), int8, gguf (llama.cpp)."
+        ),
     ] = "fp32",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -261,14 +265,15 @@ def bench_generate_command(
             generator=generator,
             k=k,
             max_new_tokens=max_new_tokens,
-            weights=weights,
+            weights=split_list(weights),
         )
     if as_json:
         out.json(result)
         return
-    for key, value in result.items():
-        if key != "machine":
-            out.print(f"{key:>26}: {value}")
+    for name, row in result["weights"].items():
+        out.print(f"{name}:")
+        for key, value in row.items():
+            out.print(f"{key:>30}: {value}")
 
 
 @app.command("answer", cls=WordsCommand)

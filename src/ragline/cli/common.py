@@ -112,6 +112,14 @@ MaxNewTokensOption = Annotated[
     ),
 ]
 ModelOption = Annotated[str | None, typer.Option(help="Remote model name (API generators).")]
+WeightsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A local model's weights: fp32 (as loaded), int8, or gguf (a GGUF file's own "
+        f"quantized weights on llama.cpp; pip install 'ragline[llama]'; default: "
+        f"{DEFAULTS.generate.weights}).",
+    ),
+]
 HopsOption = Annotated[
     int | None,
     typer.Option(min=1, help=f"Retrieval rounds (multi-hop; default: {DEFAULTS.generate.hops})."),

@@ -31,6 +31,7 @@ from ragline.cli.common import (
     SearchModeOption,
     StackOption,
     VerboseOption,
+    WeightsOption,
     build_config,
     given,
     output,
@@ -247,6 +248,7 @@ def eval_qa(
     mode: QaModesOption = DEFAULTS.generate.mode,
     generator: QaGeneratorOption = None,
     model: ModelOption = None,
+    weights: WeightsOption = None,
     hops: HopsOption = None,
     follow_up: FollowUpOption = None,
     answer_style: AnswerStyleOption = None,
@@ -294,7 +296,7 @@ def eval_qa(
             search_mode=search_mode,
             max_new_tokens=max_new_tokens,
             answer_style=answer_style,
-            **given(model=model, follow_up=follow_up),
+            **given(model=model, weights=weights, follow_up=follow_up),
         )
     title = f"{data.name}: {len(data.questions)} questions"
     report_results(title, payload, plot=plot, out=out)

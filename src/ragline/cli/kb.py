@@ -31,6 +31,7 @@ from ragline.cli.common import (
     SearchModeOption,
     StackOption,
     VerboseOption,
+    WeightsOption,
     build_config,
     given,
     open_to_search,
@@ -391,6 +392,7 @@ def ask(
     kb: KbOption,
     generator: GeneratorOption = None,
     model: ModelOption = None,
+    weights: WeightsOption = None,
     mode: AnswerModeOption = None,
     hops: HopsOption = None,
     follow_up: FollowUpOption = None,
@@ -414,13 +416,7 @@ def ask(
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     require_text(question, "question")
-    streaming = not as_json and (mode or "plain") == "plain"
-    streamed: list[str] = []
-
-    def stream(piece: str) -> None:
-        streamed.append(piece)
-        out.print(piece, end="")
-
+    echo = _Echo(out) if not as_json and (mode or "plain") == "plain" else None
     with open_to_search(kb, embed_backend, query_encoder) as knowledge_base:
         answer = knowledge_base.ask(
             question,
@@ -432,9 +428,10 @@ def ask(
             search_options=second_stage(
                 knowledge_base, stack, out, mode=search_mode, rerank=rerank
             ),
-            on_token=stream if streaming else None,
+            on_token=echo,
             **given(
                 model=model,
+                weights=weights,
                 max_new_tokens=max_new_tokens,
                 follow_up=follow_up,
                 answer_style=answer_style,
@@ -444,7 +441,20 @@ def ask(
     if as_json:
         out.json(answer.to_dict())
     else:
-        _print_answer(out, answer, streamed=bool(streamed), show_unsupported=show_unsupported)
+        streamed = echo is not None and echo.printed
+        _print_answer(out, answer, streamed=streamed, show_unsupported=show_unsupported)
+
+
+class _Echo:
+    """Prints an answer as it streams, and remembers whether anything was printed."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+        self.printed = False
+
+    def __call__(self, piece: str) -> None:
+        self.printed = True
+        self.out.print(piece, end="")
 
 
 def _print_answer(out: Output, answer: Any, *, streamed: bool, show_unsupported: bool) -> None:

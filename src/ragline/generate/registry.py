@@ -11,6 +11,7 @@ Hugging Face directory or a GGUF file).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ragline.config import GenerateConfig
 from ragline.generate.base import Generator
@@ -25,6 +26,7 @@ GENERATORS = Registry(
     {
         "extractive": "ragline.generate.extractive:ExtractiveGenerator",
         "local": "ragline.generate.hf_local:LocalGenerator",
+        "llama-cpp": "ragline.generate.llama_cpp:LlamaCppGenerator",
         "openai-http": "ragline.generate.openai_http:OpenAIChatGenerator",
         "span-reader": "ragline.generate.span_reader:SpanReader",
         "span-rules": "ragline.generate.span_rules:SpanRulesReader",
@@ -46,6 +48,18 @@ def generator_kind(name: str) -> str:
 
 
 def make_generator(config: GenerateConfig) -> Generator:
-    """The generator ``config.generator`` names (constructors are cheap; models load lazily)."""
-    generator: Generator = GENERATORS.load(generator_kind(config.generator)).from_config(config)
+    """The generator ``config.generator`` names (constructors are cheap; models load lazily):
+    a local model with ``weights = "gguf"`` runs on llama.cpp."""
+    kind = generator_kind(config.generator)
+    if kind == "local" and config.weights == "gguf":
+        kind = "llama-cpp"
+    generator: Generator = GENERATORS.load(kind).from_config(config)
     return generator
+
+
+def local_generator(path: str, weights: str) -> Any:
+    """The local model ``path`` with its weights held as ``weights``: ``fp32`` or ``int8``
+    (transformers) or ``gguf`` (llama.cpp on the file's quantized weights)."""
+    from ragline.config import GenerateConfig
+
+    return make_generator(GenerateConfig(generator=path, weights=weights))  # type: ignore[arg-type]

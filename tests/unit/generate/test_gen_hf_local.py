@@ -310,9 +310,13 @@ def test_bench_generate_times_first_token_and_the_marginalized_modes(
     from ragline.bench.generate import bench_generate
 
     questions = ["what sat on the mat ?", "what color is the sky ?"]
-    result = bench_generate(docs_kb, questions, generator=str(tiny_dir), k=2, max_new_tokens=6)
-    assert result["questions"] == 2 and result["k"] == 2 and result["load_seconds"] > 0
-    assert 0 < result["ttft_p50_s"] <= result["ttft_p95_s"]
-    rates = (result["plain_tokens_per_s"], result["rag_token_tokens_per_s"])
+    result = bench_generate(
+        docs_kb, questions, generator=str(tiny_dir), k=2, max_new_tokens=6, weights=["fp32"]
+    )
+    assert result["questions"] == 2 and result["k"] == 2
+    fp32 = result["weights"]["fp32"]
+    assert fp32["load_seconds"] > 0 and 0 < fp32["ttft_p50_s"] <= fp32["ttft_p95_s"]
+    rates = (fp32["plain_tokens_per_s"], fp32["rag_token_tokens_per_s"])
     assert all(rate is None or rate > 0 for rate in rates)
-    assert result["rag_sequence_cost_per_answer"] > 0
+    assert fp32["rag_sequence_cost_per_answer"] > 0
+    assert fp32["same_answer_as_baseline"] == 1.0
