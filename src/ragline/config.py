@@ -164,7 +164,7 @@ class GenerateConfig:
 
     generator: str = "extractive"
     model: str = ""
-    weights: Literal["fp32", "int8", "gguf"] = "fp32"
+    weights: Literal["fp32", "int8", "gguf", "gguf-f16"] = "fp32"
     api_key_env: str = "OPENAI_API_KEY"
     mode: Literal["plain", "sequence", "token"] = "plain"
     passages: int = 5

@@ -244,7 +244,7 @@ def bench_generate_command(
         str,
         typer.Option(
             help="The local model's weights, comma-separated, side by side in one run (the "
-            "first is the baseline): fp32 (as loaded), int8, gguf (llama.cpp)."
+            "first is the baseline): fp32 (as loaded), int8, gguf, gguf-f16 (llama.cpp)."
         ),
     ] = "fp32",
     as_json: JsonOption = False,

@@ -115,9 +115,9 @@ ModelOption = Annotated[str | None, typer.Option(help="Remote model name (API ge
 WeightsOption = Annotated[
     str | None,
     typer.Option(
-        help="A local model's weights: fp32 (as loaded), int8, or gguf (a GGUF file's own "
-        f"quantized weights on llama.cpp; pip install 'ragline[llama]'; default: "
-        f"{DEFAULTS.generate.weights}).",
+        help="A local model's weights: fp32 (as loaded), int8, or on llama.cpp (pip install "
+        "'ragline[llama]') gguf (a GGUF file's own weights) or gguf-f16 (a float16 copy); "
+        f"default: {DEFAULTS.generate.weights}.",
     ),
 ]
 HopsOption = Annotated[

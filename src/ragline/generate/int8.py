@@ -21,9 +21,10 @@ from typing import Any
 from ragline._optional import require
 from ragline.errors import RaglineError
 
-WEIGHTS = ("fp32", "int8", "gguf")
-"""How a local model's weights are held: ``fp32`` (as loaded), ``int8`` (CPU only) or
-``gguf`` (the GGUF file's own quantized weights, run by llama.cpp: ``generate/llama_cpp.py``)."""
+WEIGHTS = ("fp32", "int8", "gguf", "gguf-f16")
+"""How a local model's weights are held: ``fp32`` (as loaded), ``int8`` (CPU only), or on
+llama.cpp (``generate/llama_cpp.py``): ``gguf`` (the GGUF file's own weights) or
+``gguf-f16`` (a float16 copy of them)."""
 
 
 def use_int8(weights: str, device: str) -> bool:
@@ -35,8 +36,10 @@ def use_int8(weights: str, device: str) -> bool:
     """
     if weights not in WEIGHTS:
         raise RaglineError(f"generator weights {weights!r}: use {', '.join(WEIGHTS)}")
-    if weights == "gguf":
-        raise RaglineError("gguf weights run on llama.cpp, not transformers: use make_generator")
+    if weights.startswith("gguf"):
+        raise RaglineError(
+            f"{weights} weights run on llama.cpp, not transformers: use make_generator"
+        )
     if weights == "int8" and device != "cpu":
         raise RaglineError(f"int8 generator weights run on the CPU only, not {device!r}")
     return weights == "int8"

@@ -49,9 +49,9 @@ def generator_kind(name: str) -> str:
 
 def make_generator(config: GenerateConfig) -> Generator:
     """The generator ``config.generator`` names (constructors are cheap; models load lazily):
-    a local model with ``weights = "gguf"`` runs on llama.cpp."""
+    a local model with ``weights`` ``gguf`` or ``gguf-f16`` runs on llama.cpp."""
     kind = generator_kind(config.generator)
-    if kind == "local" and config.weights == "gguf":
+    if kind == "local" and config.weights in ("gguf", "gguf-f16"):
         kind = "llama-cpp"
     generator: Generator = GENERATORS.load(kind).from_config(config)
     return generator
@@ -59,7 +59,8 @@ def make_generator(config: GenerateConfig) -> Generator:
 
 def local_generator(path: str, weights: str) -> Any:
     """The local model ``path`` with its weights held as ``weights``: ``fp32`` or ``int8``
-    (transformers) or ``gguf`` (llama.cpp on the file's quantized weights)."""
+    (transformers), ``gguf`` or ``gguf-f16`` (llama.cpp on the file's own weights or on a
+    float16 copy)."""
     from ragline.config import GenerateConfig
 
     return make_generator(GenerateConfig(generator=path, weights=weights))  # type: ignore[arg-type]

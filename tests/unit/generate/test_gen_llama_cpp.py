@@ -65,7 +65,7 @@ needs_llama_cpp = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def smollm2() -> LlamaCppGenerator:
-    return LlamaCppGenerator("smollm2")
+    return LlamaCppGenerator("smollm2", threads=1)
 
 
 @needs_llama_cpp
@@ -92,3 +92,21 @@ def test_prompt_too_long_for_the_context_is_refused(smollm2: LlamaCppGenerator) 
     long = [{"role": "user", "content": "word " * 9000}]
     with pytest.raises(RaglineError, match="exceed its context"):
         smollm2.generate(long, max_new_tokens=8)
+
+
+@needs_llama_cpp
+def test_float16_copy_is_made_once_and_answers_as_the_float32_model_does(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    cache = tmp_path_factory.mktemp("cache")
+    f16 = make_generator(GenerateConfig(generator="smollm2", weights="gguf-f16"))
+    assert isinstance(f16, LlamaCppGenerator) and f16.float16
+    f16.cache_dir = cache
+    answer = f16.generate(CHAT, max_new_tokens=24)
+    copies = list((cache / "models").glob("*-f16.gguf"))
+    assert len(copies) == 1 and copies[0].stat().st_size > 2 * f16.file.stat().st_size
+    made = copies[0].stat().st_mtime_ns
+    again = LlamaCppGenerator("smollm2", float16=True, cache_dir=cache)
+    assert again.generate(CHAT, max_new_tokens=24) == answer
+    assert copies[0].stat().st_mtime_ns == made  # reused, not rewritten
+    assert answer == LocalGenerator("smollm2").generate(CHAT, max_new_tokens=24)
