@@ -25,6 +25,7 @@ from ragline.cli.common import (
     OverlapOption,
     QueryEncoderOption,
     QuietOption,
+    RerankBackendOption,
     RerankDepthOption,
     RerankFusionOption,
     RerankOption,
@@ -319,6 +320,7 @@ def search(
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
+    rerank_backend: RerankBackendOption = None,
     stack: StackOption = None,
     query_encoder: QueryEncoderOption = None,
     embed_backend: EmbedBackendOption = None,
@@ -341,6 +343,7 @@ def search(
             rerank=rerank,
             rerank_depth=rerank_depth,
             rerank_fusion=rerank_fusion,
+            rerank_backend=rerank_backend,
         )
         hits = knowledge_base.search(
             query, k=k, fusion=fusion, filters=filters, nprobe=nprobe, ef_search=ef_search, **stages
@@ -400,6 +403,7 @@ def ask(
     filter_: PassageFilterOption = None,
     max_new_tokens: MaxNewTokensOption = None,
     rerank: RerankOption = None,
+    rerank_backend: RerankBackendOption = None,
     stack: StackOption = None,
     query_encoder: QueryEncoderOption = None,
     embed_backend: EmbedBackendOption = None,
@@ -416,6 +420,7 @@ def ask(
     require_text(question, "question")
     streaming = not as_json and (mode or "plain") == "plain"
     streamed: list[str] = []
+    stages = {"mode": search_mode, "rerank": rerank, "rerank_backend": rerank_backend}
 
     def stream(piece: str) -> None:
         streamed.append(piece)
@@ -429,9 +434,7 @@ def ask(
             k=k,
             hops=hops,
             filters=parse_filters(filter_) if filter_ else None,
-            search_options=second_stage(
-                knowledge_base, stack, out, mode=search_mode, rerank=rerank
-            ),
+            search_options=second_stage(knowledge_base, stack, out, **stages),
             on_token=stream if streaming else None,
             **given(
                 model=model,
