@@ -108,7 +108,7 @@ class OpenVinoCrossEncoderReranker(CrossEncoderReranker):
         def convert(out: Path) -> None:
             model = self.reference.model
             save_graph(scoring_module(model), out)
-            settings = {"max_length": int(model.max_length)}
+            settings = {"max_length": int(model.max_seq_length)}
             (out / SETTINGS_FILE).write_text(json.dumps(settings), encoding="utf-8")
 
         return graph_entry(self.path, f"scores-f32-r{REVISION}", convert, self.cache_dir)
