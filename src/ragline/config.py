@@ -101,7 +101,7 @@ class SearchConfig:
     (``rrf_k``, side weights) or min-max normalised scores (``alpha`` on dense).
     ``rerank`` names a re-ranker (see ``ragline.rerank.registry``) that re-scores the first
     stage's top ``rerank_depth``; empty for none; ``rerank_backend`` runs it on ``torch`` or
-    ``openvino`` (cross-encoders; scores checked against torch's before first use).
+    ``openvino`` (its scores checked against torch's before first use).
     ``rerank_fusion = "rrf"`` (default) orders
     them by reciprocal rank fusion of first-stage and re-rank ranks, ``"none"`` by the
     re-rank score alone (measured: fusion was better on SciFact and, unlike the re-rank score

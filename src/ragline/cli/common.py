@@ -153,8 +153,8 @@ RerankBackendOption = Annotated[
     str | None,
     typer.Option(
         metavar="NAME",
-        help="Run the re-ranker with torch or openvino (cross-encoders; their scores are "
-        "checked against torch's before first use); default: as configured, "
+        help="Run the re-ranker with torch or openvino (its scores are checked against "
+        "torch's before first use); default: as configured, "
         f"{DEFAULTS.search.rerank_backend}.",
     ),
 ]

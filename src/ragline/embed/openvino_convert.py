@@ -6,7 +6,7 @@ and ``compile_graph`` serve every converted model (the re-rankers' too).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,10 @@ def compile_graph(directory: Path, hint: str) -> Any:
     )
 
 
-def save_graph(module: Any, out_dir: Path) -> None:
-    """Write the torch ``module`` (called with ``INPUTS`` as keywords) as a float32 OpenVINO
-    graph into ``out_dir``: inputs int64 of any batch and length."""
+def save_graph(module: Any, out_dir: Path, inputs: Sequence[str] = INPUTS) -> None:
+    """Write the torch ``module`` (called with ``inputs``, a subset of ``INPUTS``, as
+    keywords) as a float32 OpenVINO graph into ``out_dir``: inputs int64 of any batch and
+    length."""
     ov = require("openvino", "openvino")
     import torch
 
@@ -58,8 +59,8 @@ def save_graph(module: Any, out_dir: Path) -> None:
     with torch.no_grad():
         graph = ov.convert_model(
             module,
-            example_input=example,
-            input=[(name, [-1, -1], ov.Type.i64) for name in INPUTS],
+            example_input={name: example[name] for name in inputs},
+            input=[(name, [-1, -1], ov.Type.i64) for name in inputs],
         )
     ov.save_model(graph, str(out_dir / MODEL_FILE), compress_to_fp16=False)
 

@@ -28,7 +28,10 @@ BACKENDS = {
     "torch": RERANKERS,
     "openvino": Registry(
         "OpenVINO re-ranker",
-        {"cross-encoder": "ragline.rerank.openvino:OpenVinoCrossEncoderReranker"},
+        {
+            "cross-encoder": "ragline.rerank.openvino:OpenVinoCrossEncoderReranker",
+            "colbert": "ragline.rerank.openvino:OpenVinoColbertReranker",
+        },
     ),
 }
 """The classes that run each kind, by backend (``--rerank-backend``)."""

@@ -153,3 +153,58 @@ def test_search_runs_the_configured_or_given_rerank_backend(
     configured = Config.from_dict({"search": {"rerank_backend": "openvino"}})
     assert configured.search.rerank_backend == "openvino"
     assert Config().search.rerank_backend == "torch"
+
+
+@pytest.fixture(scope="module")
+def colbert_pair(tmp_path_factory, one_torch_thread) -> tuple[Any, Any]:
+    """(torch, openvino) ColBERT re-rankers on MiniLM (an untrained start), without a
+    passage token cache; the graph in a fresh conversion cache."""
+    from ragline.rerank.colbert import ColbertReranker
+    from ragline.rerank.openvino import OpenVinoColbertReranker
+
+    root = tmp_path_factory.mktemp("colbert")
+    openvino = OpenVinoColbertReranker("minilm", precision="fp32", cache_dir=root)
+    return ColbertReranker("minilm"), openvino
+
+
+def test_openvino_colbert_scores_and_orders_scifact_as_torch_does(colbert_pair):
+    torch_reranker, openvino_reranker = colbert_pair
+    queries, passages = scifact_sample()
+    for query in queries:
+        want = np.array([torch_reranker.score(query, [p])[0] for p in passages])
+        want_query = torch_reranker.encode_query(query)
+        np.testing.assert_allclose(openvino_reranker.encode_query(query), want_query, atol=1e-4)
+        got = openvino_reranker.score(query, passages)
+        assert np.ptp(want) > 0.1
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-3)  # float16 passage matrices
+        ordered = [h.chunk.doc_id for h in openvino_reranker.rerank(query, hits(passages))]
+        assert ordered == [h.chunk.doc_id for h in torch_reranker.rerank(query, hits(passages))]
+    assert openvino_reranker.probe_result.max_difference < 1e-3
+    assert (openvino_reranker.graph_dir() / "probe-f32.json").is_file()
+
+
+def test_openvino_colbert_encodes_passages_as_torch_does(colbert_pair, tmp_path: Path):
+    from ragline.rerank.colbert import ColbertReranker
+    from ragline.rerank.openvino import OpenVinoColbertReranker
+
+    torch_reranker, openvino_reranker = colbert_pair
+    _, passages = scifact_sample(1, 3)
+    want = torch_reranker._encode_documents(passages)
+    got = openvino_reranker._encode_documents(passages)
+    for a, b in zip(got, want, strict=True):
+        assert a.shape == b.shape and a.dtype == np.float16
+        np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32), atol=2e-3)
+    cache = tmp_path / "tokens.sqlite"  # the passage token cache is shared by both backends
+    writer = OpenVinoColbertReranker(
+        "minilm", cache_path=cache, cache_dir=openvino_reranker.cache_dir
+    )
+    writer.encode_passages(passages)
+    assert ColbertReranker("minilm", cache_path=cache).cache.missing(passages) == []
+
+
+def test_the_openvino_backend_runs_both_kinds():
+    from ragline.rerank.openvino import OpenVinoColbertReranker, OpenVinoCrossEncoderReranker
+    from ragline.rerank.registry import BACKENDS
+
+    assert BACKENDS["openvino"].load("colbert") is OpenVinoColbertReranker
+    assert BACKENDS["openvino"].load("cross-encoder") is OpenVinoCrossEncoderReranker
