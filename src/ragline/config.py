@@ -100,7 +100,9 @@ class SearchConfig:
     ``bm25_depth`` override it per side when non-zero), fused by ``fusion``: reciprocal rank
     (``rrf_k``, side weights) or min-max normalised scores (``alpha`` on dense).
     ``rerank`` names a re-ranker (see ``ragline.rerank.registry``) that re-scores the first
-    stage's top ``rerank_depth``; empty for none. ``rerank_fusion = "rrf"`` (default) orders
+    stage's top ``rerank_depth``; empty for none; ``rerank_backend`` runs it on ``torch`` or
+    ``openvino`` (its scores checked against torch's before first use).
+    ``rerank_fusion = "rrf"`` (default) orders
     them by reciprocal rank fusion of first-stage and re-rank ranks, ``"none"`` by the
     re-rank score alone (measured: fusion was better on SciFact and, unlike the re-rank score
     alone, no worse than the first stage on HotpotQA).
@@ -120,6 +122,7 @@ class SearchConfig:
     ef_search: int = 64
     rerank: str = ""
     rerank_depth: int = 100
+    rerank_backend: str = "torch"
     rerank_fusion: Literal["none", "rrf"] = "rrf"
 
 

@@ -19,6 +19,7 @@ from ragline.cli.common import (
     MaxNewTokensOption,
     Output,
     QuietOption,
+    RerankBackendOption,
     RerankDepthOption,
     RerankFusionOption,
     RerankOption,
@@ -179,6 +180,7 @@ def bench_query_command(
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
+    rerank_backend: RerankBackendOption = None,
     embed_backend: EmbedBackendOption = None,
     backends: BackendsOption = "none",
     plot: ChartOption = None,
@@ -197,7 +199,12 @@ def bench_query_command(
     modes = resolve_search_mode(search_mode, mode, out, "bench query") or "bm25,dense,hybrid"
     texts = read_queries(queries, limit)
     options = (
-        {"rerank": rerank, "rerank_depth": rerank_depth, "rerank_fusion": rerank_fusion}
+        {
+            "rerank": rerank,
+            "rerank_depth": rerank_depth,
+            "rerank_fusion": rerank_fusion,
+            "rerank_backend": rerank_backend,
+        }
         if rerank
         else {}
     )

@@ -157,6 +157,15 @@ RerankDepthOption = Annotated[
         help=f"First-stage hits given to the re-ranker (default: {DEFAULTS.search.rerank_depth}).",
     ),
 ]
+RerankBackendOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="Run the re-ranker with torch or openvino (its scores are checked against "
+        "torch's before first use); default: as configured, "
+        f"{DEFAULTS.search.rerank_backend}.",
+    ),
+]
 RerankFusionOption = Annotated[
     str | None,
     typer.Option(

@@ -25,6 +25,7 @@ from ragline.cli.common import (
     OverlapOption,
     QueryEncoderOption,
     QuietOption,
+    RerankBackendOption,
     RerankDepthOption,
     RerankFusionOption,
     RerankOption,
@@ -171,6 +172,7 @@ def eval_beir(
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
+    rerank_backend: RerankBackendOption = None,
     stack: StackOption = None,
     max_queries: MaxQueriesOption = None,
     run_file: RunFileOption = None,
@@ -209,7 +211,7 @@ def eval_beir(
             run_file=run_file,
             whole_documents=whole_documents,
             on_progress=stage_reporter(progress),
-            **{"fusion": fusion, "depth": depth, **models},
+            **{"fusion": fusion, "depth": depth, "rerank_backend": rerank_backend, **models},
         )
     title = f"{payload['dataset']} {payload['split']}: {payload['queries']} queries"
     report_results(title, payload, plot=plot, out=out)

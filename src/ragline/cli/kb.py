@@ -25,6 +25,7 @@ from ragline.cli.common import (
     OverlapOption,
     QueryEncoderOption,
     QuietOption,
+    RerankBackendOption,
     RerankDepthOption,
     RerankFusionOption,
     RerankOption,
@@ -320,6 +321,7 @@ def search(
     rerank: RerankOption = None,
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: RerankFusionOption = None,
+    rerank_backend: RerankBackendOption = None,
     stack: StackOption = None,
     query_encoder: QueryEncoderOption = None,
     embed_backend: EmbedBackendOption = None,
@@ -342,6 +344,7 @@ def search(
             rerank=rerank,
             rerank_depth=rerank_depth,
             rerank_fusion=rerank_fusion,
+            rerank_backend=rerank_backend,
         )
         hits = knowledge_base.search(
             query, k=k, fusion=fusion, filters=filters, nprobe=nprobe, ef_search=ef_search, **stages
@@ -402,6 +405,7 @@ def ask(
     filter_: PassageFilterOption = None,
     max_new_tokens: MaxNewTokensOption = None,
     rerank: RerankOption = None,
+    rerank_backend: RerankBackendOption = None,
     stack: StackOption = None,
     query_encoder: QueryEncoderOption = None,
     embed_backend: EmbedBackendOption = None,
@@ -417,6 +421,7 @@ def ask(
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
     require_text(question, "question")
     echo = _Echo(out) if not as_json and (mode or "plain") == "plain" else None
+    stages = {"mode": search_mode, "rerank": rerank, "rerank_backend": rerank_backend}
     with open_to_search(kb, embed_backend, query_encoder) as knowledge_base:
         answer = knowledge_base.ask(
             question,
@@ -425,9 +430,7 @@ def ask(
             k=k,
             hops=hops,
             filters=parse_filters(filter_) if filter_ else None,
-            search_options=second_stage(
-                knowledge_base, stack, out, mode=search_mode, rerank=rerank
-            ),
+            search_options=second_stage(knowledge_base, stack, out, **stages),
             on_token=echo,
             **given(
                 model=model,

@@ -18,10 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ragline._optional import require
 from ragline.config import EmbedConfig
 from ragline.embed import probe
-from ragline.embed.conversion_cache import cached_entry, entry_dir
 from ragline.embed.cpu_features import native_bf16
 from ragline.embed.sentence_transformers import SentenceTransformerEncoder
 from ragline.embed.token_batches import TokenBatches
@@ -96,19 +94,19 @@ class OpenVinoEncoder:
 
     def graph_dir(self) -> Path:
         """The converted graph of this model and precision, converted now if not cached."""
-        from ragline.embed.openvino_convert import REVISION, convert_f32, quantize_int8
+        from ragline.embed.openvino_convert import REVISION, convert_f32, graph_entry, quantize_int8
 
-        ov = require("openvino", "openvino")
-        version = ov.__version__
-
-        def entry(variant: str) -> Path:
-            name = f"{variant}-r{REVISION}"
-            return entry_dir(self.path, "openvino", version, name, self.cache_dir)
-
-        f32 = cached_entry(entry("f32"), lambda out: convert_f32(self.path, out))
+        f32 = graph_entry(
+            self.path, f"f32-r{REVISION}", lambda out: convert_f32(self.path, out), self.cache_dir
+        )
         if self.precision != "int8":
             return f32
-        return cached_entry(entry("int8"), lambda out: quantize_int8(f32, self._calibration(), out))
+        return graph_entry(
+            self.path,
+            f"int8-r{REVISION}",
+            lambda out: quantize_int8(f32, self._calibration(), out),
+            self.cache_dir,
+        )
 
     def _calibration(self) -> list[dict[str, NDArray[np.int64]]]:
         from ragline.embed.calibration import calibration_texts
@@ -119,15 +117,10 @@ class OpenVinoEncoder:
     @cached_property
     def compiled(self) -> Any:
         """The compiled graph, after the probe has accepted its vectors."""
-        from ragline.embed.openvino_convert import MODEL_FILE
+        from ragline.embed.openvino_convert import compile_graph
 
-        ov = require("openvino", "openvino")
         directory = self.graph_dir()
-        compiled = ov.Core().compile_model(
-            str(directory / MODEL_FILE),
-            "CPU",
-            {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY"},
-        )
+        compiled = compile_graph(directory, self.hint)
         self.probe_result = probe.checked(
             f"{self.backend} ({self.variant})",
             self.variant,

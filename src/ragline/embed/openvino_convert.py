@@ -1,16 +1,19 @@
 """A sentence-transformers model as an OpenVINO graph: converted from the Hugging Face module
 directly (transformer, pooling and normalisation in one graph), and its int8 variant made by
-NNCF post-training quantization, calibrated on real texts.
+NNCF post-training quantization, calibrated on real texts. ``save_graph``, ``graph_entry``
+and ``compile_graph`` serve every converted model (the re-rankers' too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ragline._optional import quiet_transformers, require
+from ragline.embed.conversion_cache import cached_entry, entry_dir
 from ragline.embed.pooling import Pooling
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -19,17 +22,33 @@ REVISION = 1
 """Bumped when the conversion or quantization here changes, so cached graphs are remade."""
 
 
-def convert_f32(model_dir: Path, out_dir: Path) -> None:
-    """Write ``model_dir``'s transformer and pooling as one float32 OpenVINO graph into
-    ``out_dir``: inputs ``INPUTS`` (int64, any batch and length), output the text vectors."""
+def graph_entry(
+    model_dir: Path, variant: str, build: Callable[[Path], None], cache_dir: Path | None = None
+) -> Path:
+    """The conversion-cache folder of ``variant`` of ``model_dir`` for this OpenVINO version,
+    made by ``build(folder)`` if not cached."""
+    ov = require("openvino", "openvino")
+    return cached_entry(entry_dir(model_dir, "openvino", ov.__version__, variant, cache_dir), build)
+
+
+def compile_graph(directory: Path, hint: str) -> Any:
+    """The graph in ``directory`` compiled for the CPU at precision ``hint`` (bf16 or f32),
+    tuned for latency."""
+    ov = require("openvino", "openvino")
+    return ov.Core().compile_model(
+        str(directory / MODEL_FILE),
+        "CPU",
+        {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"},
+    )
+
+
+def save_graph(module: Any, out_dir: Path, inputs: Sequence[str] = INPUTS) -> None:
+    """Write the torch ``module`` (called with ``inputs``, a subset of ``INPUTS``, as
+    keywords) as a float32 OpenVINO graph into ``out_dir``: inputs int64 of any batch and
+    length."""
     ov = require("openvino", "openvino")
     import torch
 
-    quiet_transformers()
-    from transformers import AutoModel
-
-    transformer = AutoModel.from_pretrained(str(model_dir)).eval()
-    module = Pooling.read(model_dir).module(transformer)
     mask = torch.ones((2, 8), dtype=torch.int64)
     mask[1, 5:] = 0  # a padded row, so the traced graph keeps the attention mask's path
     example = {
@@ -40,10 +59,20 @@ def convert_f32(model_dir: Path, out_dir: Path) -> None:
     with torch.no_grad():
         graph = ov.convert_model(
             module,
-            example_input=example,
-            input=[(name, [-1, -1], ov.Type.i64) for name in INPUTS],
+            example_input={name: example[name] for name in inputs},
+            input=[(name, [-1, -1], ov.Type.i64) for name in inputs],
         )
     ov.save_model(graph, str(out_dir / MODEL_FILE), compress_to_fp16=False)
+
+
+def convert_f32(model_dir: Path, out_dir: Path) -> None:
+    """Write ``model_dir``'s transformer and pooling as one float32 OpenVINO graph into
+    ``out_dir``, its output the text vectors."""
+    quiet_transformers()
+    from transformers import AutoModel
+
+    transformer = AutoModel.from_pretrained(str(model_dir)).eval()
+    save_graph(Pooling.read(model_dir).module(transformer), out_dir)
 
 
 FLOAT_SCOPE = (r".*layer\.\d+\.output\.dense.*",)

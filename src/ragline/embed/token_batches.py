@@ -3,7 +3,8 @@
 The texts of one call are tokenized together, ordered by token count and cut into batches
 padded only to their own longest text: a batch of short chunks does not pay for the one long
 one. The tokenizer is the model's own ``tokenizer.json``, truncating at the model's
-``max_seq_length`` as sentence-transformers does.
+``max_seq_length`` as sentence-transformers does. A text may be a (query, passage) pair, as
+a cross-encoder reads them: the longer of the two is cut first.
 """
 
 from __future__ import annotations
@@ -38,12 +39,17 @@ def max_seq_length(model_dir: Path, default: int = 512) -> int:
     return default
 
 
-class TokenBatches:
-    """Length-sorted, per-batch padded token arrays for the model in ``model_dir``."""
+Text = str | tuple[str, str]
+"""One text, or a (query, passage) pair encoded as one sequence."""
 
-    def __init__(self, model_dir: Path) -> None:
+
+class TokenBatches:
+    """Length-sorted, per-batch padded token arrays for the model in ``model_dir``,
+    truncated at ``max_length`` (default: the model's ``max_seq_length``)."""
+
+    def __init__(self, model_dir: Path, max_length: int | None = None) -> None:
         self.model_dir = model_dir
-        self.max_length = max_seq_length(model_dir)
+        self.max_length = max_length or max_seq_length(model_dir)
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
@@ -57,12 +63,12 @@ class TokenBatches:
         tokenizer.enable_truncation(self.max_length)
         return tokenizer
 
-    def encode(self, texts: Sequence[str]) -> list[Encoding]:
+    def encode(self, texts: Sequence[Text]) -> list[Encoding]:
         """Each text's tokens with the model's special tokens, truncated to the limit."""
         return self.tokenizer.encode_batch(list(texts))
 
     def batches(
-        self, texts: Sequence[str], batch_size: int
+        self, texts: Sequence[Text], batch_size: int
     ) -> Iterator[tuple[NDArray[np.int64], dict[str, NDArray[np.int64]]]]:
         """``(positions, arrays)`` per batch: which of ``texts`` the rows are, and their
         ``input_ids``, ``attention_mask`` and ``token_type_ids``, padded with zeros."""

@@ -93,29 +93,35 @@ class ColbertReranker(PairScoringReranker):
             self._cache = TokenCache(self.cache_path, self.model.fingerprint())
         return self._cache
 
-    def encode_query(self, query: str) -> NDArray[np.float32]:
-        """(query_length, dim) token embeddings of ``query``."""
+    def _embed(
+        self, texts: Sequence[str], *, query: bool
+    ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+        """(b, n, dim) normalised token embeddings of a batch of ``texts`` and the (b, n)
+        mask of the tokens MaxSim counts (the one step a faster runtime replaces)."""
         import torch
 
         model = self.model
         model.train(False)
         with torch.inference_mode():
-            return model.encode_queries([query])[0].float().cpu().numpy()
+            ids, attention, counted = model._batch(texts, query=query)
+            tokens = model._embed(ids, attention)
+        return tokens.float().cpu().numpy(), counted.cpu().numpy()
+
+    def encode_query(self, query: str) -> NDArray[np.float32]:
+        """(query_length, dim) token embeddings of ``query``; those MaxSim does not count
+        are zero."""
+        tokens, counted = self._embed([query], query=True)
+        return tokens[0] * counted[0][:, None]
 
     def _encode_documents(self, texts: Sequence[str]) -> list[NDArray[np.float16]]:
         """Counted-token matrices of ``texts``, encoded in batches of similar length."""
-        import torch
-
-        model = self.model
-        model.train(False)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out: list[NDArray[np.float16]] = [np.empty((0, 0), np.float16)] * len(texts)
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                part = order[start : start + self.batch_size]
-                tokens, counted = model.encode_documents([texts[i] for i in part])
-                for i, matrix, mask in zip(part, tokens, counted, strict=True):
-                    out[i] = matrix[mask].to("cpu", torch.float16).numpy()
+        for start in range(0, len(order), self.batch_size):
+            part = order[start : start + self.batch_size]
+            tokens, counted = self._embed([texts[i] for i in part], query=False)
+            for i, matrix, mask in zip(part, tokens, counted, strict=True):
+                out[i] = matrix[mask].astype(np.float16)
         return out
 
     def encode_passages(self, texts: Sequence[str]) -> list[NDArray[np.float16]]:

@@ -86,21 +86,23 @@ class CrossEncoderReranker(PairScoringReranker):
     def _predict(self, pairs: list[tuple[str, str]]) -> NDArray[np.float32]:
         """Scores of (query, passage) pairs; pairs scored before in this process are not
         scored again (an evaluation comparing orderings of the same candidates pays once)."""
-        from ragline.precision import autocast
-
         todo = list(dict.fromkeys(pair for pair in pairs if pair not in self._memo))
         if todo:
-            with autocast(self.precision):
-                fresh = self.model.predict(
-                    todo,
-                    batch_size=self.batch_size,
-                    convert_to_tensor=True,
-                    show_progress_bar=False,
-                )
+            fresh = self._score_pairs(todo)
             if len(self._memo) + len(todo) > MEMO_PAIRS:
                 self._memo.clear()
-            self._memo.update(zip(todo, fresh.float().cpu().reshape(-1).tolist(), strict=True))
+            self._memo.update(zip(todo, fresh.tolist(), strict=True))
         return np.array([self._memo[pair] for pair in pairs], dtype=np.float32)
+
+    def _score_pairs(self, pairs: list[tuple[str, str]]) -> NDArray[np.float32]:
+        """One score per pair, computed now (the memo aside)."""
+        from ragline.precision import autocast
+
+        with autocast(self.precision):
+            scores = self.model.predict(
+                pairs, batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
+            )
+        return scores.float().cpu().reshape(-1).numpy()
 
     def score(self, query: str, passages: Sequence[str]) -> NDArray[np.float32]:
         return self._predict([(query, p) for p in passages])

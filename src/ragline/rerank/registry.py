@@ -3,7 +3,8 @@ saved in the user's model directory) or a model directory of either kind.
 
 Each registered class reads model directories of its kind: ``reads(path)`` recognises one,
 ``from_dir(path, cache_dir)`` makes the re-ranker (``cache_dir`` holds caches it keeps on
-disk, such as ColBERT's passage tokens).
+disk, such as ColBERT's passage tokens). A backend other than ``torch`` swaps in the class
+that runs the same model on that runtime, where one exists.
 """
 
 from __future__ import annotations
@@ -23,6 +24,17 @@ RERANKERS = Registry(
     },
 )
 KINDS = RERANKERS.names()
+BACKENDS = {
+    "torch": RERANKERS,
+    "openvino": Registry(
+        "OpenVINO re-ranker",
+        {
+            "cross-encoder": "ragline.rerank.openvino:OpenVinoCrossEncoderReranker",
+            "colbert": "ragline.rerank.openvino:OpenVinoColbertReranker",
+        },
+    ),
+}
+"""The classes that run each kind, by backend (``--rerank-backend``)."""
 
 
 def default_reranker_dir(kind: str) -> Path:
@@ -33,8 +45,11 @@ def default_reranker_dir(kind: str) -> Path:
     return default_cache_dir() / "models" / f"reranker-{kind}"
 
 
-def make_reranker(spec: str, *, cache_dir: Path | None = None) -> Reranker:
-    """The re-ranker ``spec`` names; ``cache_dir`` holds what it caches on disk."""
+def make_reranker(spec: str, *, backend: str = "torch", cache_dir: Path | None = None) -> Reranker:
+    """The re-ranker ``spec`` names, run on ``backend``; ``cache_dir`` holds what it caches
+    on disk."""
+    if backend not in BACKENDS:
+        raise RaglineError(f"--rerank-backend {backend}: use {' or '.join(BACKENDS)}")
     if spec in KINDS:
         path = default_reranker_dir(spec)
         if not path.is_dir():
@@ -45,9 +60,10 @@ def make_reranker(spec: str, *, cache_dir: Path | None = None) -> Reranker:
     else:
         path = Path(spec).expanduser()
     for kind in KINDS:
-        backend = RERANKERS.load(kind)
-        if backend.reads(path):
-            reranker: Reranker = backend.from_dir(path, cache_dir)
+        if RERANKERS.load(kind).reads(path):
+            if kind not in BACKENDS[backend]:
+                raise RaglineError(f"--rerank-backend {backend}: runs no {kind}; use torch")
+            reranker: Reranker = BACKENDS[backend].load(kind).from_dir(path, cache_dir)
             return reranker
     raise RaglineError(
         f"--rerank {spec}: not {' or '.join(KINDS)} nor a cross-encoder or ColBERT model directory"

@@ -14,7 +14,8 @@ class SearchOptions:
     """Overrides for one search; None (and 0 for counts) keeps the configured value.
 
     ``filters`` restrict hits by metadata (applied inside each index). ``rerank`` is a
-    Reranker or a re-ranker name; ``""`` turns the configured one off.
+    Reranker or a re-ranker name; ``""`` turns the configured one off; ``rerank_backend``
+    runs a named one on ``torch`` or ``openvino``.
 
     >>> SearchOptions(k=3, mode="bm25").settings(SearchConfig()).k
     3
@@ -32,6 +33,7 @@ class SearchOptions:
     rerank: str | Reranker | None = None
     rerank_depth: int | None = None
     rerank_fusion: str | None = None
+    rerank_backend: str | None = None
 
     def settings(self, defaults: SearchConfig) -> SearchConfig:
         """``defaults`` with these overrides applied (the re-ranker and filters aside)."""
@@ -47,6 +49,7 @@ class SearchOptions:
             ef_search=self.ef_search or defaults.ef_search,
             rerank_depth=self.rerank_depth or defaults.rerank_depth,
             rerank_fusion=self.rerank_fusion or defaults.rerank_fusion,
+            rerank_backend=self.rerank_backend or defaults.rerank_backend,
         )
 
     def reranker_choice(self, defaults: SearchConfig) -> str | Reranker:

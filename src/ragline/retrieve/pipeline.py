@@ -55,14 +55,14 @@ class RetrievalPipeline:
         self.encoder = encoder
         self.lock = lock
         self.rerank_cache_dir = rerank_cache_dir
-        self._rerankers: dict[str, Reranker] = {}
+        self._rerankers: dict[tuple[str, str], Reranker] = {}
 
     def search(
         self, queries: Sequence[str], defaults: SearchConfig, options: SearchOptions
     ) -> list[list[Hit]]:
         """The top hits per query, by ``defaults`` with ``options`` applied."""
         settings = options.settings(defaults)
-        reranker = self.reranker(options.reranker_choice(defaults))
+        reranker = self.reranker(options.reranker_choice(defaults), settings.rerank_backend)
         if reranker is None:
             return self.first_stage(queries, settings, options.filters, settings.k)
         depth = settings.rerank_depth
@@ -133,15 +133,17 @@ class RetrievalPipeline:
             hits.append(hit)
         return hits
 
-    def reranker(self, choice: str | Reranker) -> Reranker | None:
-        """A Reranker object as given, or one made (and kept) for a name; None for ""."""
+    def reranker(self, choice: str | Reranker, backend: str = "torch") -> Reranker | None:
+        """A Reranker object as given, or one made (and kept) for a name run on
+        ``backend``; None for ""."""
         if not choice:
             return None
         if not isinstance(choice, str):
             return choice
-        made = self._rerankers.get(choice)
+        made = self._rerankers.get((choice, backend))
         if made is None:
-            made = self._rerankers[choice] = make_reranker(choice, cache_dir=self.rerank_cache_dir)
+            made = make_reranker(choice, backend=backend, cache_dir=self.rerank_cache_dir)
+            self._rerankers[choice, backend] = made
         return made
 
 

@@ -75,3 +75,36 @@ def _record(folder: Path, cosine: float) -> Path:
     file = folder / "good.json"
     file.write_text(json.dumps({"mean_cosine": cosine, "min_cosine": cosine}))
     return file
+
+
+def test_reranker_scores_off_the_reference_are_refused_in_one_line(tmp_path: Path):
+    def reference(pairs: list[tuple[str, str]]) -> np.ndarray:
+        return np.linspace(0.1, 0.9, len(pairs), dtype=np.float32)
+
+    def close(pairs: list[tuple[str, str]]) -> np.ndarray:
+        return reference(pairs) + np.float32(1e-6)
+
+    def off(pairs: list[tuple[str, str]]) -> np.ndarray:
+        return reference(pairs) + np.float32(0.01)
+
+    assert len(probe.PROBE_PAIRS) == len(probe.PROBE_TEXTS)
+    record = tmp_path / "scores.json"
+    accepted = probe.checked_scores("openvino (f32)", "f32", close, reference, record)
+    assert accepted.max_difference < 1e-5 and accepted.scale == pytest.approx(0.9)
+    assert probe.checked_scores("openvino (f32)", "f32", off, off, record) == accepted  # read back
+    with pytest.raises(RaglineError) as refused:
+        probe.checked_scores("openvino (f32)", "f32", off, reference)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith("re-ranker backend openvino (f32): scores differ from the PyTorch")
+    assert message.endswith("over 0.001; use --rerank-backend torch")
+
+
+def test_reranker_tolerance_scales_with_logits():
+    def reference(pairs: list[tuple[str, str]]) -> np.ndarray:
+        return np.linspace(-20, 20, len(pairs), dtype=np.float32)
+
+    def shifted(pairs: list[tuple[str, str]]) -> np.ndarray:
+        return reference(pairs) + np.float32(0.01)  # 0.01 on logits up to 20: 5e-4 relative
+
+    assert probe.checked_scores("x", "f32", shifted, reference).scale == 20
