@@ -26,6 +26,11 @@ REBUILD_FRACTION = 0.2
 """Rebuild from the catalog once this fraction of the stored vectors is tombstoned."""
 VECTORS_PER_CELL = 40
 """Train a pending IVF structure once it holds this many vectors per cell."""
+SERIAL_QUERIES = 8
+"""Searches of at most this many queries run on one OpenMP thread. One query's exact scan is
+bound by memory bandwidth, so more threads did not speed it up, and the threads OpenMP
+leaves spinning after a search slowed the query encoder's next inference from 7.3 to
+10.6 ms on SciFact here (README, "Speed: embedder backends")."""
 
 
 def resolve_factory(factory: str, n_vectors: int) -> str:
@@ -189,7 +194,13 @@ class FaissIndex:
         search_params = self._search_params(params, selector)
         if self._index.ntotal == 0:
             return _empty(len(queries), k)
-        scores, ids = self._index.search(queries, k, params=search_params)
+        threads = faiss.omp_get_max_threads()
+        if len(queries) <= SERIAL_QUERIES:
+            faiss.omp_set_num_threads(1)  # this thread's setting only (an OpenMP ICV)
+        try:
+            scores, ids = self._index.search(queries, k, params=search_params)
+        finally:
+            faiss.omp_set_num_threads(threads)
         return scores, ids
 
     def _search_params(self, params: SearchParams, selector: Any) -> Any:

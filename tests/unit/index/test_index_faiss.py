@@ -260,3 +260,17 @@ def test_ivf_train_with_too_few_vectors_keeps_exact(data):
     _, found = index.search(queries[:1], 3)
     _, truth = exact(ids[:10], base[:10], queries[:1], 3)
     np.testing.assert_array_equal(found, truth)
+
+
+def test_a_single_query_runs_serially_and_leaves_the_thread_setting_as_it_was(data) -> None:
+    import faiss
+
+    ids, base, queries = data
+    index = FaissIndex(DIM, "Flat")
+    index.add(ids, base)
+    before = faiss.omp_get_max_threads()
+    one = [index.search(queries[i : i + 1], K) for i in range(3)]
+    assert faiss.omp_get_max_threads() == before
+    scores, found = index.search(queries[:3], K)
+    assert np.array_equal(np.vstack([f for _, f in one]), found)
+    assert np.allclose(np.vstack([s for s, _ in one]), scores)
