@@ -36,7 +36,11 @@ def maxsim(
         passage_tokens, passage_mask = pad_tokens(passage_tokens, query_tokens.shape[-1])
     tokens = np.asarray(passage_tokens, dtype=np.float32)
     mask = np.ones(tokens.shape[:2], dtype=bool) if passage_mask is None else passage_mask
-    sims = tokens @ np.asarray(query_tokens, dtype=np.float32).T
+    # One matrix product over every passage token, not one per passage: numpy's stacked
+    # products call BLAS once per passage, and threaded BLAS paid its start-up each time
+    # (a 30-passage MaxSim took 237 ms instead of 0.6 ms on a busy 2-core machine).
+    flat = tokens.reshape(-1, tokens.shape[-1]) @ np.asarray(query_tokens, dtype=np.float32).T
+    sims = flat.reshape(*tokens.shape[:2], -1)
     best = np.where(mask[:, :, None], sims, -np.inf).max(axis=1, initial=-np.inf)
     return np.where(np.isfinite(best), best, 0.0).sum(axis=1).astype(np.float32)
 
