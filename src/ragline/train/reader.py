@@ -407,7 +407,7 @@ def train_reader(
             scheduler.step()
             optimizer.zero_grad()
             step += 1
-            losses.append(float(out.loss))
+            losses.append(out.loss.item())
             if on_step is not None:
                 on_step(step, steps, losses[-1])
     seconds = time.perf_counter() - started
