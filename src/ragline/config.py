@@ -160,9 +160,12 @@ class GenerateConfig:
     Only answer sentences that pass the support check are shown; when none does,
     ``unsupported`` says what happens: ``abstain``, ``fallback`` (the best-matching passage
     sentence that passes the check, marked as a fallback) or ``regenerate`` (ask once more).
-    ``weights`` is how a local model's weights are held: ``fp32`` (as loaded) or ``int8``
+    ``weights`` is how a local model's weights are held: ``fp32`` (as loaded), ``int8``
     (CPU only: decoding about 1.6× as fast, but SQuAD F1 falls from 0.18 to 0.10 with the
-    packaged model; README "Generation speed").
+    packaged model), or for a GGUF model on llama.cpp (the ``llama`` extra) ``gguf`` (the
+    file's own 4-bit weights) or ``gguf-f16`` (a float16 copy: the float32 model's greedy
+    answers 198 times in 200, decoding 4× as fast, the prompt read slower; README
+    "Generation speed").
     """
 
     generator: str = "extractive"
