@@ -228,6 +228,17 @@ def docs_kb(kb: KnowledgeBase) -> KnowledgeBase:
     return kb
 
 
+@pytest.fixture
+def docs_kb_dir(tmp_path: Path, corpus_docs, run_cli) -> Path:
+    """A knowledge base directory built by ``ragline index`` from the CORPUS documents
+    (texts only, hash encoder)."""
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in corpus_docs))
+    kb = tmp_path / "kb"
+    assert run_cli("index", docs, "--kb", kb, "--embedder", "hash-64").returncode == 0
+    return kb
+
+
 @pytest.fixture(name="run_cli", scope="session")
 def run_cli_fixture():
     """The ``run_cli`` helper (conftest modules are not importable by name across the tree)."""

@@ -25,15 +25,6 @@ def cross_encoder_dir(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def docs_kb_dir(tmp_path: Path, corpus_docs, run_cli) -> Path:
-    docs = tmp_path / "docs.jsonl"
-    docs.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in corpus_docs))
-    kb = tmp_path / "kb"
-    assert run_cli("index", docs, "--kb", kb, "--embedder", "hash-64").returncode == 0
-    return kb
-
-
 def test_search_reranks_alike_on_torch_and_openvino(
     docs_kb_dir: Path, cross_encoder_dir: Path, tmp_path: Path, run_cli
 ):

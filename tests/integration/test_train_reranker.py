@@ -22,15 +22,6 @@ def pairs_file(tmp_path: Path, corpus_docs, queries) -> Path:
     return path
 
 
-@pytest.fixture
-def docs_kb_dir(tmp_path: Path, corpus_docs, run_cli) -> Path:
-    docs = tmp_path / "docs.jsonl"
-    docs.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in corpus_docs))
-    kb = tmp_path / "kb"
-    assert run_cli("index", docs, "--kb", kb, "--embedder", "hash-64").returncode == 0
-    return kb
-
-
 @pytest.mark.parametrize(
     ("kind", "extra", "steps"),
     [
