@@ -36,6 +36,7 @@ from ragline.generate.base import Completion, Message
 from ragline.generate.gguf import PACKAGED, converted_gguf_dir, packaged_gguf
 from ragline.generate.hf_tensors import left_pad, output_cache, pad_rows, shift_right
 from ragline.generate.int8 import quantize_int8, use_int8
+from ragline.generate.prefix_cache import MIN_PREFIX, PrefixCache, shared_prefix
 from ragline.generate.scoring import StopHold, first_stop
 from ragline.generate.token_steps import HFTokenSteps, Seq2SeqTokenSteps
 
@@ -90,6 +91,7 @@ class LocalGenerator:
         self._cache_arg = "past_key_values"
         self._keeps_logits = False
         self._seq2seq = False
+        self._prefixes = PrefixCache()
 
     @classmethod
     def from_config(cls, config: GenerateConfig) -> LocalGenerator:
@@ -330,12 +332,24 @@ class LocalGenerator:
         criteria = transformers.StoppingCriteriaList(
             [_StopOnText(self._tokenizer, self._reply_start(len(ids)), list(stop), cancel)]
         )
-        return {
+        kwargs = {
             "input_ids": input_ids,
             "attention_mask": torch.ones_like(input_ids),
             "generation_config": config,
             "stopping_criteria": criteria,
         }
+        shared = self._system_prefix(messages, ids)
+        if shared:
+            kwargs[self._cache_arg] = self._prefixes.copy_for(self._model, ids[:shared])
+        return kwargs
+
+    def _system_prefix(self, messages: Sequence[Message], ids: list[int]) -> int:
+        """How many leading ``ids`` are the system message's, as every prompt with that
+        message begins (0 when there is none, or it is too short to keep read)."""
+        if self._seq2seq or not messages or messages[0]["role"] != "system":
+            return 0
+        shared = shared_prefix(ids, chat_prompt_ids(self._tokenizer, messages[:1]))
+        return shared if shared >= MIN_PREFIX else 0
 
     def _reply_start(self, prompt_len: int) -> int:
         """Where the reply begins in ``model.generate``'s output ids.

@@ -183,6 +183,30 @@ def test_greedy_generate_is_argmax_of_forward(gen: LocalGenerator) -> None:
     assert gen.generate(CHATS[1], max_new_tokens=10) == gen.decode(ids)
 
 
+SYSTEM = "answer the question . the answer is a city , a river or a color of the passage ."
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_system_message_is_read_once_and_replies_are_unchanged(
+    tiny_dir: Path, streamed: bool
+) -> None:
+    g = LocalGenerator(str(tiny_dir))
+    eos = set(g.eos_token_ids())
+    for chat in CHATS:
+        messages = [{"role": "system", "content": SYSTEM}, *chat]
+        prompt, ids = g.prompt_ids(messages), []
+        for _ in range(8):
+            token = int(np.argmax(full_logprobs(g._model, prompt + ids)[-1]))
+            if token in eos:
+                break
+            ids.append(token)
+        on_token = (lambda piece: None) if streamed else None
+        assert g.complete(messages, max_new_tokens=8, on_token=on_token).text == g.decode(ids)
+    assert len(g._prefixes._caches) == 1  # the three prompts shared one system-message cache
+    (prefix,) = g._prefixes._caches
+    assert len(prefix) >= 16 and list(prefix) == prompt[: len(prefix)]
+
+
 def test_max_new_tokens_and_seeded_sampling(gen: LocalGenerator) -> None:
     assert len(gen.encode(gen.generate(CHATS[0], max_new_tokens=4))) <= 4
     a = gen.generate(CHATS[0], max_new_tokens=12, temperature=1.0, seed=3)
