@@ -21,6 +21,7 @@ def milvus(factory: str, tmp: Path) -> tuple[Any, IndexConfig]:
 
 BACKENDS = {
     "faiss-flat": lambda tmp: (DENSE_INDEXES.load("faiss"), IndexConfig(factory="Flat")),
+    "faiss-auto": lambda tmp: (DENSE_INDEXES.load("faiss"), IndexConfig()),
     "faiss-hnsw": lambda tmp: (DENSE_INDEXES.load("faiss"), IndexConfig(factory="HNSW32")),
     "faiss-ivf": lambda tmp: (DENSE_INDEXES.load("faiss"), IndexConfig(factory="IVF4,Flat")),
     "memory": lambda tmp: (MemoryDenseIndex, IndexConfig()),

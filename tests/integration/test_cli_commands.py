@@ -132,7 +132,7 @@ def test_info_json_shape(indexed, run_cli):
     assert payload["documents"] == 10
     assert isinstance(payload["chunks"], int) and payload["chunks"] >= 10
     assert payload["embedder"] == "hash-64"
-    assert payload["index"] == "Flat"  # "auto" on a small corpus is exact search
+    assert payload["index"] == "SQfp16"  # "auto" on a small corpus: exact search, float16
     assert payload["dim"] == 64
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from ragline.index.base import DenseIndex, SearchParams
-from ragline.index.faiss import FaissIndex
+from ragline.index.faiss import FaissIndex, resolve_factory
 
 N, DIM, NQ, K = 500, 32, 40, 10
-FACTORIES = ["Flat", "HNSW32", "IVF4,Flat"]
+FACTORIES = ["Flat", "SQfp16", "HNSW32", "IVF4,Flat"]
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -61,6 +61,18 @@ def test_flat_search_equals_exact_ground_truth(data):
     np.testing.assert_array_equal(found, truth_ids)
     np.testing.assert_allclose(scores, truth_scores, rtol=1e-5, atol=1e-5)
     assert index.exact
+
+
+def test_auto_is_an_exhaustive_float16_scan_with_near_exact_scores(data):
+    ids, base, queries = data
+    assert resolve_factory("auto", len(ids)) == "SQfp16"
+    index = built("SQfp16", ids, base)
+    scores, found = index.search(queries, K)
+    truth_scores, truth_ids = exact(ids, base, queries, K)
+    assert index.exact and scores.dtype == np.float32
+    np.testing.assert_allclose(scores, truth_scores, atol=2e-3)
+    assert recall(found, truth_ids) >= 0.98
+    assert index._index.sa_code_size() == 2 * DIM  # two bytes per component
 
 
 @pytest.mark.parametrize("factory", ["HNSW32", "IVF4,Flat"])
@@ -145,7 +157,7 @@ def test_add_after_remove_and_re_add(data, factory):
     # querying with the exact new vectors finds them first
     scores, found = index.search(base[400:410], 1, params=SearchParams(nprobe=4))
     np.testing.assert_array_equal(found[:, 0], ids[400:410])
-    np.testing.assert_allclose(scores[:, 0], 1.0, atol=1e-5)
+    np.testing.assert_allclose(scores[:, 0], 1.0, atol=1e-3 if factory == "SQfp16" else 1e-5)
 
 
 @pytest.mark.parametrize("factory", FACTORIES)
