@@ -32,8 +32,9 @@ PRECISIONS = ("auto", "f32", "bf16", "int8")
 
 
 class OpenVinoEncoder:
-    """Embed with OpenVINO. ``precision``: ``auto`` (bf16 where native, else float32),
-    ``f32``, ``bf16`` or ``int8`` (NNCF post-training quantization, calibrated on real text).
+    """Embed with OpenVINO. ``precision``: ``auto`` (bf16 where native; else float32, and
+    queries on int8 weights), ``f32``, ``bf16`` or ``int8`` (NNCF post-training quantization,
+    calibrated on real text).
 
     The recorded ``name`` is the model's, as with sentence-transformers: the vectors are the
     model's, and the probe keeps them so.
@@ -86,27 +87,41 @@ class OpenVinoEncoder:
 
     @property
     def variant(self) -> str:
-        """The precision the probe judges: int8, bf16 or f32."""
+        """The precision documents run at, as the probe judges it: int8, bf16 or f32."""
         return "int8" if self.precision == "int8" else self.hint
+
+    @property
+    def query_variant(self) -> str:
+        """The precision queries run at: ``int8w`` (int8 weights, float32 arithmetic) where
+        ``auto`` runs documents in float32 (one short query's time is mostly reading the
+        weights; a batch of documents' is arithmetic), else the documents' precision."""
+        return "int8w" if self.precision == "auto" and self.variant == "f32" else self.variant
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         return self.reference.token_offsets(text)
 
-    def graph_dir(self) -> Path:
-        """The converted graph of this model and precision, converted now if not cached."""
-        from ragline.embed.openvino_convert import REVISION, convert_f32, graph_entry, quantize_int8
+    def graph_dir(self, variant: str | None = None) -> Path:
+        """The converted graph of this model at ``variant`` (default: the documents'),
+        converted now if not cached."""
+        from ragline.embed.openvino_convert import (
+            REVISION,
+            compress_weights,
+            convert_f32,
+            graph_entry,
+            quantize_int8,
+        )
 
+        variant = variant or self.variant
         f32 = graph_entry(
             self.path, f"f32-r{REVISION}", lambda out: convert_f32(self.path, out), self.cache_dir
         )
-        if self.precision != "int8":
+        builds = {
+            "int8": lambda out: quantize_int8(f32, self._calibration(), out),
+            "int8w": lambda out: compress_weights(f32, out),
+        }
+        if variant not in builds:
             return f32
-        return graph_entry(
-            self.path,
-            f"int8-r{REVISION}",
-            lambda out: quantize_int8(f32, self._calibration(), out),
-            self.cache_dir,
-        )
+        return graph_entry(self.path, f"{variant}-r{REVISION}", builds[variant], self.cache_dir)
 
     def _calibration(self) -> list[dict[str, NDArray[np.int64]]]:
         from ragline.embed.calibration import calibration_texts
@@ -116,19 +131,36 @@ class OpenVinoEncoder:
 
     @cached_property
     def compiled(self) -> Any:
-        """The compiled graph, after the probe has accepted its vectors."""
+        """The compiled graph documents run on, after the probe has accepted its vectors."""
+        compiled, self.probe_result = self._checked_graph(self.variant)
+        return compiled
+
+    @cached_property
+    def query_compiled(self) -> Any:
+        """The compiled graph queries run on (the documents' one unless ``query_variant``
+        differs), after the probe has accepted its vectors."""
+        if self.query_variant == self.variant:
+            return self.compiled
+        try:
+            compiled, self.query_probe_result = self._checked_graph(self.query_variant)
+        except RaglineError as refused:  # a speed-up, not a promise: fall back to the full graph
+            log.info("%s; queries run at %s", refused, self.variant)
+            return self.compiled
+        return compiled
+
+    def _checked_graph(self, variant: str) -> tuple[Any, probe.ProbeResult]:
         from ragline.embed.openvino_convert import compile_graph
 
-        directory = self.graph_dir()
+        directory = self.graph_dir(variant)
         compiled = compile_graph(directory, self.hint)
-        self.probe_result = probe.checked(
-            f"{self.backend} ({self.variant})",
-            self.variant,
+        result = probe.checked(
+            f"{self.backend} ({variant})",
+            variant,
             lambda texts: self._infer(compiled, [self.document_prefix + t for t in texts]),
             self.reference.encode_documents,
             directory / f"probe-{self.hint}.json",
         )
-        return compiled
+        return compiled, result
 
     def _infer(
         self, compiled: Any, texts: Sequence[str], batch_size: int = 32
@@ -140,27 +172,32 @@ class OpenVinoEncoder:
         return out
 
     def _request(self, compiled: Any) -> Any:
-        """This thread's inference request on ``compiled`` (the encoder's one graph), made
-        once: a request is not thread-safe, and a fresh one per query cost 1.7 ms of a
-        12.9 ms query here (it allocates its buffers again on its first inference)."""
-        if not hasattr(self._requests, "request"):
-            self._requests.request = compiled.create_infer_request()
-        return self._requests.request
+        """This thread's inference request on ``compiled``, made once: a request is not
+        thread-safe, and a fresh one per query cost 1.7 ms of a 12.9 ms query here (it
+        allocates its buffers again on its first inference)."""
+        requests = self._requests.__dict__.setdefault("by_graph", {})
+        if id(compiled) not in requests:
+            requests[id(compiled)] = compiled.create_infer_request()
+        return requests[id(compiled)]
 
-    def _encode(self, texts: Sequence[str], prefix: str, batch_size: int) -> NDArray[np.float32]:
+    def _encode(
+        self, compiled: Any, texts: Sequence[str], prefix: str, batch_size: int
+    ) -> NDArray[np.float32]:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         if prefix:
             texts = [prefix + t for t in texts]
-        return self._infer(self.compiled, texts, batch_size)
+        return self._infer(compiled, texts, batch_size)
 
     def encode_queries(self, texts: Sequence[str], *, batch_size: int = 32) -> NDArray[np.float32]:
-        return self._encode(texts, self.query_prefix, batch_size)
+        compiled = self.query_compiled if texts else None
+        return self._encode(compiled, texts, self.query_prefix, batch_size)
 
     def encode_documents(
         self, texts: Sequence[str], *, batch_size: int = 32
     ) -> NDArray[np.float32]:
-        return self._encode(texts, self.document_prefix, batch_size)
+        compiled = self.compiled if texts else None
+        return self._encode(compiled, texts, self.document_prefix, batch_size)
 
 
 class OpenVinoInt8Encoder(OpenVinoEncoder):

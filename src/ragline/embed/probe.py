@@ -51,11 +51,13 @@ PROBE_PAIRS = tuple(zip(PROBE_TEXTS, PROBE_TEXTS[1:] + PROBE_TEXTS[:1], strict=T
 """(query, passage) pairs for re-rankers: each probe text with the next, so short and long
 texts meet on both sides and the long one is truncated in two pairs."""
 
-THRESHOLDS = {"f32": 0.999, "bf16": 0.999, "int8": 0.97}
+THRESHOLDS = {"f32": 0.999, "bf16": 0.999, "int8w": 0.998, "int8": 0.97}
 """Lowest cosine to the reference that each precision must reach on every probe text.
 Float graphs differ from PyTorch by rounding only (0.99999+). The int8 threshold sits under
 the 0.981 measured for the int8 MiniLM graph whose SciFact nDCG@10 matched float32, and well
-over the 0.894 of the variant that also quantized the feed-forward output (README, Speed)."""
+over the 0.894 of the variant that also quantized the feed-forward output (README, Speed).
+Int8 weights with float32 arithmetic (``int8w``, the query graph) measured 0.9988 on the probe
+texts and 0.9994 or more on SciFact's queries, whose nDCG@10 moved by under 0.001."""
 
 
 SCORE_TOLERANCES = {"f32": 1e-3, "bf16": 2e-2}

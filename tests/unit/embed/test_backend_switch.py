@@ -45,13 +45,18 @@ def test_openvino_searches_a_torch_built_base_alike(torch_kb: Path, queries: dic
         found = _dense_hits(kb, queries)
     for want, got in zip(expected, found, strict=True):
         assert [doc for doc, _ in got] == [doc for doc, _ in want] or _ties(want, got)
-        assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-4)
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=QUERY_TOLERANCE)
+
+
+QUERY_TOLERANCE = 1e-2
+"""Where this CPU has no native bf16, ``auto`` embeds queries on int8 weights (cosine 0.998+
+to float32): scores moved by up to 3e-3 here, not by float32 rounding."""
 
 
 def _ties(want: list[tuple[str, float]], got: list[tuple[str, float]]) -> bool:
-    """Orders that differ only among hits whose scores are equal to within rounding."""
+    """Orders that differ only among hits whose scores are equal to within the tolerance."""
     return all(
-        a == b or abs(score_a - score_b) < 1e-4
+        a == b or abs(score_a - score_b) < QUERY_TOLERANCE
         for (a, score_a), (b, score_b) in zip(want, got, strict=True)
     )
 

@@ -108,3 +108,34 @@ def test_reranker_tolerance_scales_with_logits():
         return reference(pairs) + np.float32(0.01)  # 0.01 on logits up to 20: 5e-4 relative
 
     assert probe.checked_scores("x", "f32", shifted, reference).scale == 20
+
+
+def test_auto_embeds_queries_on_int8_weights_where_documents_run_in_float32(
+    tiny_pair: tuple[Path, Path], tmp_path: Path
+):
+    encoder = OpenVinoEncoder(str(tiny_pair[0]), cache_dir=tmp_path)
+    texts = ["red apple", "green tree sky"]
+    reference = SentenceTransformerEncoder(str(tiny_pair[0])).encode_queries(texts)
+    queries = encoder.encode_queries(texts)
+    if encoder.variant != "f32":
+        pytest.skip(f"documents run at {encoder.variant} on this CPU: queries share the graph")
+    assert encoder.query_variant == "int8w"
+    assert encoder.query_compiled is not encoder.compiled
+    assert (encoder.graph_dir("int8w") / "probe-f32.json").is_file()
+    assert probe.cosines(queries, reference).min() >= probe.THRESHOLDS["int8w"]
+    np.testing.assert_allclose(encoder.encode_documents(texts), reference, atol=1e-4)
+    exact = OpenVinoEncoder(str(tiny_pair[0]), precision="f32", cache_dir=tmp_path)
+    assert exact.query_variant == "f32"
+    np.testing.assert_allclose(exact.encode_queries(texts), reference, atol=1e-4)
+
+
+def test_queries_fall_back_to_the_documents_graph_when_int8_weights_are_refused(
+    tiny_pair: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    encoder = OpenVinoEncoder(str(tiny_pair[0]), cache_dir=tmp_path)
+    if encoder.query_variant != "int8w":
+        pytest.skip("queries run on the documents' graph on this CPU")
+    monkeypatch.setitem(probe.THRESHOLDS, "int8w", 1.0 + 1e-9)
+    reference = SentenceTransformerEncoder(str(tiny_pair[0])).encode_queries(["red apple"])
+    np.testing.assert_allclose(encoder.encode_queries(["red apple"]), reference, atol=1e-4)
+    assert encoder.query_compiled is encoder.compiled
