@@ -121,7 +121,9 @@ class Citation:
     lacks, when the check can tell); ``page`` is set for paged documents, ``page_label``
     when the page's printed label differs from its number ("iv", "T-2"). ``origin`` is
     ``"model"`` for a marker the generator wrote, ``"attributed"`` for one ragline added to
-    an uncited sentence by finding the passage that supports it best.
+    an uncited sentence by finding the passage that supports it best, ``"bridge"`` for the
+    passage that states a multi-hop question's subject and names the entity joining it to
+    the passage that states the answer.
     """
 
     n: int

@@ -23,7 +23,7 @@ SUITES = [
 ]
 
 
-def _metrics(tmp_path: Path, suite: Path, **ask_options: str) -> dict[str, float]:
+def _metrics(tmp_path: Path, suite: Path, **ask_options: object) -> dict[str, float]:
     data = load_qa(suite)
     with KnowledgeBase.create(tmp_path / "kb", Config()) as kb:
         report = kb.add(data.documents)
@@ -32,14 +32,19 @@ def _metrics(tmp_path: Path, suite: Path, **ask_options: str) -> dict[str, float
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("hops", [1, 2])
 @pytest.mark.parametrize("suite", SUITES, ids=lambda path: path.name)
-def test_default_answers_are_right_and_cited_or_abstentions(tmp_path: Path, suite: Path) -> None:
+def test_default_answers_are_right_and_cited_or_abstentions(
+    tmp_path: Path, suite: Path, hops: int
+) -> None:
     """Issue 17's targets, through the default configuration (the extractive reader):
     right and cited >= 0.90, no wrong answer shown as supported, >= 0.90 of unanswerable
     questions abstained. Measured: 0.962 / 0 / 1.0 (fictional), 0.969 / 0 / 1.0
     (fictional-2, written after the rules and tuned on once), 0.955 / 0 / 1.0 (fictional-3,
-    written after fictional-2's tuning: 0.955 / 1 / 0.875 before its one fix)."""
-    metrics = _metrics(tmp_path, suite)
+    written after fictional-2's tuning: 0.955 / 1 / 0.875 before its one fix). With two
+    hops an answer may also rest on two passages joined by a named entity (issue 25): the
+    same numbers."""
+    metrics = _metrics(tmp_path, suite, hops=hops)
     summary = {key: round(value, 3) for key, value in metrics.items()}
     assert metrics["correct_cited"] >= 0.90, summary
     assert metrics["wrong_supported"] == 0, summary

@@ -18,6 +18,7 @@ from ragline.errors import RaglineError
 from ragline.filters import Filters
 from ragline.generate.answer import answer, with_generation_overrides
 from ragline.generate.base import Generator
+from ragline.generate.citations import ClaimSupport
 from ragline.generate.follow_up import ContextBudget
 from ragline.generate.multihop import multihop_retrieve, scoped_search
 from ragline.generate.registry import make_generator
@@ -86,8 +87,16 @@ class AnswerPipeline:
             passages = search(question)
             hops = [{"query": question, "chunk_ids": [hit.chunk.id for hit in passages]}]
         retrieval_s = time.perf_counter() - started
+        # Across hops an answer may rest on two passages joined by a named entity.
+        checker = ClaimSupport(bridges=True) if config.hops > 1 else None
         result = answer(
-            question, passages, model, config, count_tokens=count_tokens, on_token=on_token
+            question,
+            passages,
+            model,
+            config,
+            checker=checker,
+            count_tokens=count_tokens,
+            on_token=on_token,
         )
         result.hops = hops
         result.timings = {"retrieval_s": retrieval_s, **result.timings}

@@ -27,6 +27,7 @@ from ragline.abstention import is_abstention
 from ragline.documents import Citation, Hit
 from ragline.generate.claims import (
     PassageTerms,
+    Term,
     claims,
     default_stopwords,
     fold,
@@ -282,19 +283,32 @@ class ClaimSupport:
     0.75
     """
 
-    def __init__(self, threshold: float = 0.5, *, lexical: LexicalSupport | None = None) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        *,
+        lexical: LexicalSupport | None = None,
+        bridges: bool = False,
+    ) -> None:
         self.threshold = threshold
         self.lexical = lexical if lexical is not None else LexicalSupport(threshold)
+        self.bridges = bridges
         self._passages: dict[str, PassageTerms] = {}
 
     def check(
-        self, sentence: str, passage_text: str, *, question: str | None = None
+        self,
+        sentence: str,
+        passage_text: str,
+        *,
+        question: str | None = None,
+        subject: bool = True,
     ) -> tuple[float, list[str]]:
-        """The support score and what the passage lacks (empty when supported)."""
+        """The support score and what the passage lacks (empty when supported); with
+        ``subject=False`` the passage need not state the question's subject."""
         passage = _cached(self._passages, passage_text, PassageTerms)
         terms = claims(strip_citations(sentence))
         lacking = passage.missing(terms)
-        if question:
+        if question and subject:
             lacking += passage.missing_subject(question_terms(question))
         # the words of the terms were checked above, with numbers and units normalised
         checked = {stem for term in terms for stem in words(term.text)}
@@ -314,6 +328,84 @@ class ClaimSupport:
         """The terms and words of ``sentence`` (and the subject terms of ``question``) that
         the passage does not state, in order, each once; empty when it is supported."""
         return self.check(sentence, passage_text, question=question)[1]
+
+    def bridge(
+        self,
+        sentence: str,
+        passage_texts: Sequence[str],
+        question: str,
+        answering: Collection[int] | None = None,
+        headers: Sequence[str] | None = None,
+    ) -> tuple[int, int, float] | None:
+        """Two-hop support, when ``bridges`` is on: ``(n, m, score)`` where passage ``n``
+        (1-based; one of ``answering`` when given) states everything ``sentence`` says but
+        the question's subject, passage ``m`` states that subject, both name an entity
+        that neither the question nor the sentence names — the bridge between the hops
+        ("Who wrote the song about a luau in Laie's district?": the song's passage names
+        its writer and Laie, Laie's passage names the district) — and passage ``n`` adds
+        the question's other words (its relation: "wrote", "song"), so that the two
+        passages together hold most of the question.
+
+        The bridge must stand in passage ``n``'s header (``headers``, what the passage is
+        about) or in a sentence of it that states the answer's names or numbers: a passage
+        that mentions "New York" and, elsewhere, the bridge does not tie the two. A name
+        most passages share ("National Football League" across football passages) joins
+        nothing in particular, and a sentence without names or numbers has nothing to tie.
+        None otherwise.
+
+        >>> check = ClaimSupport(bridges=True)
+        >>> texts = ["Laie is a town in the Koolauloa District of Oahu.",
+        ...          "The Hukilau Song was written by Jack Owens after a luau in Laie."]
+        >>> check.bridge("Jack Owens [2].", texts,
+        ...              "Who wrote a song after a luau in the Koolauloa District?")
+        (2, 1, 1.0)
+        >>> ClaimSupport().bridge("Jack Owens.", texts, "Who wrote a song in Koolauloa?")
+        """
+        terms = claims(strip_citations(sentence))
+        if not self.bridges or not terms:
+            return None
+        stated = {t.key for t in claims(question)} | {t.key for t in terms}
+        subject = question_terms(question)
+        analysed = [_cached(self._passages, text, PassageTerms) for text in passage_texts]
+        common = max(2, len(passage_texts) // 2)
+
+        def joins(term: Term) -> bool:
+            return term.key not in stated and sum(p.found(term) for p in analysed) <= common
+        for n, answer_text in enumerate(passage_texts, start=1):
+            if answering is not None and n not in answering:
+                continue
+            score, lacking = self.check(sentence, answer_text, question=question, subject=False)
+            if lacking or score < self.threshold:
+                continue
+            around = [PassageTerms(headers[n - 1] if headers else "")] + [
+                part
+                for part in map(PassageTerms, split_sentences(answer_text))
+                if any(part.found(term) for term in terms)
+            ]
+            for m, subject_text in enumerate(passage_texts, start=1):
+                if m == n or analysed[m - 1].missing_subject(subject):
+                    continue
+                joined, _ = self.lexical.compare(question, f"{subject_text}\n{answer_text}")
+                alone, _ = self.lexical.compare(question, subject_text)
+                if joined < self.threshold or joined <= alone:
+                    continue
+                if any(
+                    joins(term) and any(part.found(term) for part in around)
+                    for term in _entity_names(subject_text)
+                ):
+                    return n, m, score
+        return None
+
+
+def _entity_names(text: str) -> list[Term]:
+    """The names ``text`` states that can join two passages: not a capitalised common
+    word ("We're" opening a sentence), whose words are all stopwords."""
+    stop = default_stopwords()
+    return [
+        term
+        for term in claims(text)
+        if term.kind == "name" and any(word not in stop for word in term.key.split())
+    ]
 
 
 class EmbeddingSupport:
@@ -389,7 +481,36 @@ def resolve_citations(
         citations.append(
             cite(n, passages[n - 1], sentence, score, check.threshold, missing=missing)
         )
+    if question and isinstance(check, ClaimSupport) and check.bridges:
+        citations = _bridged(citations, passages, check, question)
     return citations, invalid
+
+
+def _bridged(
+    citations: list[Citation], passages: Sequence[Hit], check: ClaimSupport, question: str
+) -> list[Citation]:
+    """``citations`` with each sentence that no cited passage supports given two-hop
+    support (:meth:`ClaimSupport.bridge`) where a cited passage states it and another
+    passage joins it to the question's subject."""
+    texts = [hit.chunk.indexed_text for hit in passages]
+    headers = [hit.chunk.header for hit in passages]
+    result: list[Citation] = []
+    for sentence in dict.fromkeys(c.sentence for c in citations):
+        group = [c for c in citations if c.sentence == sentence]
+        found = None
+        if not any(c.supported for c in group):
+            answering = {c.n for c in group}
+            found = check.bridge(sentence, texts, question, answering, headers)
+        if found is None:
+            result += group
+            continue
+        n, m, score = found
+        for c in group:
+            result.append(
+                cite(n, passages[n - 1], sentence, score, check.threshold) if c.n == n else c
+            )
+        result.append(cite(m, passages[m - 1], sentence, score, check.threshold, "bridge"))
+    return result
 
 
 def attribute(
@@ -425,6 +546,15 @@ def attribute(
             citations.append(
                 cite(n, passages[n - 1], sentence, float(support), check.threshold, "attributed")
             )
+        elif question and isinstance(check, ClaimSupport):
+            texts = [hit.chunk.indexed_text for hit in passages]
+            found = check.bridge(sentence, texts, question, headers=[h.chunk.header for h in passages])
+            if found is not None:
+                n, m, score = found
+                citations += [
+                    cite(n, passages[n - 1], sentence, score, check.threshold, "attributed"),
+                    cite(m, passages[m - 1], sentence, score, check.threshold, "bridge"),
+                ]
     return citations
 
 

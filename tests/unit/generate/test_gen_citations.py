@@ -282,3 +282,39 @@ def test_abstention_text() -> None:
     assert is_abstention_text(ABSTAIN_TEXT)
     assert is_abstention_text("  the knowledge base doesn't say [1]. ")
     assert not is_abstention_text("Tides follow the moon [1].")
+
+
+# Two hops: Vellmark's passage names the river; the river's passage names the answer.
+BRIDGE = [
+    hit("vellmark", "Vellmark is a town on the Ossiver river in the Durnholt province.", 1),
+    hit("ossiver", "The Ossiver river was first mapped by Tamsin Rook in 1791.", 2),
+    hit("quarry", "The Durnholt quarry was opened by Hollis Brant.", 3),
+]
+ASKED = "Who first mapped the river that flows through Vellmark?"
+
+
+@pytest.mark.parametrize("cited", ["Tamsin Rook [2].", "Tamsin Rook first mapped it [2]."])
+def test_a_two_hop_answer_is_supported_through_the_entity_joining_its_passages(cited: str):
+    strict, _ = resolve_citations(cited, BRIDGE, question=ASKED)
+    assert [c.supported for c in strict] == [False]  # passage 2 never names Vellmark
+    joined, _ = resolve_citations(cited, BRIDGE, checker=ClaimSupport(bridges=True), question=ASKED)
+    assert [(c.n, c.supported, c.origin) for c in joined] == [
+        (2, True, "model"),
+        (1, True, "bridge"),  # Vellmark's passage, joined to the answer's by "Ossiver"
+    ]
+    uncited = attribute(strip_citations(cited), BRIDGE, ClaimSupport(bridges=True), ASKED)
+    assert [(c.n, c.origin) for c in uncited] == [(2, "attributed"), (1, "bridge")]
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        "Hollis Brant [3].",  # shares only the question's own words with Vellmark's passage
+        "Tamsin Rook mapped it in 1805 [2].",  # a date the answer's passage does not state
+        "Hollis Brant mapped the Ossiver [2].",  # a name the cited passage lacks
+    ],
+)
+def test_a_wrong_answer_finds_no_bridge(wrong: str):
+    joined, _ = resolve_citations(wrong, BRIDGE, checker=ClaimSupport(bridges=True), question=ASKED)
+    assert not any(c.supported for c in joined)
+    assert attribute(strip_citations(wrong), BRIDGE, ClaimSupport(bridges=True), ASKED) == []
