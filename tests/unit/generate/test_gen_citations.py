@@ -318,3 +318,18 @@ def test_a_wrong_answer_finds_no_bridge(wrong: str):
     joined, _ = resolve_citations(wrong, BRIDGE, checker=ClaimSupport(bridges=True), question=ASKED)
     assert not any(c.supported for c in joined)
     assert attribute(strip_citations(wrong), BRIDGE, ClaimSupport(bridges=True), ASKED) == []
+
+
+@pytest.mark.parametrize(
+    ("answer_passage", "bridged"),
+    [
+        ("The Ossiver was first mapped by Edda Marl.", True),
+        ("The Ossiver floods each spring. The Kell river was first mapped by Edda Marl.", False),
+    ],
+)
+def test_the_bridge_must_stand_beside_the_answer(answer_passage: str, bridged: bool):
+    passages = [BRIDGE[0], hit("rivers", answer_passage, 2), BRIDGE[2]]
+    joined, _ = resolve_citations(
+        "Edda Marl [2].", passages, checker=ClaimSupport(bridges=True), question=ASKED
+    )
+    assert any(c.supported for c in joined) is bridged
