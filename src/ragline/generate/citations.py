@@ -253,6 +253,10 @@ class LexicalSupport:
         return [word for word, _ in self.compare(sentence, passage_text)[1]]
 
 
+RESTATES_QUESTION = "(only what the question says)"
+"""What :class:`ClaimSupport` reports missing from a sentence that only restates the question."""
+
+
 class ClaimSupport:
     """A sentence is supported by a passage only if the passage states what it says: every
     name, number, date and quantity of the sentence, the subject of the question, and every
@@ -281,6 +285,13 @@ class ClaimSupport:
     >>> check.support("Zorbia's capital is located in Quellport.", passage,
     ...               question="Where is Zorbia's capital located?")
     0.75
+
+    A sentence made only of the question's own words states nothing a passage could back
+    ("Circus Diablo" for "Which band formed first, The Exies or Circus Diablo?": which
+    option is right is beyond this check), so it is never supported:
+
+    >>> check.missing("Quellport.", passage, question="Is Quellport or Eldra the capital?")
+    ['(only what the question says)']
     """
 
     def __init__(
@@ -305,6 +316,10 @@ class ClaimSupport:
     ) -> tuple[float, list[str]]:
         """The support score and what the passage lacks (empty when supported); with
         ``subject=False`` the passage need not state the question's subject."""
+        asked = set(self.lexical.content_stems(question)) if question else set()
+        said = set(self.lexical.content_stems(strip_citations(sentence)))
+        if said and said <= asked:
+            return 0.0, [RESTATES_QUESTION]
         passage = _cached(self._passages, passage_text, PassageTerms)
         terms = claims(strip_citations(sentence))
         lacking = passage.missing(terms)
@@ -313,7 +328,6 @@ class ClaimSupport:
         # the words of the terms were checked above, with numbers and units normalised
         checked = {stem for term in terms for stem in words(term.text)}
         score, unmatched = self.lexical.compare(sentence, passage_text, matched=checked)
-        asked = set(self.lexical.content_stems(question)) if question else set()
         lacking += [word for word, stem in unmatched if stem not in asked]
         if lacking:
             return 0.0, list(dict.fromkeys(lacking))
