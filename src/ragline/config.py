@@ -75,8 +75,9 @@ class IndexConfig:
 
     ``backend`` names the dense index (see ``ragline.index.registry``), ``sparse_backend``
     the sparse one. For FAISS, ``factory`` is an index-factory string (``"Flat"``,
-    ``"HNSW32"``, ``"IVF1024,Flat"``, ``"SQfp16"``) or ``"auto"``: exact search over float16-stored vectors
-    (``SQfp16``) for small corpora, HNSW beyond. The ``bm25_*`` keys set BM25's parameters and tokenizer. For Milvus (``backend``
+    ``"HNSW32"``, ``"IVF1024,Flat"``, ``"SQfp16"``) or ``"auto"``: exact search over
+    float16-stored vectors (``SQfp16``) for small corpora, HNSW beyond. The ``bm25_*`` keys
+    set BM25's parameters and tokenizer. For Milvus (``backend``
     or ``sparse_backend`` ``"milvus"``), ``uri`` is a Milvus Lite data path ending ``.db`` or a
     server URL (``http://host:19530``) and ``collection`` the name its collections start with.
     """

@@ -385,6 +385,7 @@ class ClaimSupport:
 
         def joins(term: Term) -> bool:
             return term.key not in stated and sum(p.found(term) for p in analysed) <= common
+
         for n, answer_text in enumerate(passage_texts, start=1):
             if answering is not None and n not in answering:
                 continue
@@ -562,7 +563,8 @@ def attribute(
             )
         elif question and isinstance(check, ClaimSupport):
             texts = [hit.chunk.indexed_text for hit in passages]
-            found = check.bridge(sentence, texts, question, headers=[h.chunk.header for h in passages])
+            headers = [hit.chunk.header for hit in passages]
+            found = check.bridge(sentence, texts, question, headers=headers)
             if found is not None:
                 n, m, score = found
                 citations += [

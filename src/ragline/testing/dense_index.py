@@ -73,7 +73,8 @@ class DenseIndexContract:
         assert scores.shape == found.shape == (20, 5)
         assert scores.dtype == np.float32 and found.dtype == np.int64
         assert found[:, 0].tolist() == ids[:20].tolist()
-        np.testing.assert_allclose(scores[:, 0], 1.0, atol=1e-3)  # float16-stored vectors round to 1e-4
+        # float16-stored vectors (SQfp16) round a self-match's score by up to 2e-4
+        np.testing.assert_allclose(scores[:, 0], 1.0, atol=1e-3)
         assert (np.diff(scores, axis=1) <= 1e-6).all()
         assert len(full) == N and full.max_rowid == int(ids.max())
 
