@@ -413,8 +413,8 @@ class ClaimSupport:
 
 
 def _entity_names(text: str) -> list[Term]:
-    """The names ``text`` states that can join two passages: not a capitalised common
-    word ("We're" opening a sentence), whose words are all stopwords."""
+    """The names ``text`` states that can join two passages: those with a word that is
+    not a stopword (not "We're" opening a sentence)."""
     stop = default_stopwords()
     return [
         term
@@ -520,11 +520,10 @@ def _bridged(
             result += group
             continue
         n, m, score = found
-        for c in group:
-            result.append(
-                cite(n, passages[n - 1], sentence, score, check.threshold) if c.n == n else c
-            )
-        result.append(cite(m, passages[m - 1], sentence, score, check.threshold, "bridge"))
+        result += [c for c in group if c.n not in (n, m)]
+        result.append(cite(n, passages[n - 1], sentence, score, check.threshold))
+        origin = "model" if m in answering else "bridge"
+        result.append(cite(m, passages[m - 1], sentence, score, check.threshold, origin))
     return result
 
 

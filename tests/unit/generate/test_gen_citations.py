@@ -333,3 +333,13 @@ def test_the_bridge_must_stand_beside_the_answer(answer_passage: str, bridged: b
         "Edda Marl [2].", passages, checker=ClaimSupport(bridges=True), question=ASKED
     )
     assert any(c.supported for c in joined) is bridged
+
+
+def test_a_bridge_the_model_cited_itself_is_cited_once():
+    joined, _ = resolve_citations(
+        "Tamsin Rook [2][1].", BRIDGE, checker=ClaimSupport(bridges=True), question=ASKED
+    )
+    assert [(c.n, c.supported, c.origin) for c in joined] == [
+        (2, True, "model"),
+        (1, True, "model"),
+    ]
