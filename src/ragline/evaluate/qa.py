@@ -256,6 +256,16 @@ def _question_record(line: str, where: str, known: set[str]) -> Question:
     return Question(record["id"], record["question"], record["answers"], record["doc_ids"])
 
 
+def hotpotqa_files(folder: Path) -> tuple[Path, Path] | None:
+    """The questions (``qa_*.json``) and corpus (``*corpus*.json``) files of a HotpotQA
+    folder as ragline keeps them, or None when ``folder`` is not one."""
+    if not folder.is_dir():
+        return None
+    questions = sorted(folder.glob("qa_*.json"))
+    corpora = sorted(folder.glob("*corpus*.json"))
+    return (questions[0], corpora[0]) if questions and corpora else None
+
+
 def load_qa(path: str | Path, **options: Any) -> QaDataset:
     """A SQuAD json file, a HotpotQA folder (``qa_*.json`` and ``*corpus*.json``), or a folder
     of documents with a ``questions.jsonl`` (:func:`load_folder`; also given by that file)."""
@@ -265,10 +275,9 @@ def load_qa(path: str | Path, **options: Any) -> QaDataset:
     if path.is_dir():
         if (path / QUESTIONS_FILE).is_file():
             return load_folder(path, limit=options.get("limit"))
-        corpora = sorted(path.glob("*corpus*.json"))
-        questions = sorted(p for p in path.glob("qa_*.json"))
-        if corpora and questions:
-            return load_hotpotqa(questions[0], corpora[0], limit=options.get("limit"))
+        hotpotqa = hotpotqa_files(path)
+        if hotpotqa is not None:
+            return load_hotpotqa(*hotpotqa, limit=options.get("limit"))
         squad = sorted(path.glob("*.json"))
         if len(squad) == 1:
             path = squad[0]

@@ -30,16 +30,21 @@ def test_each_sample_is_detected_as_its_format(name: str) -> None:
     assert set(QA_FORMATS.names()) == set(SAMPLES)
 
 
-def test_a_hotpotqa_folder_with_its_corpus_is_still_read_as_before(tmp_path: Path) -> None:
+@pytest.mark.parametrize("context", [True, False])
+def test_a_hotpotqa_folder_with_its_corpus_is_still_read_as_before(
+    tmp_path: Path, context: bool
+) -> None:
     """``qa_*.json`` beside ``*corpus*.json`` (ragline's own HotpotQA folder) is not the
-    open format's questions beside a corpus."""
+    open format's questions beside a corpus, also when its records carry no paragraphs of
+    their own (as the title-free and SQuAD-chain sets of ``bench.multihop_sets`` write)."""
     folder = tmp_path / "hotpot"
     folder.mkdir()
     records = json.loads(SAMPLES["hotpotqa"].read_text())
-    (folder / "qa_dev.json").write_text(json.dumps(records))
     corpus = {title: sentences for r in records for title, sentences in r["context"]}
+    if not context:
+        records = [{k: v for k, v in r.items() if k != "context"} for r in records]
+    (folder / "qa_dev.json").write_text(json.dumps(records))
     (folder / "dev_corpus.json").write_text(json.dumps(corpus))
-    assert detect(folder) is None
     data = load_qa(folder)
     assert [q.id for q in data.questions] == [r["_id"] for r in records]
     assert len(data.documents) == 30

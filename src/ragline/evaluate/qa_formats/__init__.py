@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ragline.errors import RaglineError
-from ragline.evaluate.qa import QUESTIONS_FILE, QaDataset, load_qa
+from ragline.evaluate.qa import QUESTIONS_FILE, QaDataset, hotpotqa_files, load_qa
 from ragline.evaluate.qa_formats.records import QaFormat, first_record
 from ragline.registry import Registry
 
@@ -71,7 +71,11 @@ def load_dataset(path: str | Path, *, format: str | None = None, **options: Any)
     """The QA data set at ``path``: read as ``format``, else as the published format it is
     in, else by :func:`~ragline.evaluate.qa.load_qa` (given ``options``: sampling, limit)."""
     path = Path(path)
-    own = path.name == QUESTIONS_FILE or (path / QUESTIONS_FILE).is_file()
+    own = (
+        path.name == QUESTIONS_FILE
+        or (path / QUESTIONS_FILE).is_file()
+        or hotpotqa_files(path) is not None
+    )
     if format or (not own and detect(path)):
         return read_format(path, format, limit=options.get("limit"))
     return load_qa(path, **options)
