@@ -33,16 +33,17 @@ leaves spinning after a search slowed the query encoder's next inference from 7.
 10.6 ms on SciFact here (README, "Speed: embedder backends")."""
 
 
-def resolve_factory(factory: str, n_vectors: int) -> str:
-    """The factory string to build: ``"auto"`` is exact search below 200k vectors, HNSW above.
+def resolve_factory(factory: str, n_vectors: int, exact: str = "SQfp16") -> str:
+    """The factory string to build: ``"auto"`` is the ``exact`` structure below 200k vectors,
+    HNSW above.
 
-    The exact scan reads vectors stored as float16 (``SQfp16``): half the memory and memory
-    traffic of float32, which bounds a one-query scan (SciFact's 11,450 vectors: 0.99 →
-    0.63 ms here), with scores within 6e-5 and SciFact nDCG@10 unchanged to five decimals.
+    FAISS's exact scan reads vectors stored as float16 (``SQfp16``): half the memory and
+    memory traffic of float32, which bounds a one-query scan (SciFact's 11,450 vectors: 0.99
+    → 0.63 ms here), with scores within 6e-5 and SciFact nDCG@10 unchanged to five decimals.
     """
     if factory != "auto":
         return factory
-    return "SQfp16" if n_vectors < AUTO_HNSW_THRESHOLD else "HNSW32"
+    return exact if n_vectors < AUTO_HNSW_THRESHOLD else "HNSW32"
 
 
 def nlist(factory: str) -> int:

@@ -89,7 +89,9 @@ class MilvusIndex:
     def create(cls, dim: int, settings: IndexConfig, size: int) -> MilvusIndex:
         """An empty collection (an existing one of that name is dropped) with the index
         ``settings.factory`` asks for."""
-        self = cls(dim, settings.uri, settings.collection, resolve_factory(settings.factory, size))
+        self = cls(
+            dim, settings.uri, settings.collection, resolve_factory(settings.factory, size, "Flat")
+        )
         pymilvus = require("pymilvus", "milvus")
         schema = self._client.create_schema(auto_id=False)
         schema.add_field("id", pymilvus.DataType.INT64, is_primary=True)
@@ -115,7 +117,7 @@ class MilvusIndex:
         pointer file, nothing dropped)."""
         self = cls(dim, settings.uri, settings.collection, settings.factory)
         open_existing(self._client, self.name)
-        self.factory = resolve_factory(settings.factory, len(self))
+        self.factory = resolve_factory(settings.factory, len(self), "Flat")
         return self
 
     def fits(self, settings: IndexConfig) -> bool:
