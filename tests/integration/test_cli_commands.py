@@ -199,3 +199,18 @@ def test_delete_then_search(indexed, run_cli, tmp_path: Path):
     with KnowledgeBase.open(kb) as opened:
         assert opened.info()["documents"] == 9
         assert opened.document(chess) is None
+
+
+def test_records_skipped_for_one_reason_are_counted_in_one_line(tmp_path, run_cli):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "owls.txt").write_text("Owls hunt mice silently at dusk.", encoding="utf-8")
+    lines = [json.dumps({"question": f"q{n}"}) for n in range(1, 8)]
+    (folder / "questions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "two.jsonl").write_text('{"text": "ok"}\n{"title": "x"}\n', encoding="utf-8")
+    result = run_cli("index", folder, "--kb", tmp_path / "kb", "--embedder", "hash-64")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"skipped 7 records of {folder / 'questions.jsonl'} (lines 1-7): no 'text' field",
+        f"skipped {folder / 'two.jsonl'}:2: no 'text' field",
+    ]

@@ -42,9 +42,11 @@ from ragline.cli.common import (
     second_stage,
 )
 from ragline.config import Config
-from ragline.errors import RaglineError
+from ragline.errors import LoadError, RaglineError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ragline.distributed.ray_ingest import RayReader
     from ragline.manage import IndexingResult
 
@@ -293,6 +295,36 @@ def parse_meta(pairs: list[str]) -> dict[str, Any]:
     return meta
 
 
+SKIPS_LISTED = 3
+"""Skipped records of one file for one reason listed one by one; more are counted."""
+
+
+def skip_lines(errors: Sequence[LoadError]) -> list[str]:
+    """One line per skipped input, except records of one file skipped for one reason: past
+    :data:`SKIPS_LISTED` of them, one line counts them (a questions file beside documents
+    would otherwise print a line per question).
+
+    >>> errors = [LoadError(f"q.jsonl:{n}", "no 'text' field") for n in range(1, 65)]
+    >>> for line in skip_lines([LoadError("a.pdf", "encrypted"), *errors]):
+    ...     print(line)
+    skipped a.pdf: encrypted
+    skipped 64 records of q.jsonl (lines 1-64): no 'text' field
+    """
+    groups: dict[tuple[str, str], list[LoadError]] = {}
+    for error in errors:
+        file, _, line = error.source.rpartition(":")
+        key = (file, error.reason) if file and line.isdigit() else (error.source, "")
+        groups.setdefault(key, []).append(error)
+    lines: list[str] = []
+    for (file, reason), group in groups.items():
+        if len(group) <= SKIPS_LISTED or not reason:
+            lines += [f"skipped {e.source}: {e.reason}" for e in group]
+            continue
+        first, last = (group[i].source.rpartition(":")[2] for i in (0, -1))
+        lines.append(f"skipped {len(group)} records of {file} (lines {first}-{last}): {reason}")
+    return lines
+
+
 def _print_indexed(out: Output, result: IndexingResult) -> None:
     """What ``index`` did (stdout), and every input it skipped with the reason, and the
     files of unknown type it left out, counted by extension (stderr)."""
@@ -302,8 +334,8 @@ def _print_indexed(out: Output, result: IndexingResult) -> None:
         f"({report.chunks} chunks), {report.unchanged} unchanged; "
         f"knowledge base: {result.documents} documents, {result.chunks} chunks"
     )
-    for error in report.errors:
-        out.warn(f"skipped {error.source}: {error.reason}")
+    for line in skip_lines(report.errors):
+        out.warn(line)
     if result.scan.summary():
         out.warn(result.scan.summary())
 
