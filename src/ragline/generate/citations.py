@@ -512,10 +512,9 @@ def _bridged(
     result: list[Citation] = []
     for sentence in dict.fromkeys(c.sentence for c in citations):
         group = [c for c in citations if c.sentence == sentence]
-        found = None
-        if not any(c.supported for c in group):
-            answering = {c.n for c in group}
-            found = check.bridge(sentence, texts, question, answering, headers)
+        answering = {c.n for c in group}
+        supported = any(c.supported for c in group)
+        found = None if supported else check.bridge(sentence, texts, question, answering, headers)
         if found is None:
             result += group
             continue
@@ -548,10 +547,11 @@ def attribute(
     """
     check = checker if checker is not None else ClaimSupport()
     citations: list[Citation] = []
+    texts = [hit.chunk.indexed_text for hit in passages]
     for sentence in split_sentences(strip_citations(text)):
         scored = [
-            (check.support(sentence, hit.chunk.indexed_text, question=question), n)
-            for n, hit in enumerate(passages, start=1)
+            (check.support(sentence, passage_text, question=question), n)
+            for n, passage_text in enumerate(texts, start=1)
         ]
         if not scored:
             break
@@ -561,7 +561,6 @@ def attribute(
                 cite(n, passages[n - 1], sentence, float(support), check.threshold, "attributed")
             )
         elif question and isinstance(check, ClaimSupport):
-            texts = [hit.chunk.indexed_text for hit in passages]
             headers = [hit.chunk.header for hit in passages]
             found = check.bridge(sentence, texts, question, headers=headers)
             if found is not None:
