@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -386,6 +387,15 @@ class ClaimSupport:
         def joins(term: Term) -> bool:
             return term.key not in stated and sum(p.found(term) for p in analysed) <= common
 
+        # What depends on the subject passage alone is worked out once, not per answer passage.
+        @cache
+        def covers_alone(m: int) -> float:
+            return self.lexical.compare(question, passage_texts[m - 1])[0]
+
+        @cache
+        def names(m: int) -> list[Term]:
+            return _entity_names(passage_texts[m - 1])
+
         for n, answer_text in enumerate(passage_texts, start=1):
             if answering is not None and n not in answering:
                 continue
@@ -401,13 +411,9 @@ class ClaimSupport:
                 if m == n or analysed[m - 1].missing_subject(subject):
                     continue
                 joined, _ = self.lexical.compare(question, f"{subject_text}\n{answer_text}")
-                alone, _ = self.lexical.compare(question, subject_text)
-                if joined < self.threshold or joined <= alone:
+                if joined < self.threshold or joined <= covers_alone(m):
                     continue
-                if any(
-                    joins(term) and any(part.found(term) for part in around)
-                    for term in _entity_names(subject_text)
-                ):
+                if any(joins(t) and any(part.found(t) for part in around) for t in names(m)):
                     return n, m, score
         return None
 
