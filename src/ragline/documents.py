@@ -123,7 +123,8 @@ class Citation:
     ``"model"`` for a marker the generator wrote, ``"attributed"`` for one ragline added to
     an uncited sentence by finding the passage that supports it best, ``"bridge"`` for the
     passage that states a multi-hop question's subject and names the entity joining it to
-    the passage that states the answer.
+    the passage that states the answer, ``"compared"`` for the passages whose years decide
+    a choice in time ("which band formed first, A or B?").
     """
 
     n: int

@@ -36,6 +36,7 @@ from ragline.generate.claims import (
     words,
 )
 from ragline.generate.claims import stemmer as snowball
+from ragline.generate.comparison import decided_choice
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -344,6 +345,25 @@ class ClaimSupport:
         the passage does not state, in order, each once; empty when it is supported."""
         return self.check(sentence, passage_text, question=question)[1]
 
+    def joined(
+        self,
+        sentence: str,
+        passages: Sequence[Hit],
+        question: str,
+        answering: Collection[int] | None = None,
+    ) -> tuple[tuple[int, int, float], str] | None:
+        """Support that two of ``passages`` give ``sentence`` together, and the origin of
+        the second one's citation: a choice in time their years decide
+        (:func:`~ragline.generate.comparison.decided_choice`, ``"compared"``), or, with
+        ``bridges`` on, a two-hop :meth:`bridge` (``"bridge"``). None when neither holds."""
+        decided = decided_choice(strip_citations(sentence), question, passages)
+        if decided is not None:
+            return (*decided, 1.0), "compared"
+        texts = [hit.chunk.indexed_text for hit in passages]
+        headers = [hit.chunk.header for hit in passages]
+        found = self.bridge(sentence, texts, question, answering, headers)
+        return None if found is None else (found, "bridge")
+
     def bridge(
         self,
         sentence: str,
@@ -502,33 +522,30 @@ def resolve_citations(
         citations.append(
             cite(n, passages[n - 1], sentence, score, check.threshold, missing=missing)
         )
-    if question and isinstance(check, ClaimSupport) and check.bridges:
-        citations = _bridged(citations, passages, check, question)
+    if question and isinstance(check, ClaimSupport):
+        citations = _joined(citations, passages, check, question)
     return citations, invalid
 
 
-def _bridged(
+def _joined(
     citations: list[Citation], passages: Sequence[Hit], check: ClaimSupport, question: str
 ) -> list[Citation]:
-    """``citations`` with each sentence that no cited passage supports given two-hop
-    support (:meth:`ClaimSupport.bridge`) where a cited passage states it and another
-    passage joins it to the question's subject."""
-    texts = [hit.chunk.indexed_text for hit in passages]
-    headers = [hit.chunk.header for hit in passages]
+    """``citations`` with each sentence that no cited passage supports given the support
+    of two passages together (:meth:`ClaimSupport.joined`), both cited."""
     result: list[Citation] = []
     for sentence in dict.fromkeys(c.sentence for c in citations):
         group = [c for c in citations if c.sentence == sentence]
         answering = {c.n for c in group}
         supported = any(c.supported for c in group)
-        found = None if supported else check.bridge(sentence, texts, question, answering, headers)
+        found = None if supported else check.joined(sentence, passages, question, answering)
         if found is None:
             result += group
             continue
-        n, m, score = found
+        (n, m, score), origin = found
         result += [c for c in group if c.n not in (n, m)]
-        result.append(cite(n, passages[n - 1], sentence, score, check.threshold))
-        origin = "model" if m in answering else "bridge"
-        result.append(cite(m, passages[m - 1], sentence, score, check.threshold, origin))
+        for number in (n, m):
+            by = "model" if number in answering else origin
+            result.append(cite(number, passages[number - 1], sentence, score, check.threshold, by))
     return result
 
 
@@ -567,13 +584,12 @@ def attribute(
                 cite(n, passages[n - 1], sentence, float(support), check.threshold, "attributed")
             )
         elif question and isinstance(check, ClaimSupport):
-            headers = [hit.chunk.header for hit in passages]
-            found = check.bridge(sentence, texts, question, headers=headers)
+            found = check.joined(sentence, passages, question)
             if found is not None:
-                n, m, score = found
+                (n, m, score), origin = found
                 citations += [
                     cite(n, passages[n - 1], sentence, score, check.threshold, "attributed"),
-                    cite(m, passages[m - 1], sentence, score, check.threshold, "bridge"),
+                    cite(m, passages[m - 1], sentence, score, check.threshold, origin),
                 ]
     return citations
 
