@@ -13,7 +13,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +80,7 @@ def train_stack(
     _, train_reranker = reranker_training(recipe.reranker_kind)
     trainers: dict[str, Callable[[Path], dict[str, Any]]] = {
         RETRIEVER_DIR: lambda out: train_retriever(data, out, recipe.retriever, progress=progress),
-        RERANKER_DIR: lambda out: train_reranker(
-            data, out, _mined_by(recipe.reranker, staging / RETRIEVER_DIR), progress=progress
-        ),
+        RERANKER_DIR: lambda out: train_reranker(data, out, recipe.reranker, progress=progress),
     }
     given = {RETRIEVER_DIR: retriever, RERANKER_DIR: reranker}
     with staged_output(output) as staging:
@@ -104,16 +102,6 @@ def train_stack(
         }
         Stack(staging, **settings, report=report).save()
     return report | {"settings": settings}
-
-
-def _mined_by(
-    recipe: ColbertRecipe | CrossEncoderRecipe, retriever: Path
-) -> ColbertRecipe | CrossEncoderRecipe:
-    """ColBERT's recipe with its dense negatives mined by the stack's own retriever: the
-    passages it must learn to push down are the ones that retriever ranks high."""
-    if isinstance(recipe, ColbertRecipe) and recipe.miner == ColbertRecipe.miner:
-        return replace(recipe, miner=str(retriever))
-    return recipe
 
 
 def _part(
