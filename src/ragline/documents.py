@@ -123,8 +123,9 @@ class Citation:
     ``"model"`` for a marker the generator wrote, ``"attributed"`` for one ragline added to
     an uncited sentence by finding the passage that supports it best, ``"bridge"`` for the
     passage that states a multi-hop question's subject and names the entity joining it to
-    the passage that states the answer, ``"compared"`` for the passages whose years decide
-    a choice in time ("which band formed first, A or B?").
+    the passage that states the answer, ``"compared"`` for the two options' own passages
+    that decide a choice in time ("which band formed first, A or B?") or a "yes" to "are
+    A and B both Z?".
     """
 
     n: int

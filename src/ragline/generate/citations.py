@@ -36,7 +36,7 @@ from ragline.generate.claims import (
     words,
 )
 from ragline.generate.claims import stemmer as snowball
-from ragline.generate.comparison import decided_choice
+from ragline.generate.comparison import confirmed_both, decided_choice
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -257,6 +257,9 @@ class LexicalSupport:
 
 RESTATES_QUESTION = "(only what the question says)"
 """What :class:`ClaimSupport` reports missing from a sentence that only restates the question."""
+STATES_NOTHING = "(nothing to check)"
+"""What it reports for a sentence of stopwords alone ("No.", "It is."): nothing a passage
+could back, so never supported."""
 
 
 class ClaimSupport:
@@ -294,6 +297,8 @@ class ClaimSupport:
 
     >>> check.missing("Quellport.", passage, question="Is Quellport or Eldra the capital?")
     ['(only what the question says)']
+    >>> check.missing("No.", passage, question="Is Eldra the capital of Zorbia?")
+    ['(nothing to check)']
     """
 
     def __init__(
@@ -320,10 +325,12 @@ class ClaimSupport:
         ``subject=False`` the passage need not state the question's subject."""
         asked = set(self.lexical.content_stems(question)) if question else set()
         said = set(self.lexical.content_stems(strip_citations(sentence)))
+        terms = claims(strip_citations(sentence))
+        if not said and not terms:
+            return 0.0, [STATES_NOTHING]
         if said and said <= asked:
             return 0.0, [RESTATES_QUESTION]
         passage = _cached(self._passages, passage_text, PassageTerms)
-        terms = claims(strip_citations(sentence))
         lacking = passage.missing(terms)
         if question and subject:
             lacking += passage.missing_subject(question_terms(question))
@@ -353,10 +360,14 @@ class ClaimSupport:
         answering: Collection[int] | None = None,
     ) -> tuple[tuple[int, int, float], str] | None:
         """Support that two of ``passages`` give ``sentence`` together, and the origin of
-        the second one's citation: a choice in time their years decide
-        (:func:`~ragline.generate.comparison.decided_choice`, ``"compared"``), or, with
-        ``bridges`` on, a two-hop :meth:`bridge` (``"bridge"``). None when neither holds."""
-        decided = decided_choice(strip_citations(sentence), question, passages)
+        the second one's citation: the two options of the question, each decided by its
+        own passage (:mod:`~ragline.generate.comparison`: a choice in time, or "yes" to
+        "are A and B both Z?"; ``"compared"``), or, with ``bridges`` on, a two-hop
+        :meth:`bridge` (``"bridge"``). None when none holds."""
+        claim = strip_citations(sentence)
+        decided = decided_choice(claim, question, passages) or confirmed_both(
+            claim, question, passages
+        )
         if decided is not None:
             return (*decided, 1.0), "compared"
         texts = [hit.chunk.indexed_text for hit in passages]

@@ -213,7 +213,9 @@ def test_checkers_follow_the_protocols() -> None:
         assert isinstance(checker, SupportChecker) and isinstance(checker, ExplainsSupport)
         assert checker.threshold == 0.5
     assert ClaimSupport(0.8).lexical.threshold == 0.8
-    assert ClaimSupport().support("It is so.", MOON) == 1.0  # nothing to check
+    # a sentence of stopwords alone states nothing a passage could back: never supported
+    assert ClaimSupport().check("It is so.", MOON) == (0.0, ["(nothing to check)"])
+    assert ClaimSupport().support("No.", MOON, question="Do tides follow the moon?") == 0.0
 
 
 def test_resolve_citations_checks_with_the_question() -> None:

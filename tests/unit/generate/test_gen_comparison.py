@@ -1,5 +1,6 @@
-"""Choices in time: an answer picking one of a question's two options is supported only when
-the years the options' own passages give decide for it (fictional bands and people)."""
+"""Questions about two named options, each decided by its own passage: an answer picking
+one option of a choice in time, or "yes" to "are A and B both Z?", is supported only when
+the options' own passages decide it (fictional bands, people and games)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from ragline.documents import Chunk, Hit
 from ragline.generate.citations import attribute, resolve_citations
-from ragline.generate.comparison import choice_in_time, decided_choice
+from ragline.generate.comparison import choice_in_time, confirmed_both, decided_choice
 
 
 def hit(title: str, text: str, rank: int, *, start: int = 0) -> Hit:
@@ -18,7 +19,9 @@ def hit(title: str, text: str, rank: int, *, start: int = 0) -> Hit:
 BANDS = [
     hit("Orvell Quartet Live", "Orvell Quartet Live is a 1999 album by the Orvell Quartet.", 1),
     hit("The Drennick Five", "The Drennick Five are a folk band from Sallow, formed in 2003.", 2),
-    hit("Orvell Quartet", "The Orvell Quartet is a string band. It was founded in 1987 in Kest.", 3),
+    hit(
+        "Orvell Quartet", "The Orvell Quartet is a string band. It was founded in 1987 in Kest.", 3
+    ),
 ]
 FORMED = "Which band was formed first, the Orvell Quartet or The Drennick Five?"
 
@@ -99,3 +102,35 @@ def test_without_two_years_that_decide_nothing_is_supported(passages: list[Hit])
 )
 def test_questions_that_order_no_two_options_in_time_are_no_choice(question: str):
     assert choice_in_time(question) is None
+
+
+KINDS = [
+    hit("Tallow Rings", "Tallow Rings is a card game by Oda Venn. Players trade rings.", 1),
+    hit("Brisk", "Brisk (or Brusk) is a card game from the Kest valley.", 2),
+    hit("Mallow Tiles", "Mallow Tiles is a tile-laying board game. It was published in 1990.", 3),
+]
+
+
+def test_yes_to_both_is_supported_when_each_options_own_passage_states_the_kind():
+    question = "Are Tallow Rings and Brisk both card games?"
+    citations, _ = resolve_citations("Yes [1].", KINDS, question=question)
+    assert [(c.n, c.supported, c.origin) for c in citations] == [
+        (1, True, "model"),
+        (2, True, "compared"),
+    ]
+    assert confirmed_both("Yes, both are card games.", question, KINDS) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("answer", "question"),
+    [
+        ("Yes", "Are Tallow Rings and Mallow Tiles both card games?"),  # Mallow Tiles is not
+        ("No", "Are Tallow Rings and Mallow Tiles both card games?"),  # "no" is never checked
+        ("Yes", "Are Tallow Rings and Brisk both card games from Kest?"),  # one passage lacks Kest
+        ("Yes", "Are Tallow Rings and Brisk card games of the same maker?"),  # not "both"
+    ],
+)
+def test_yes_or_no_that_the_passages_do_not_state_is_not_supported(answer: str, question: str):
+    citations, _ = resolve_citations(f"{answer} [1].", KINDS, question=question)
+    assert not any(c.supported for c in citations)
+    assert confirmed_both(answer, question, KINDS) is None
