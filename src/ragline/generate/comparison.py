@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ragline.chunk.semantic import split_sentences
 from ragline.documents import Hit
 from ragline.generate.claims import Term, default_stopwords, fold, located_claims, words
 
@@ -177,5 +178,6 @@ def _own_lead(option: Term, passages: Sequence[Hit]) -> tuple[int, str] | None:
         title = _PARENTHESIS.sub("", str(chunk.metadata.get("title") or chunk.header))
         named = [term.key for _, _, term in located_claims(title) if term.kind == "name"]
         if chunk.start == 0 and named == [option.key]:
-            return n, " ".join(re.split(r"(?<=[.!?])\s+", fold(chunk.text))[:_LEAD_SENTENCES])
+            text = fold(chunk.text)
+            return n, " ".join(text[a:b] for a, b in split_sentences(text)[:_LEAD_SENTENCES])
     return None
