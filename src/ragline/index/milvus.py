@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from ragline.config import IndexConfig
 
 FILE_NAME = "dense.milvus.json"
+EXACT_FACTORY = "Flat"
+"""Milvus's exact structure for ``"auto"``: FLAT, which `index_type` maps it to."""
 KIND = "dense"
 
 
@@ -89,9 +91,8 @@ class MilvusIndex:
     def create(cls, dim: int, settings: IndexConfig, size: int) -> MilvusIndex:
         """An empty collection (an existing one of that name is dropped) with the index
         ``settings.factory`` asks for."""
-        self = cls(
-            dim, settings.uri, settings.collection, resolve_factory(settings.factory, size, "Flat")
-        )
+        factory = resolve_factory(settings.factory, size, EXACT_FACTORY)
+        self = cls(dim, settings.uri, settings.collection, factory)
         pymilvus = require("pymilvus", "milvus")
         schema = self._client.create_schema(auto_id=False)
         schema.add_field("id", pymilvus.DataType.INT64, is_primary=True)
@@ -117,7 +118,7 @@ class MilvusIndex:
         pointer file, nothing dropped)."""
         self = cls(dim, settings.uri, settings.collection, settings.factory)
         open_existing(self._client, self.name)
-        self.factory = resolve_factory(settings.factory, len(self), "Flat")
+        self.factory = resolve_factory(settings.factory, len(self), EXACT_FACTORY)
         return self
 
     def fits(self, settings: IndexConfig) -> bool:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ragline.index.base import DenseIndex, SearchParams
-from ragline.index.faiss import FaissIndex, resolve_factory
+from ragline.index.faiss import EXACT_FACTORY, FaissIndex, resolve_factory
 
 N, DIM, NQ, K = 500, 32, 40, 10
 FACTORIES = ["Flat", "SQfp16", "HNSW32", "IVF4,Flat"]
@@ -65,7 +65,7 @@ def test_flat_search_equals_exact_ground_truth(data):
 
 def test_auto_is_an_exhaustive_float16_scan_with_near_exact_scores(data):
     ids, base, queries = data
-    assert resolve_factory("auto", len(ids)) == "SQfp16"
+    assert resolve_factory("auto", len(ids), EXACT_FACTORY) == "SQfp16"
     index = built("SQfp16", ids, base)
     scores, found = index.search(queries, K)
     truth_scores, truth_ids = exact(ids, base, queries, K)
