@@ -324,8 +324,9 @@ class ClaimSupport:
         """The support score and what the passage lacks (empty when supported); with
         ``subject=False`` the passage need not state the question's subject."""
         asked = set(self.lexical.content_stems(question)) if question else set()
-        said = set(self.lexical.content_stems(strip_citations(sentence)))
-        terms = claims(strip_citations(sentence))
+        claim = strip_citations(sentence)
+        said = set(self.lexical.content_stems(claim))
+        terms = claims(claim)
         if not said and not terms:
             return 0.0, [STATES_NOTHING]
         if said and said <= asked:
