@@ -337,6 +337,7 @@ def _numeric(folded: str) -> list[tuple[int, int, Term | None]]:
 
 _TOKEN = re.compile(r"[^\W_](?:[\w']*[^\W_])?(?:-[^\W_](?:[\w']*[^\W_])?)*")
 _ENDS_SENTENCE = re.compile(r"[.!?:;\n][\s\"'(\[]*$")
+_MIDDLE_INITIAL = re.compile(r"(?<=[^\W\d_] )[A-Z]\. (?=[A-Z])")  # "Waylon J. Smithers"
 
 
 def _names(text: str) -> list[tuple[int, Term]]:
@@ -420,18 +421,25 @@ def question_terms(question: str) -> list[Term]:
 class PassageTerms:
     """A passage analysed once, to tell which of a sentence's terms it states.
 
-    A name is found when its stemmed words occur in the passage as a phrase; a number when
-    the passage states the same value (as a number, year or quantity); a quantity when it
-    states the same value in the same unit; a date when it states that date, or a more
-    precise one that includes it ("May 1902" is found in "5 May 1902").
+    A name is found when its stemmed words occur in the passage as a phrase, also with a
+    middle initial of the passage's left out ("Waylon Smithers Jr." is the passage's "Waylon
+    J. Smithers Jr.", not the other way round: an initial the passage lacks is a claim); a
+    number when the passage states the same value (as a number, year or quantity); a
+    quantity when it states the same value in the same unit; a date when it states that
+    date, or a more precise one that includes it ("May 1902" is found in "5 May 1902").
 
     >>> passage = PassageTerms("The Dovul, 1,200 km long, flows into Lake Kafen.")
     >>> [passage.found(t) for t in claims("The Dovul river flows 1200 kilometres into Kafen.")]
     [True, True, True]
+    >>> passage = PassageTerms("Waylon J. Smithers Jr. is a recurring character.")
+    >>> passage.missing(claims("Waylon Smithers Jr. met Waylon K. Smithers."))
+    ['Waylon K']
     """
 
     def __init__(self, text: str) -> None:
         self._words = f" {' '.join(words(text))} "
+        plain = _MIDDLE_INITIAL.sub("", text)
+        self._without_initials = f" {' '.join(words(plain))} " if plain != text else ""
         self._numbers: set[str] = set()
         self._dates: set[str] = set()
         self._quantities: set[str] = set()
@@ -451,7 +459,8 @@ class PassageTerms:
     def found(self, term: Term) -> bool:
         """Whether the passage states ``term``."""
         if term.kind == "name":
-            return f" {term.key} " in self._words
+            key = f" {term.key} "
+            return key in self._words or key in self._without_initials
         if term.kind == "quantity":
             return term.key in self._quantities
         if term.kind == "date":
