@@ -11,7 +11,7 @@ import json
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ragline.errors import RaglineError
 from ragline.files import atomic_write
@@ -19,6 +19,8 @@ from ragline.files import atomic_write
 ChunkMethod = Literal["fixed", "recursive", "semantic"]
 SearchMode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["rrf", "score"]
+RerankFusion = Literal["none", "rrf", "doc-rrf"]
+RERANK_FUSIONS: tuple[str, ...] = get_args(RerankFusion)
 FollowUpName = Literal["auto", "passage", "entities", "decompose", "links", "missing", "answer"]
 """The follow-ups of multi-hop search (see ``ragline.generate.follow_up``)."""
 
@@ -104,7 +106,8 @@ class SearchConfig:
     stage's top ``rerank_depth``; empty for none; ``rerank_backend`` runs it on ``torch`` or
     ``openvino`` (its scores checked against torch's before first use).
     ``rerank_fusion = "rrf"`` (default) orders
-    them by reciprocal rank fusion of first-stage and re-rank ranks, ``"none"`` by the
+    them by reciprocal rank fusion of first-stage and re-rank ranks, ``"doc-rrf"`` by that
+    fusion of their documents' ranks (a document's chunks kept together), ``"none"`` by the
     re-rank score alone (measured: fusion was better on SciFact and, unlike the re-rank score
     alone, no worse than the first stage on HotpotQA).
     """
@@ -124,7 +127,7 @@ class SearchConfig:
     rerank: str = ""
     rerank_depth: int = 100
     rerank_backend: str = "torch"
-    rerank_fusion: Literal["none", "rrf"] = "rrf"
+    rerank_fusion: RerankFusion = "rrf"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ragline.config import RERANK_FUSIONS
 from ragline.errors import RaglineError
 from ragline.files import atomic_write
 
@@ -22,15 +23,15 @@ STACK_FILE = "stack.json"
 RETRIEVER_DIR = "retriever"
 RERANKER_DIR = "reranker"
 SEARCH_MODES = ("dense", "hybrid")
-FUSIONS = ("rrf", "none")
 
 
 def check_settings(search_mode: str, rerank_fusion: str, where: str) -> None:
     """Refuse, in one line naming ``where``, a stack setting no search can run."""
     if search_mode not in SEARCH_MODES:
         raise RaglineError(f"{where}: search mode {search_mode!r} (use dense or hybrid)")
-    if rerank_fusion not in FUSIONS:
-        raise RaglineError(f"{where}: re-rank fusion {rerank_fusion!r} (use rrf or none)")
+    if rerank_fusion not in RERANK_FUSIONS:
+        choices = ", ".join(RERANK_FUSIONS)
+        raise RaglineError(f"{where}: re-rank fusion {rerank_fusion!r} (use {choices})")
 
 
 @dataclass(frozen=True)

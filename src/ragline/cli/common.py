@@ -169,7 +169,8 @@ RerankBackendOption = Annotated[
 RerankFusionOption = Annotated[
     str | None,
     typer.Option(
-        help="rrf: fuse first-stage and re-rank ranks; none: re-rank score alone "
+        help="rrf: fuse first-stage and re-rank ranks; doc-rrf: fuse their documents' ranks "
+        "(a document's chunks kept together); none: re-rank score alone "
         f"(eval beir: a comma-separated list, scored once); default: "
         f"{DEFAULTS.search.rerank_fusion}."
     ),

@@ -106,6 +106,31 @@ def test_rrf_fusion_of_stages_lets_both_ranks_vote(docs_kb: KnowledgeBase):
         docs_kb.search("cats", rerank=KeywordReranker("x"), rerank_fusion="max")
 
 
+def test_doc_rrf_fuses_documents_each_ranked_by_its_best_chunk(docs_kb: KnowledgeBase):
+    from dataclasses import replace
+
+    from ragline.retrieve.rerank_stage import fuse_with_first_stage
+
+    # first stage: A's two chunks lead, then B, then C; the re-ranker puts A's second chunk
+    # third and its first last
+    first = [replace(h, chunk=replace(h.chunk, doc_id=doc)) for h, doc in
+             zip(hits(["a1", "a2", "b", "c"]), ["A", "A", "B", "C"], strict=True)]  # fmt: skip
+    reranked = reorder(first, np.array([0.0, 1.0, 3.0, 2.0], dtype=np.float32), None)
+    assert [h.chunk.text for h in reranked] == ["b", "c", "a2", "a1"]
+    per_chunk = fuse_with_first_stage(reranked, rrf_k=1)
+    # a1: 1/2 + 1/5; a2: 1/3 + 1/4; b: 1/4 + 1/2; c: 1/5 + 1/3
+    assert [h.chunk.text for h in per_chunk] == ["b", "a1", "a2", "c"]
+    per_document = fuse_with_first_stage(reranked, rrf_k=1, by_document=True)
+    # A: first 1, re-rank 3 (1/2 + 1/4); B: 2 and 1 (1/3 + 1/2); C: 3 and 2 (1/4 + 1/3)
+    assert [h.chunk.text for h in per_document] == ["b", "a2", "a1", "c"]
+    assert [h.rank for h in per_document] == [1, 2, 3, 4]
+    assert per_document[1].score == per_document[2].score == pytest.approx(1 / 2 + 1 / 4)
+    assert per_document[0].ranks == {"bm25": 3, "first_stage": 3, "rerank": 1}
+    out = docs_kb.search("cats lava", k=3, mode="bm25", rerank=KeywordReranker("lava"),
+                         rerank_fusion="doc-rrf")  # fmt: skip
+    assert out and all("fused" in h.scores for h in out)
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
