@@ -87,6 +87,9 @@ def test_the_recipe_trains_both_parts_into_one_stack_directory(trained):
     stack = Stack.load(stack_dir)
     assert (stack.retriever / "modules.json").is_file()  # a sentence-transformers bi-encoder
     assert report["reranker_kind"] == "colbert" and stack.rerank_depth == 5
+    assert stack.rerank_fusion == "doc-rrf"
+    # ColBERT started from the retriever trained for the stack, not from its recipe's base
+    assert Path(report["parts"]["reranker"]["recipe"]["base"]).name == "retriever"
     parts = report["parts"]
     assert parts["retriever"]["kind"] == "retriever" and parts["retriever"]["data"]["pairs"] == 8
     assert parts["reranker"]["rounds"][0]["steps"] > 0
@@ -120,7 +123,7 @@ def test_eval_beir_scores_each_stage_of_the_stack(trained, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)["results"]
-    assert set(results) == {"dense", "hybrid", "dense+rerank-rrf", "hybrid+rerank-rrf"}
+    assert set(results) == {"dense", "hybrid", "dense+rerank-doc-rrf", "hybrid+rerank-doc-rrf"}
     assert all(0 <= scores["ndcg@10"] <= 1 for scores in results.values())
     # the cached knowledge base was embedded with the stack's retriever
     (kb,) = (tmp_path / "kb").glob("beir-*")

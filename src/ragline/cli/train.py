@@ -303,8 +303,12 @@ def train_stack_command(
     ] = "hybrid",
     rerank_depth: RerankDepthOption = None,
     rerank_fusion: Annotated[
-        str, typer.Option(help="rrf: fuse the two stages' ranks; none: the re-ranker alone.")
-    ] = "rrf",
+        str | None,
+        typer.Option(
+            help="doc-rrf (default): fuse the two stages' document ranks; rrf: their chunk "
+            "ranks; none: the re-ranker alone."
+        ),
+    ] = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -314,11 +318,9 @@ def train_stack_command(
     from ragline.train.stack import stack_recipe, train_stack
 
     out = output(as_json=as_json, quiet=quiet, verbose=verbose)
+    fusion = {"rerank_fusion": rerank_fusion} if rerank_fusion else {}
     recipe = stack_recipe(
-        reranker_kind,
-        search_mode=search_mode,
-        rerank_depth=rerank_depth,
-        rerank_fusion=rerank_fusion,
+        reranker_kind, search_mode=search_mode, rerank_depth=rerank_depth, **fusion
     )
     sources = {"beir": beir, "squad": squad, "jsonl": jsonl, "qa": qa}
     data = read_training_data(split=split, **sources) if any(sources.values()) else None

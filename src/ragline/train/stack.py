@@ -13,7 +13,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,18 @@ from ragline.train.runner import RECIPE_FILE, staged_output
 
 @dataclass(frozen=True)
 class StackRecipe:
-    """The two recipes (each part's measured defaults) and how the stack searches."""
+    """The two recipes (each part's measured defaults) and how the stack searches. With
+    ``reranker_from_retriever`` the re-ranker starts from the weights of the retriever
+    trained (or taken) for the stack, not from its own recipe's base: it then begins
+    already knowing the data (SciFact: ColBERT's dev nDCG@10 0.705 before training instead
+    of 0.649, 0.821 after instead of 0.801)."""
 
     retriever: RetrieverRecipe = field(default_factory=RetrieverRecipe)
     reranker: ColbertRecipe | CrossEncoderRecipe = field(default_factory=ColbertRecipe)
     search_mode: str = "hybrid"
     rerank_depth: int | None = None
-    rerank_fusion: str = "rrf"
+    rerank_fusion: str = "doc-rrf"
+    reranker_from_retriever: bool = True
 
     def __post_init__(self) -> None:
         check_settings(self.search_mode, self.rerank_fusion, "train stack")
@@ -80,7 +85,9 @@ def train_stack(
     _, train_reranker = reranker_training(recipe.reranker_kind)
     trainers: dict[str, Callable[[Path], dict[str, Any]]] = {
         RETRIEVER_DIR: lambda out: train_retriever(data, out, recipe.retriever, progress=progress),
-        RERANKER_DIR: lambda out: train_reranker(data, out, recipe.reranker, progress=progress),
+        RERANKER_DIR: lambda out: train_reranker(
+            data, out, _reranker_recipe(recipe, staging / RETRIEVER_DIR), progress=progress
+        ),
     }
     given = {RETRIEVER_DIR: retriever, RERANKER_DIR: reranker}
     with staged_output(output) as staging:
@@ -102,6 +109,13 @@ def train_stack(
         }
         Stack(staging, **settings, report=report).save()
     return report | {"settings": settings}
+
+
+def _reranker_recipe(recipe: StackRecipe, retriever: Path) -> ColbertRecipe | CrossEncoderRecipe:
+    """The re-ranker's recipe, starting from the stack's ``retriever`` when asked to."""
+    if recipe.reranker_from_retriever:
+        return replace(recipe.reranker, base=str(retriever))
+    return recipe.reranker
 
 
 def _part(
