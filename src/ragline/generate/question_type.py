@@ -89,6 +89,10 @@ _DIMENSIONS = {
 # sentence need not repeat them
 _LIGHT_VERBS = frozenset(words("use uses used make makes made have has had take takes took"))
 _COUNT_NOUNS = frozenset({"population", "number", "amount", "count", "total"})
+_AUXILIARIES = frozenset(
+    {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could"}
+    | {"will", "would", "may", "might", "shall", "should", "must"}
+)
 _DATE_NOUNS = frozenset({"year", "date", "day", "month", "century", "decade"})
 _LOCATIVE = re.compile(
     r"\b(?:in|at|near|from|on|into|to|of|across|outside|inside|around|toward|towards)"
@@ -111,7 +115,10 @@ class Asked:
     noun of *which lake* / *what company* that a name answering it may contain; ``units``,
     the units a measure may be given in (None: any), and the ``dimension`` it measures
     (height, depth, length …) when it says; ``known``, every stemmed word of the question
-    (what an answer must add to), worked out once rather than for each sentence."""
+    (what an answer must add to), worked out once rather than for each sentence;
+    ``answer_after``, whether the question fronts its object ("What is the mace made of?":
+    an auxiliary follows *what*), so that the answer follows the question's words in a
+    sentence, rather than leading them as a subject does ("What toxin induces apoptosis?")."""
 
     question: str
     kind: Kind
@@ -121,6 +128,7 @@ class Asked:
     units: frozenset[str] | None = None
     dimension: str | None = None
     known: frozenset[str] = frozenset()
+    answer_after: bool = False
 
 
 def parse_question(question: str) -> Asked:
@@ -171,7 +179,9 @@ def parse_question(question: str) -> Asked:
     head_stem = words(head)[0] if head else None
     needed = frozenset(content - typed_stems)
     known = frozenset(words(question))
-    return Asked(question, kind, names, needed, head_stem, units, dimension, known)
+    verb = following[1 if head is not None and following[0] not in _AUXILIARIES else 0 :][:1]
+    answer_after = bool(verb) and verb[0] in _AUXILIARIES
+    return Asked(question, kind, names, needed, head_stem, units, dimension, known, answer_after)
 
 
 def _units(measures: set[str]) -> frozenset[str] | None:
@@ -207,11 +217,15 @@ def answer_spans(asked: Asked, sentence: str, *, title: str = "") -> list[Answer
         return []
     anchors = _anchors(folded, asked)
 
-    def rank(span: tuple[int, int, str, int]) -> tuple[int, int, int]:
+    def rank(span: tuple[int, int, str, int]) -> tuple[int, int, int, int]:
         start, end, text, tier = span
         named = asked.head is not None and asked.head in words(text)
         gap = min((max(a - end, start - b, 0) for a, b in anchors), default=0)
-        return (0 if named else tier, gap, start)
+        if asked.answer_after:
+            on_its_side = [start - b for _, b in anchors if b <= start]
+        else:
+            on_its_side = [a - end for a, _ in anchors if a >= end]
+        return (0 if named else tier, min(on_its_side, default=len(folded)), gap, start)
 
     subject = {w for term in asked.names for w in term.key.split()}
     candidates = [
