@@ -117,8 +117,9 @@ class Asked:
     (height, depth, length …) when it says; ``known``, every stemmed word of the question
     (what an answer must add to), worked out once rather than for each sentence;
     ``answer_after``, whether the question fronts its object ("What is the mace made of?":
-    an auxiliary follows *what*), so that the answer follows the question's words in a
-    sentence, rather than leading them as a subject does ("What toxin induces apoptosis?")."""
+    an auxiliary follows *what*) or asks in place ("The Orvane mace is made of what?"), so
+    that the answer follows the question's words in a sentence, rather than leading them as
+    a subject does ("What toxin induces apoptosis?")."""
 
     question: str
     kind: Kind
@@ -180,7 +181,8 @@ def parse_question(question: str) -> Asked:
     needed = frozenset(content - typed_stems)
     known = frozenset(words(question))
     verb = following[1 if head is not None and following[0] not in _AUXILIARIES else 0 :][:1]
-    answer_after = bool(verb) and verb[0] in _AUXILIARIES
+    in_place = wh_at is not None and wh_at >= 2  # "Dendritic cells resemble what?"
+    answer_after = in_place or (bool(verb) and verb[0] in _AUXILIARIES)
     return Asked(question, kind, names, needed, head_stem, units, dimension, known, answer_after)
 
 

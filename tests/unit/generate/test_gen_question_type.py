@@ -16,6 +16,9 @@ from ragline.generate.question_type import answer_spans, parse_question
         ("What toxin induces apoptosis in Kelvan cells?", False),
         ("What ended the Quellport strike?", False),
         ("Which river does the Dovul flow into?", True),
+        ("The Orvane mace is made of what?", True),
+        ("In which year was Quellport founded?", True),
+        ("In which town lies Quellport?", False),
     ],
 )
 def test_a_question_fronting_its_object_wants_the_answer_after_its_words(
