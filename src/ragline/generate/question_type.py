@@ -93,6 +93,13 @@ _AUXILIARIES = frozenset(
     {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could"}
     | {"will", "would", "may", "might", "shall", "should", "must"}
 )
+# words that link an answer to its sentence rather than belong to it: an answer phrase
+# neither begins nor ends with one
+_LINKING_WORDS = frozenset(
+    {"from", "onto", "through", "via", "during", "about", "after", "before", "between"}
+    | {"among", "since", "until", "upon", "within", "without", "across", "against"}
+    | {"toward", "towards", "because", "while", "although", "called", "named", "known"}
+)
 _DATE_NOUNS = frozenset({"year", "date", "day", "month", "century", "decade"})
 _LOCATIVE = re.compile(
     r"\b(?:in|at|near|from|on|into|to|of|across|outside|inside|around|toward|towards)"
@@ -313,13 +320,15 @@ def _placed(folded: str, start: int) -> bool:
 
 def _new_phrases(folded: str, asked: Asked) -> list[tuple[int, int, str]]:
     """Runs of words the question does not hold, cut at punctuation, without leading or
-    trailing stopwords: for questions that name no kind of answer."""
+    trailing stopwords or linking words ("from silver", "called granulysin"): for
+    questions that name no kind of answer."""
     stop = default_stopwords()
+    edges = stop | _LINKING_WORDS
     phrases: list[tuple[int, int, str]] = []
     run: list[re.Match[str]] = []
 
     def close() -> None:
-        while run and run[-1].group().lower() in stop:
+        while run and run[-1].group().lower() in edges:
             run.pop()
         if run:
             start, end = run[0].start(), run[-1].end()
@@ -331,7 +340,7 @@ def _new_phrases(folded: str, asked: Asked) -> list[tuple[int, int, str]]:
         punctuation = not token[0].isalnum() and token not in "-'"
         if punctuation or (set(words(token)) <= asked.known and token.lower() not in stop):
             close()
-        elif run or token.lower() not in stop:
+        elif run or token.lower() not in edges:
             run.append(match)
     close()
     return phrases

@@ -31,7 +31,7 @@ def test_the_short_answer_stands_on_the_side_the_question_points_to() -> None:
     sentence = "Beside the Velmar desk stands the Orvane mace, which is made from brellite."
     spans = answer_spans(parse_question("What is the Orvane mace made of?"), sentence)
     # "Beside the Velmar desk stands" is nearer the question's words, but before them
-    assert [span.text for span in spans] == ["from brellite", "Beside the Velmar desk stands"]
+    assert [span.text for span in spans] == ["brellite", "Beside the Velmar desk stands"]
     sentence = "The toxin brellin induces apoptosis in Kelvan cells exposed to saltwort."
     spans = answer_spans(parse_question("What toxin induces apoptosis in Kelvan cells?"), sentence)
     assert [span.text for span in spans] == ["brellin", "exposed to saltwort"]
