@@ -188,7 +188,8 @@ def parse_question(question: str) -> Asked:
     needed = frozenset(content - typed_stems)
     known = frozenset(words(question))
     verb = following[1 if head is not None and following[0] not in _AUXILIARIES else 0 :][:1]
-    in_place = wh_at is not None and wh_at >= 2  # "Dendritic cells resemble what?"
+    # "Dendritic cells resemble what?"; not "In 1979, what company …?", a fronted *what*
+    in_place = wh_at is not None and wh_at >= 2 and tokens[wh_at - 1] != ","
     answer_after = in_place or (bool(verb) and verb[0] in _AUXILIARIES)
     return Asked(question, kind, names, needed, head_stem, units, dimension, known, answer_after)
 

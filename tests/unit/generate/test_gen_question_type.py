@@ -19,6 +19,7 @@ from ragline.generate.question_type import answer_spans, parse_question
         ("The Orvane mace is made of what?", True),
         ("In which year was Quellport founded?", True),
         ("In which town lies Quellport?", False),
+        ("In 1903, what company founded Quellport?", False),
     ],
 )
 def test_a_question_fronting_its_object_wants_the_answer_after_its_words(
