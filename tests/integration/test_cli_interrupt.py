@@ -27,13 +27,24 @@ def _corpus(root: Path) -> Path:
     return root
 
 
+def _default_ctrl_c() -> None:
+    """Ctrl-C as a terminal delivers it, even when this suite runs as a background job (a
+    non-interactive shell starts those with SIGINT ignored, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_keeps_what_was_committed_and_says_how_to_resume(tmp_path: Path) -> None:
     corpus, kb = _corpus(tmp_path / "corpus"), tmp_path / "kb"
     command = [sys.executable, "-m", "ragline.cli", "index", str(corpus), "--kb", str(kb)]
     build = ["--embedder", "hash-64", "--chunk-size", str(CHUNK_SIZE), "--overlap", "0"]
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
     process = subprocess.Popen(
-        [*command, *build, "-v"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        [*command, *build, "-v"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_default_ctrl_c,
     )
     assert process.stderr is not None
     committed = 0
