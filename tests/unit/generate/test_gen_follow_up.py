@@ -23,7 +23,7 @@ from ragline.generate.follow_up import (
     unsearched,
 )
 from ragline.generate.follow_up_decompose import sub_questions
-from ragline.generate.multihop import hop_rounds, scoped_search
+from ragline.generate.multihop import hop_rounds, passages_read, scoped_search
 
 # No passage names another's title: "Ketta" links the river to the painter.
 RIVERS = [
@@ -187,3 +187,26 @@ def test_every_registered_follow_up_can_be_named_in_config_and_requests() -> Non
     from ragline.generate.follow_up import FOLLOW_UPS
 
     assert set(get_args(FollowUpName)) == set(FOLLOW_UPS.names())
+
+
+class SearchesInOrder:
+    """A strategy that runs the given searches, in this order, once."""
+
+    def __init__(self, *queries: str) -> None:
+        self.queries = queries
+
+    def next_searches(self, state: HopState) -> list[NextSearch]:
+        return unsearched([NextSearch(q) for q in self.queries], state)
+
+
+def test_a_hop_reads_the_passage_that_adds_the_questions_words_not_the_first_search_s(
+    kb: KnowledgeBase,
+) -> None:
+    search = scoped_search(partial(kb.search, mode="hybrid"), k=1)
+    strategy = SearchesInOrder("Brint river", "Ketta hills")
+    rounds, _ = hop_rounds(QUESTION, search, strategy, hops=2, passages=1)
+    assert [h.chunk.doc_id for h in rounds[0]] == ["dovul"]
+    # "Brint river" finds a river that rises elsewhere: nothing the question asks that the
+    # Dovul passage did not say; "Ketta hills" finds the painter's passage
+    assert [h.chunk.doc_id for h in rounds[1]][0] == "marr"
+    assert passages_read(rounds, 1)[-1].chunk.doc_id == "marr"
