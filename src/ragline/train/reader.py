@@ -321,6 +321,17 @@ def separation_auc(answerable: Sequence[float], unanswerable: Sequence[float]) -
     return wins / (len(answerable) * len(unanswerable))
 
 
+def _name_the_base(directory: Path, name: str) -> None:
+    """Record the base model by ``name`` in a saved adapter, not by the directory it was
+    read from on this machine, and drop peft's blank model card: the directory can ship."""
+    config = directory / "adapter_config.json"
+    if config.is_file():
+        data = json.loads(config.read_text(encoding="utf-8"))
+        data["base_model_name_or_path"] = name
+        config.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    (directory / "README.md").unlink(missing_ok=True)
+
+
 def train_reader(
     squad: str | Path,
     output: str | Path,
@@ -356,7 +367,7 @@ def train_reader(
         stride=recipe.stride,
         max_answer_tokens=recipe.max_answer_tokens,
     )
-    base, _ = resolve_model(recipe.base)
+    base, base_name = resolve_model(recipe.base)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(base))
     model = transformers.AutoModelForQuestionAnswering.from_pretrained(str(base))
     if recipe.lora_rank:
@@ -414,6 +425,7 @@ def train_reader(
     model.eval()
     with staged_output(output) as staging:
         model.save_pretrained(str(staging))
+        _name_the_base(staging, base_name)
         (staging / READER_FILE).write_text(json.dumps(asdict(settings), indent=2) + "\n")
         reader = SpanReader(str(staging), precision=recipe.precision)
         questions = dev_questions(dev_side, recipe.dev_distractors, recipe.seed)

@@ -125,6 +125,9 @@ def test_tiny_reader_trains_saves_and_reads(tmp_path: Path) -> None:
     assert report["last_loss"] < report["first_loss"]
     settings = ReaderSettings.read(tmp_path / "reader")
     assert settings.threshold == pytest.approx(report["dev"]["threshold"], abs=1e-3)
+    adapter = json.loads((tmp_path / "reader" / "adapter_config.json").read_text())
+    assert adapter["base_model_name_or_path"] == str(base.resolve())
+    assert not (tmp_path / "reader" / "README.md").exists()  # peft's blank model card
     spans = SpanReader(str(tmp_path / "reader")).read(
         "How high is Mount Eldra?", [PARAGRAPHS[1][0]]
     )
