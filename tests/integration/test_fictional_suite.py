@@ -37,7 +37,8 @@ def _metrics(tmp_path: Path, suite: Path, **ask_options: object) -> dict[str, fl
 def test_default_answers_are_right_and_cited_or_abstentions(
     tmp_path: Path, suite: Path, hops: int
 ) -> None:
-    """Issue 17's targets, through the default configuration (the extractive reader):
+    """Issue 17's targets, through the default configuration (``span-rules``: the
+    extractive reader's sentences, the packaged span reader's short answers):
     right and cited >= 0.90, no wrong answer shown as supported, >= 0.90 of unanswerable
     questions abstained. Measured: 0.962 / 0 / 1.0 (fictional), 0.969 / 0 / 1.0
     (fictional-2, written after the rules and tuned on once), 0.955 / 0 / 1.0 (fictional-3,

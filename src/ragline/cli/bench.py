@@ -287,7 +287,7 @@ def bench_generate_command(
 def bench_answer_command(
     kb: KbOption,
     queries: QueriesOption,
-    generator: AnswerGeneratorsOption = "smollm2,extractive",
+    generator: AnswerGeneratorsOption = "smollm2,extractive,span-rules",
     limit: LimitOption = 20,
     k: Annotated[
         int | None,

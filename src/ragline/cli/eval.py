@@ -115,7 +115,7 @@ QaGeneratorOption = Annotated[
     str | None,
     typer.Option(
         metavar="NAME",
-        help="extractive, smollm2, a reader or model path, or an API URL "
+        help="span-rules, extractive, smollm2, a reader or model path, or an API URL "
         f"(default: {DEFAULTS.generate.generator}).",
     ),
 ]

@@ -143,9 +143,10 @@ GeneratorOption = Annotated[
     str | None,
     typer.Option(
         metavar="NAME",
-        help="extractive (the passage sentence that answers, or an abstention), smollm2 "
-        "(packaged language model), a reader or model directory, or an API base URL; "
-        f"default: {DEFAULTS.generate.generator}.",
+        help="span-rules (the passage sentence that answers, its short answer chosen by the "
+        "packaged span reader, or an abstention), extractive (the same, rules alone), "
+        "smollm2 (packaged language model), a reader or model directory, or an API base "
+        f"URL; default: {DEFAULTS.generate.generator}.",
     ),
 ]
 AnswerModeOption = Annotated[

@@ -319,6 +319,18 @@ def _placed(folded: str, start: int) -> bool:
     return bool(previous) and _placed(folded, previous[-1])
 
 
+def trimmed(phrase: str) -> str:
+    """``phrase`` without leading or trailing stopwords and linking words: an answer phrase
+    neither begins nor ends with one.
+
+    >>> trimmed("is the Dastren Hills in")
+    'Dastren Hills'
+    """
+    edges = default_stopwords() | _LINKING_WORDS
+    kept = [m for m in _TOKEN.finditer(phrase) if m.group().lower() not in edges]
+    return phrase[kept[0].start() : kept[-1].end()] if kept else ""
+
+
 def _new_phrases(folded: str, asked: Asked) -> list[tuple[int, int, str]]:
     """Runs of words the question does not hold, cut at punctuation, without leading or
     trailing stopwords or linking words ("from silver", "called granulysin"): for

@@ -7,7 +7,8 @@ cannot invent an entity; its margin over no-answer says how sure it is, and belo
 threshold the reader's dev set chose, it abstains.
 
 A reader directory is what ``ragline train reader`` writes: the packaged MiniLM's LoRA
-adapter and start/end head (a few megabytes) and ``reader.json``.
+adapter and start/end head (a few megabytes) and ``reader.json``. One ships inside ragline
+(:func:`ragline.packaged_models.packaged_reader`), the reader of the default generator.
 
 >>> Span(n=2, start=0, end=9, text="Quellport", score=4.5).cited("short")
 'Quellport [2]'
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,11 +268,12 @@ def load_reader_model(directory: Path, *, trainable: bool = False) -> tuple[Any,
     """The tokenizer and question-answering model of a reader directory: its base encoder
     with the saved LoRA adapter and span head applied (merged, unless ``trainable``), or
     the whole fine-tuned model the directory holds when it has no adapter."""
-    from ragline._optional import quiet_transformers, require
+    import peft  # core dependencies: the default generator reads with a span reader
+    import transformers
+
+    from ragline._optional import quiet_transformers
     from ragline.packaged_models import resolve_model
 
-    peft = require("peft", "generate")
-    transformers = require("transformers", "generate")
     quiet_transformers()
     settings = ReaderSettings.read(directory)
     base, _ = resolve_model(settings.base)
@@ -280,7 +283,9 @@ def load_reader_model(directory: Path, *, trainable: bool = False) -> tuple[Any,
         model.train(trainable)
         return tokenizer, model
     model = transformers.AutoModelForQuestionAnswering.from_pretrained(str(base))
-    model = peft.PeftModel.from_pretrained(model, str(directory), is_trainable=trainable)
+    with warnings.catch_warnings():  # peft calls a transformers method deprecated for v6
+        warnings.simplefilter("ignore", FutureWarning)
+        model = peft.PeftModel.from_pretrained(model, str(directory), is_trainable=trainable)
     if not trainable:
         model = model.merge_and_unload()
         model.eval()

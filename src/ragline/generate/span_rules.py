@@ -20,8 +20,10 @@ sentence. This reader combines them:
    way (whatever its margin: the rules chose the sentence, the span reader the phrase);
 3. else nothing: :func:`~ragline.generate.answer.answer` abstains.
 
-Name it ``span-rules:DIR`` wherever a generator is named (``DIR``: a directory written by
-``ragline train reader``).
+``span-rules``, the default generator, reads with the span reader that ships inside ragline
+(``ragline/models/span-reader``: on SQuAD 2.0's held-out side it lifts short-answer F1 from
+the rules' 0.272 to 0.359, README "Checked answers on SQuAD 2.0"); ``span-rules:DIR``
+reads with your own (``DIR``: a directory written by ``ragline train reader``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from ragline.errors import RaglineError
 from ragline.generate.claims import words
 from ragline.generate.extractive import Extract, ExtractiveGenerator, title_of
 from ragline.generate.prompt_reader import PromptReader
-from ragline.generate.question_type import Asked, answer_spans, parse_question
+from ragline.generate.question_type import Asked, answer_spans, parse_question, trimmed
 from ragline.generate.registry import SPAN_RULES_PREFIX
 
 if TYPE_CHECKING:
@@ -74,12 +76,18 @@ class SpanRulesReader(PromptReader):
 
     @classmethod
     def from_config(cls, config: GenerateConfig) -> SpanRulesReader:
-        """The reader ``span-rules:DIR`` names in ``config.generator``."""
+        """The reader ``config.generator`` names: ``span-rules`` (the span reader that ships
+        inside ragline) or ``span-rules:DIR``."""
         from ragline.generate.span_reader import SpanReader
+        from ragline.packaged_models import packaged_reader
 
+        if config.generator == SpanRulesReader.name:
+            return cls(SpanReader(str(packaged_reader())))
         directory = config.generator.removeprefix(SPAN_RULES_PREFIX)
         if not directory or directory == config.generator:
-            raise RaglineError(f"generator {config.generator!r}: use {SPAN_RULES_PREFIX}READER_DIR")
+            raise RaglineError(
+                f"generator {config.generator!r}: use span-rules or {SPAN_RULES_PREFIX}READER_DIR"
+            )
         return cls(SpanReader(directory))
 
     def read(self, question: str, passages: Sequence[str]) -> list[Extract]:
@@ -88,7 +96,7 @@ class SpanRulesReader(PromptReader):
         extracts = [e for e in self.extractive.read(question, passages) if e.text]
         if not extracts:
             return []
-        spans = self.reader.read(question, passages, per_passage=self.per_passage)
+        spans = self._spans(question, passages, {e.n for e in extracts})
         asked = parse_question(question)
         accepted: list[Extract] = []
         for span in spans:
@@ -99,10 +107,9 @@ class SpanRulesReader(PromptReader):
                 continue
             score, _ = self.check.check(holder.sentence, passages[span.n - 1], question=question)
             if score >= self.check.threshold:
+                text = _phrase(span)
                 accepted.append(
-                    Extract(
-                        span.n, holder.sentence, span.text, span.score, holder.typed, holder.own
-                    )
+                    Extract(span.n, holder.sentence, text, span.score, holder.typed, holder.own)
                 )
         sharpened = [_sharpen(e, spans, asked, passages) for e in extracts]
         seen: set[tuple[int, str]] = set()
@@ -115,6 +122,18 @@ class SpanRulesReader(PromptReader):
         # the rules' ranking by kind and subject stands (an answer of the asked kind, from
         # the subject's own passage, first); within a rank, the span reader leads
         return sorted(found, key=lambda c: (not c.typed, not c.own))
+
+    def _spans(self, question: str, passages: Sequence[str], numbers: set[int]) -> list[Span]:
+        """The span reader's spans in the passages numbered ``numbers`` only: a span is used
+        only inside an accepted sentence, and each passage is read on its own, so the
+        others need not be read (half the time per answer here)."""
+        from dataclasses import replace
+
+        read = sorted(numbers)
+        spans = self.reader.read(
+            question, [passages[n - 1] for n in read], per_passage=self.per_passage
+        )
+        return [replace(span, n=read[span.n - 1]) for span in spans]
 
     def _best(self, question: str, passages: Sequence[str]) -> tuple[str, list[int]]:
         """The cited sentence of the best candidate and its passage number, or an
@@ -164,6 +183,11 @@ def _sharpen(
     )
     if inside is None:
         return extract
-    return Extract(
-        extract.n, extract.sentence, inside.text, extract.score, extract.typed, extract.own
-    )
+    text = _phrase(inside)
+    return Extract(extract.n, extract.sentence, text, extract.score, extract.typed, extract.own)
+
+
+def _phrase(span: Span) -> str:
+    """The short answer ``span`` gives: its text without a leading or trailing stopword or
+    linking word ("the ustral", "is Orla Menske"), as the rules cut their phrases."""
+    return trimmed(span.text) or span.text

@@ -24,21 +24,26 @@ RUFEN = "Rufen\n\nGralir is the capital of Rufen. Gralir lies on the Dovul river
 
 
 class FixedSpans:
-    """A span reader that finds the spans it is given (``text`` located in passage ``n``),
-    each with its margin over no-answer."""
+    """A span reader that finds the spans it is given (``text`` in ``passage``), each with
+    its margin over no-answer, when it is asked to read that passage; it keeps the
+    passages it was asked to read."""
 
-    def __init__(self, found: Sequence[tuple[int, str, float]]) -> None:
+    def __init__(self, found: Sequence[tuple[str, str, float]]) -> None:
         self.found = found
+        self.read_passages: list[str] = []
 
     def read(self, question: str, passages: Sequence[str], *, per_passage: int = 3) -> list[Span]:
+        self.read_passages.extend(passages)
         spans = []
-        for n, text, score in self.found:
-            start = passages[n - 1].index(text)
-            spans.append(Span(n, start, start + len(text), text, score))
+        for passage, text, score in self.found:
+            if passage in passages:
+                n = list(passages).index(passage) + 1
+                start = passage.index(text)
+                spans.append(Span(n, start, start + len(text), text, score))
         return sorted(spans, key=lambda s: -s.score)
 
 
-def _reader(found: Sequence[tuple[int, str, float]], **options: float) -> SpanRulesReader:
+def _reader(found: Sequence[tuple[str, str, float]], **options: float) -> SpanRulesReader:
     return SpanRulesReader(FixedSpans(found), encoder=HashEncoder(), **options)  # type: ignore[arg-type]
 
 
@@ -53,14 +58,14 @@ def test_the_span_reader_sharpens_the_rules_answer_inside_an_accepted_sentence()
     question = "What does Quellport export?"
     rules_only = _reader([]).read(question, [QUELLPORT])
     assert rules_only[0].text == "salted fish and amber through its old harbour"
-    found = _reader([(1, "salted fish and amber", 3.0)]).read(question, [QUELLPORT])
+    found = _reader([(QUELLPORT, "salted fish and amber", 3.0)]).read(question, [QUELLPORT])
     assert found[0].text == "salted fish and amber"
     assert found[0].sentence.startswith("Quellport exports salted fish")
 
 
 def test_a_confident_span_from_a_sentence_the_rules_reject_is_not_shown() -> None:
     question = "What is the capital of Zorbia?"
-    reader = _reader([(2, "Gralir", 9.0), (1, "Quellport", -1.0)])
+    reader = _reader([(RUFEN, "Gralir", 9.0), (QUELLPORT, "Quellport", -1.0)])
     found = reader.read(question, [QUELLPORT, RUFEN])
     assert all(c.n == 1 for c in found), "Rufen's capital never answers for Zorbia"
     result = answer(question, _hits(QUELLPORT, RUFEN), reader, GenerateConfig(answer_style="short"))
@@ -75,7 +80,7 @@ def test_a_span_above_the_threshold_chooses_the_sentence_below_it_only_the_phras
         "Zorbia\n\nQuellport is the capital of the island nation of Zorbia.",
     ]
     assert [c.n for c in _reader([]).read(question, passages)][:2] == [1, 2]
-    spans = [(2, "Quellport", 1.0)]
+    spans = [(passages[1], "Quellport", 1.0)]
     assert _reader(spans).read(question, passages)[0].n == 2
     unsure = _reader(spans, threshold=2.0).read(question, passages)
     assert [(c.n, c.text) for c in unsure][:2] == [(1, "Quellport"), (2, "Quellport")]
@@ -87,13 +92,15 @@ def test_a_span_does_not_lead_over_the_subjects_own_passage() -> None:
         "Sella River\n\nThe Sella River rises on Mount Orn and flows into the Dovul River.",
         "Dovul River\n\nThe Dovul River flows into Lake Kafen.",
     ]
-    found = _reader([(1, "Mount Orn", 9.0), (2, "Lake Kafen", -3.0)]).read(question, passages)
+    found = _reader([(passages[0], "Mount Orn", 9.0), (passages[1], "Lake Kafen", -3.0)]).read(
+        question, passages
+    )
     assert (found[0].n, found[0].text) == (2, "Lake Kafen")
 
 
 def test_no_sentence_that_answers_means_no_answer_however_sure_the_span_reader_is() -> None:
     question = "Who founded Zorbia?"
-    reader = _reader([(1, "Quellport", 12.0)])
+    reader = _reader([(QUELLPORT, "Quellport", 12.0)])
     assert reader.read(question, [QUELLPORT]) == []
     result = answer(question, _hits(QUELLPORT), reader, GenerateConfig(answer_style="short"))
     assert result.abstained and not result.citations
@@ -101,7 +108,33 @@ def test_no_sentence_that_answers_means_no_answer_however_sure_the_span_reader_i
 
 def test_it_is_named_span_rules_and_a_reader_directory() -> None:
     assert generator_kind("span-rules:my-reader") == "span-rules"
-    with pytest.raises(RaglineError, match="span-rules:READER_DIR"):
+    with pytest.raises(RaglineError, match="use span-rules or span-rules:READER_DIR"):
         SpanRulesReader.from_config(GenerateConfig(generator="span-rules:"))
     made = SpanRulesReader.from_config(GenerateConfig(generator="span-rules:my-reader"))
     assert made.reader.path == "my-reader"
+
+
+def test_only_passages_holding_an_accepted_sentence_are_read_by_the_span_reader() -> None:
+    spans = FixedSpans([(QUELLPORT, "salted fish and amber", 3.0)])
+    reader = SpanRulesReader(spans, encoder=HashEncoder())  # type: ignore[arg-type]
+    found = reader.read("What does Quellport export?", [RUFEN, QUELLPORT])
+    assert spans.read_passages == [QUELLPORT]
+    assert (found[0].n, found[0].text) == (2, "salted fish and amber")
+
+
+def test_span_rules_alone_reads_with_the_span_reader_that_ships_inside_ragline() -> None:
+    from ragline.generate.registry import make_generator
+    from ragline.generate.span_reader import ReaderSettings
+    from ragline.packaged_models import packaged_reader
+
+    assert GenerateConfig().generator == "span-rules"
+    made = make_generator(GenerateConfig())
+    assert isinstance(made, SpanRulesReader) and made.reader.path == str(packaged_reader())
+    assert ReaderSettings.read(packaged_reader()).base == "minilm"
+    assert (packaged_reader() / "adapter_model.safetensors").stat().st_size < 4_000_000
+
+
+def test_the_span_readers_phrase_neither_begins_nor_ends_with_a_stopword() -> None:
+    question = "What does Quellport export?"
+    found = _reader([(QUELLPORT, "salted fish and amber through its", 3.0)])
+    assert found.read(question, [QUELLPORT])[0].text == "salted fish and amber"
