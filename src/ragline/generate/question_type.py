@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from ragline.generate.claims import (
@@ -319,6 +320,12 @@ def _placed(folded: str, start: int) -> bool:
     return bool(previous) and _placed(folded, previous[-1])
 
 
+@lru_cache(maxsize=1)
+def _edge_words() -> frozenset[str]:
+    """The words an answer phrase neither begins nor ends with: stopwords and linking words."""
+    return default_stopwords() | _LINKING_WORDS
+
+
 def trimmed(phrase: str) -> str:
     """``phrase`` without leading or trailing stopwords and linking words: an answer phrase
     neither begins nor ends with one.
@@ -326,7 +333,7 @@ def trimmed(phrase: str) -> str:
     >>> trimmed("is the Dastren Hills in")
     'Dastren Hills'
     """
-    edges = default_stopwords() | _LINKING_WORDS
+    edges = _edge_words()
     kept = [m for m in _TOKEN.finditer(phrase) if m.group().lower() not in edges]
     return phrase[kept[0].start() : kept[-1].end()] if kept else ""
 
@@ -336,7 +343,7 @@ def _new_phrases(folded: str, asked: Asked) -> list[tuple[int, int, str]]:
     trailing stopwords or linking words ("from silver", "called granulysin"): for
     questions that name no kind of answer."""
     stop = default_stopwords()
-    edges = stop | _LINKING_WORDS
+    edges = _edge_words()
     phrases: list[tuple[int, int, str]] = []
     run: list[re.Match[str]] = []
 

@@ -81,7 +81,7 @@ class SpanRulesReader(PromptReader):
         from ragline.generate.span_reader import SpanReader
         from ragline.packaged_models import packaged_reader
 
-        if config.generator == SpanRulesReader.name:
+        if config.generator == cls.name:
             return cls(SpanReader(str(packaged_reader())))
         directory = config.generator.removeprefix(SPAN_RULES_PREFIX)
         if not directory or directory == config.generator:
