@@ -245,12 +245,19 @@ class ExtractiveGenerator(PromptReader):
         return self._encoder
 
     def read(
-        self, question: str, passages: Sequence[str], *, answering: bool = True
+        self,
+        question: str,
+        passages: Sequence[str],
+        *,
+        answering: bool = True,
+        loose: bool = False,
     ) -> list[Extract]:
         """The sentences of ``passages`` that answer ``question``, best first (passage
         ``n`` is ``passages[n - 1]``; a passage may start with its title line). With
         ``answering`` off, sentences that only share a word with the question follow them:
-        what the passages say about it so far."""
+        what the passages say about it so far. With ``loose``, a sentence is held only to
+        the rules a trained reader's vouching allows (``passage`` of
+        :func:`~ragline.generate.question_type.answer_spans`): the caller must vouch."""
         asked = parse_question(question)
         terms = set(content_words(question))
         subjects = {term.key for term in asked.names}
@@ -265,7 +272,7 @@ class ExtractiveGenerator(PromptReader):
             for sentence in sentences:
                 if about_title:
                     sentence = resolve_pronoun(sentence, title)
-                spans = answer_spans(asked, sentence, title=title)
+                spans = answer_spans(asked, sentence, title=title, passage=text if loose else "")
                 shared = terms & set(content_words(sentence))
                 if spans or (shared and not answering):
                     span = spans[0] if spans else None

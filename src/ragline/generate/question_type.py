@@ -9,8 +9,11 @@ name for *who* (not a place: a name after *in*, *at*, *from* … is one), a year
 *when*, a number with a unit for *how high* and *what is the depth*, a number for *how
 many*, a name for *where* and *which city*, and for other questions any words the question
 does not hold. The spans it returns, best first, are the short answers; none means the
-sentence does not answer the question. The extractive reader
-(:mod:`ragline.generate.extractive`) answers only with sentences that pass.
+sentence does not answer the question. Whatever else it says, a sentence answers a
+question about what is not so ("Who never …?") only if it is negated itself, and it must
+say the words that restrict what is asked (*first*, *last*, *largest* …). The extractive
+reader (:mod:`ragline.generate.extractive`) answers only with sentences that pass; a
+trained span reader may vouch for a sentence under looser rules (``passage``).
 
 Rules rather than a model: the packaged models are a sentence embedder and a 135M chat
 model, neither of which tells an answer from a sentence that merely shares the question's
@@ -39,6 +42,7 @@ from typing import Literal, NamedTuple
 from ragline.generate.claims import (
     PassageTerms,
     Term,
+    claims,
     default_stopwords,
     fold,
     located_claims,
@@ -113,6 +117,17 @@ _VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|became|becomes|lies|rises|stands|[a-z]{2,}ed)\b"
 )
 _PARAPHRASED = 3  # one content word in this many may be said differently
+_VOUCHED = 2  # … one in this many (or the only one) when a trained reader vouches for it
+# words that restrict what is asked ("the first captain"): a sentence must say them itself
+_RESTRICTIVE_WORDS = """
+    first second third fourth fifth last final earliest latest oldest youngest newest
+    largest biggest smallest longest shortest highest lowest tallest deepest greatest
+"""
+# "Who never captured the fort?" is not answered by a sentence saying who captured it
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|none|nothing|nobody|neither|nor|without|cannot)\b|n't\b|n’t\b",
+    re.IGNORECASE,
+)
 _TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*|[^\w\s]")
 
 
@@ -127,7 +142,8 @@ class Asked:
     ``answer_after``, whether the question fronts its object ("What is the mace made of?":
     an auxiliary follows *what*) or asks in place ("The Orvane mace is made of what?"), so
     that the answer follows the question's words in a sentence, rather than leading them as
-    a subject does ("What toxin induces apoptosis?")."""
+    a subject does ("What toxin induces apoptosis?"); ``negated``, whether it asks about
+    what is not so ("Who never captured the fort?"), which only a negated sentence answers."""
 
     question: str
     kind: Kind
@@ -138,6 +154,7 @@ class Asked:
     dimension: str | None = None
     known: frozenset[str] = frozenset()
     answer_after: bool = False
+    negated: bool = False
 
 
 def parse_question(question: str) -> Asked:
@@ -192,7 +209,10 @@ def parse_question(question: str) -> Asked:
     # "Dendritic cells resemble what?"; not "In 1979, what company …?", a fronted *what*
     in_place = wh_at is not None and wh_at >= 2 and tokens[wh_at - 1] != ","
     answer_after = in_place or (bool(verb) and verb[0] in _AUXILIARIES)
-    return Asked(question, kind, names, needed, head_stem, units, dimension, known, answer_after)
+    negated = bool(_NEGATION.search(question))
+    return Asked(
+        question, kind, names, needed, head_stem, units, dimension, known, answer_after, negated
+    )
 
 
 def _units(measures: set[str]) -> frozenset[str] | None:
@@ -211,15 +231,27 @@ class AnswerSpan(NamedTuple):
     typed: bool
 
 
-def answer_spans(asked: Asked, sentence: str, *, title: str = "") -> list[AnswerSpan]:
+def answer_spans(
+    asked: Asked, sentence: str, *, title: str = "", passage: str = ""
+) -> list[AnswerSpan]:
     """The parts of ``sentence`` that answer ``asked``, best first; empty when the sentence
     does not answer it. ``title`` is the passage's title: what the sentence is about when
-    it does not say."""
+    it does not say. ``passage``, the sentence's whole passage, is given only when a trained
+    reader vouches for the sentence: then the question's names need only be somewhere in
+    the passage, and the sentence need not repeat the question's other words (SQuAD's
+    sentences say them differently more often than not; the reader reads the meaning)."""
     context = f"{title}\n{sentence}" if title else sentence
-    if PassageTerms(context).missing(asked.names):
+    if PassageTerms(passage or context).missing(asked.names):
+        return []
+    if passage and PassageTerms(context).missing(asked.names) and _led_by_a_name(sentence):
+        return []  # the subject is elsewhere in the passage; this sentence is about another
+    if asked.negated and not _NEGATION.search(sentence):
         return []
     held = set(words(context))
-    if len(asked.words - held) > len(asked.words) // _PARAPHRASED:
+    unsaid = asked.words - held
+    size = len(asked.words)
+    allowed = max(1, size // _VOUCHED) if passage else size // _PARAPHRASED
+    if unsaid & _restrictive() or len(unsaid) > allowed:
         return []
     if not asked.words and asked.head and asked.head not in held:
         return []  # "What currency does Ardessa use?": only "currency" says what is asked
@@ -246,6 +278,21 @@ def answer_spans(asked: Asked, sentence: str, *, title: str = "") -> list[Answer
     ]
     ranked = sorted(candidates, key=rank)
     return list(dict.fromkeys(AnswerSpan(text, tier == 1) for _, _, text, tier in ranked))
+
+
+@lru_cache(maxsize=1)
+def _restrictive() -> frozenset[str]:
+    """The stems of :data:`_RESTRICTIVE_WORDS`."""
+    return frozenset(words(_RESTRICTIVE_WORDS))
+
+
+def _led_by_a_name(sentence: str) -> bool:
+    """Whether ``sentence`` names something before its first verb: its subject, which a
+    sentence that leaves the question's subject unsaid must not name ("Pardovel was founded
+    by …" does not say who founded the company its passage mentions)."""
+    verb = _VERB.search(sentence.lower())
+    lead = sentence[: verb.start()] if verb else ""
+    return any(term.kind == "name" for term in claims(lead))
 
 
 def _about(asked: Asked, folded: str, title: str) -> bool:

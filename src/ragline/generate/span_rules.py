@@ -18,7 +18,12 @@ sentence. This reader combines them:
 2. else the extractive reader's own answers in its order, each short answer replaced by
    the span reader's best span inside the same sentence when one fits the rules the same
    way (whatever its margin: the rules chose the sentence, the span reader the phrase);
-3. else nothing: :func:`~ragline.generate.answer.answer` abstains.
+3. else, when no sentence passes the rules, the span reader's spans that vouch for a
+   sentence the rules turned down for its wording alone: a span that beats no-answer
+   (:attr:`SpanRulesReader.vouch`) in a sentence that says half the question's other words
+   (or its only one), whose passage holds the question's subject and which is not about
+   another named subject, and that passes the claim check like any other;
+4. else nothing: :func:`~ragline.generate.answer.answer` abstains.
 
 ``span-rules``, the default generator, reads with the span reader that ships inside ragline
 (``ragline/models/span-reader``: on SQuAD 2.0's held-out side it lifts short-answer F1 from
@@ -57,6 +62,10 @@ class SpanRulesReader(PromptReader):
     name = "span-rules"
     threshold = float("-inf")
     """Every candidate :meth:`read` returns has passed the rules already."""
+    vouch = 0.0
+    """The margin over no-answer with which a span vouches for a sentence the rules turn
+    down for its wording alone (:func:`~ragline.generate.question_type.answer_spans`'
+    ``passage``): the span reader's own call, an answer rather than none."""
 
     def __init__(
         self,
@@ -92,36 +101,49 @@ class SpanRulesReader(PromptReader):
 
     def read(self, question: str, passages: Sequence[str]) -> list[Extract]:
         """Candidate answers, best first: spans the rules and the claim check accept, then
-        the extractive reader's answers (short answers sharpened by the span reader)."""
-        extracts = [e for e in self.extractive.read(question, passages) if e.text]
-        if not extracts:
-            return []
-        spans = self._spans(question, passages, {e.n for e in extracts})
+        the extractive reader's answers (short answers sharpened by the span reader); with
+        none, the spans the span reader vouches for under the looser rules."""
         asked = parse_question(question)
+        extracts = [e for e in self.extractive.read(question, passages) if e.text]
+        if extracts:
+            spans = self._spans(question, passages, {e.n for e in extracts})
+            accepted = self._accepted(spans, extracts, asked, passages, self.span_threshold)
+            sharpened = [_sharpen(e, spans, asked, passages) for e in extracts]
+            return _ranked([*accepted, *sharpened])
+        loose = [e for e in self.extractive.read(question, passages, loose=True) if e.text]
+        if not loose:
+            return []
+        spans = self._spans(question, passages, {e.n for e in loose})
+        return _ranked(self._accepted(spans, loose, asked, passages, self.vouch, loose=True))
+
+    def _accepted(
+        self,
+        spans: Sequence[Span],
+        extracts: Sequence[Extract],
+        asked: Asked,
+        passages: Sequence[str],
+        threshold: float | None,
+        *,
+        loose: bool = False,
+    ) -> list[Extract]:
+        """The spans, best first, that lie in a sentence of ``extracts``, fit it
+        (:func:`_fits`) and pass the claim check, as candidate answers; spans below
+        ``threshold`` (None: any) are not read."""
         accepted: list[Extract] = []
         for span in spans:
-            if self.span_threshold is not None and span.score < self.span_threshold:
+            if threshold is not None and span.score < threshold:
                 break
             holder = _holding(span, extracts)
-            if holder is None or not _fits(span, holder, asked, passages):
+            if holder is None or not _fits(span, holder, asked, passages, loose=loose):
                 continue
-            score, _ = self.check.check(holder.sentence, passages[span.n - 1], question=question)
+            passage = passages[span.n - 1]
+            score, _ = self.check.check(holder.sentence, passage, question=asked.question)
             if score >= self.check.threshold:
                 text = _phrase(span)
                 accepted.append(
                     Extract(span.n, holder.sentence, text, span.score, holder.typed, holder.own)
                 )
-        sharpened = [_sharpen(e, spans, asked, passages) for e in extracts]
-        seen: set[tuple[int, str]] = set()
-        found: list[Extract] = []
-        for candidate in [*accepted, *sharpened]:
-            key = (candidate.n, candidate.sentence)
-            if key not in seen:
-                seen.add(key)
-                found.append(candidate)
-        # the rules' ranking by kind and subject stands (an answer of the asked kind, from
-        # the subject's own passage, first); within a rank, the span reader leads
-        return sorted(found, key=lambda c: (not c.typed, not c.own))
+        return accepted
 
     def _spans(self, question: str, passages: Sequence[str], numbers: set[int]) -> list[Span]:
         """The span reader's spans in the passages numbered ``numbers`` only: a span is used
@@ -155,15 +177,35 @@ def _holding(span: Span, extracts: Sequence[Extract]) -> Extract | None:
     return next((e for e in extracts if e.n == span.n and span.text in e.sentence), None)
 
 
-def _fits(span: Span, holder: Extract, asked: Asked, passages: Sequence[str]) -> bool:
+def _fits(
+    span: Span, holder: Extract, asked: Asked, passages: Sequence[str], *, loose: bool = False
+) -> bool:
     """Whether ``span`` can answer from its sentence ``holder``: it holds a word the
     question does not, and shares one with a part of the sentence the rules call the
-    answer (a person's name for *who*, a date for *when* …)."""
+    answer (a person's name for *who*, a date for *when* …), under the looser rules when
+    the span vouches for the sentence (``loose``)."""
     held = set(words(span.text))
     if not held - asked.known:
         return False
-    title = title_of(passages[span.n - 1])
-    return any(held & set(words(a.text)) for a in answer_spans(asked, holder.sentence, title=title))
+    passage = passages[span.n - 1]
+    found = answer_spans(
+        asked, holder.sentence, title=title_of(passage), passage=passage if loose else ""
+    )
+    return any(held & set(words(a.text)) for a in found)
+
+
+def _ranked(candidates: Sequence[Extract]) -> list[Extract]:
+    """``candidates`` without a second answer from the same sentence, with the rules'
+    ranking by kind and subject standing (an answer of the asked kind, from the subject's
+    own passage, first); within a rank, the order given."""
+    seen: set[tuple[int, str]] = set()
+    found: list[Extract] = []
+    for candidate in candidates:
+        key = (candidate.n, candidate.sentence)
+        if key not in seen:
+            seen.add(key)
+            found.append(candidate)
+    return sorted(found, key=lambda c: (not c.typed, not c.own))
 
 
 def _sharpen(

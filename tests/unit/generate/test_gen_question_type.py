@@ -36,3 +36,38 @@ def test_the_short_answer_stands_on_the_side_the_question_points_to() -> None:
     sentence = "The toxin brellin induces apoptosis in Kelvan cells exposed to saltwort."
     spans = answer_spans(parse_question("What toxin induces apoptosis in Kelvan cells?"), sentence)
     assert [span.text for span in spans] == ["brellin", "exposed to saltwort"]
+
+
+def test_a_question_about_what_is_not_so_is_answered_only_by_a_negated_sentence() -> None:
+    asked = parse_question("Who never captured Fort Orvane?")
+    assert asked.negated and not parse_question("Who captured Fort Orvane?").negated
+    assert answer_spans(asked, "Ilse Marrow captured Fort Orvane in 1702.") == []
+    spans = answer_spans(asked, "Fort Orvane was never captured by Ilse Marrow.")
+    assert [span.text for span in spans][:1] == ["Ilse Marrow"]
+
+
+def test_a_word_restricting_what_is_asked_must_be_said() -> None:
+    # "first" is one word in three that could be paraphrased, but the last captain is
+    # not the first, however sure a reader is
+    asked = parse_question("Who was the first captain of the SV Brannock fleet?")
+    sentence = "The SV Brannock fleet's last captain was Edvin Rasko."
+    assert answer_spans(asked, sentence) == []
+    assert answer_spans(asked, sentence, passage=f"SV Brannock\n{sentence}") == []
+    said = "The SV Brannock fleet's first captain was Edvin Rasko."
+    assert [span.text for span in answer_spans(asked, said)][:1] == ["Edvin Rasko"]
+
+
+def test_a_vouched_sentence_may_leave_the_subject_to_its_passage_and_say_the_rest_otherwise() -> (
+    None
+):
+    asked = parse_question("Who designed the Orvane mace?")
+    passage = "The Orvane mace is a ceremonial mace. The mace was forged by Edda Brell in 1620."
+    sentence = "The mace was forged by Edda Brell in 1620."
+    assert answer_spans(asked, sentence) == []  # neither "Orvane mace" nor "designed"
+    spans = answer_spans(asked, sentence, passage=passage)
+    assert [span.text for span in spans][:1] == ["Edda Brell"]
+    # a sentence that names its own subject is about that, not about the mace
+    other = "Pardovel was founded in 1342 by Ormund Tavessic."
+    assert answer_spans(asked, other, passage=f"{passage} {other}") == []
+    # the subject must be somewhere in the passage
+    assert answer_spans(asked, sentence, passage=sentence) == []

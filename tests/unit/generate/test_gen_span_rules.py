@@ -99,9 +99,16 @@ def test_a_span_does_not_lead_over_the_subjects_own_passage() -> None:
 
 
 def test_no_sentence_that_answers_means_no_answer_however_sure_the_span_reader_is() -> None:
+    # the rules alone turn "Who founded Zorbia?" down (no sentence says *founded* of
+    # Zorbia); a span reader may vouch for a sentence that says it otherwise, but not for
+    # a passage without the question's subject, nor for a sentence about another one
     question = "Who founded Zorbia?"
-    reader = _reader([(QUELLPORT, "Quellport", 12.0)])
-    assert reader.read(question, [QUELLPORT]) == []
+    assert _reader([]).read(question, [QUELLPORT]) == []
+    reader = _reader([(QUELLPORT, "Quellport", 12.0), (RUFEN, "Gralir", 12.0)])
+    assert reader.read("Who founded Ardessa?", [QUELLPORT, RUFEN]) == []
+    rufen = "Rufen\n\nRufen borders Zorbia. Gralir is a city founded by Ilse Marrow."
+    assert _reader([(rufen, "Ilse Marrow", 12.0)]).read(question, [rufen]) == []
+    reader = _reader([(QUELLPORT, "Quellport", -0.5)])
     result = answer(question, _hits(QUELLPORT), reader, GenerateConfig(answer_style="short"))
     assert result.abstained and not result.citations
 
@@ -138,3 +145,37 @@ def test_the_span_readers_phrase_neither_begins_nor_ends_with_a_stopword() -> No
     question = "What does Quellport export?"
     found = _reader([(QUELLPORT, "salted fish and amber through its", 3.0)])
     assert found.read(question, [QUELLPORT])[0].text == "salted fish and amber"
+
+
+ORVANE = (
+    "Orvane mace\n\nThe Orvane mace is a ceremonial mace of the Velmar court. "
+    "The mace was forged by Edda Brell in 1620."
+)
+
+
+@pytest.mark.parametrize(("margin", "shown"), [(0.5, "Edda Brell"), (-0.5, None)])
+def test_a_sentence_saying_the_question_otherwise_answers_only_if_the_span_reader_vouches(
+    margin: float, shown: str | None
+) -> None:
+    # "designed" is not "forged": the rules alone turn the sentence down, a span that beats
+    # no-answer in it stands for the meaning
+    question = "Who designed the Orvane mace?"
+    assert _reader([]).read(question, [ORVANE]) == []
+    found = _reader([(ORVANE, "Edda Brell", margin)]).read(question, [ORVANE])
+    assert [c.text for c in found][:1] == ([shown] if shown else [])
+    result = answer(
+        question, _hits(ORVANE), _reader([(ORVANE, "Edda Brell", margin)]), GenerateConfig()
+    )
+    assert result.abstained is (shown is None)
+    if shown:
+        assert result.citations and all(c.supported and c.n == 1 for c in result.citations)
+
+
+def test_a_vouched_sentence_about_another_subject_than_the_questions_is_not_shown() -> None:
+    question = "Who founded Ossavenn Foods?"
+    pardovel = (
+        "Pardovel\n\nPardovel is a port on the Ustravine coast, where Ossavenn Foods has a "
+        "cannery. Pardovel was founded in 1342 by the navigator Ormund Tavessic."
+    )
+    reader = _reader([(pardovel, "Ormund Tavessic", 6.0)])
+    assert reader.read(question, [pardovel]) == []
