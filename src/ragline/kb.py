@@ -234,7 +234,7 @@ class KnowledgeBase:
         """The answering part, made (and its modules imported) on the first question."""
         from ragline.generate.ask import AnswerPipeline
 
-        return AnswerPipeline(self.documents_named_in)
+        return AnswerPipeline(self.documents_named_in, self.encoder)
 
     def documents_named_in(self, texts: Sequence[str]) -> list[str]:
         """Ids of the documents whose titles ``texts`` name (see ``generate.links``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ragline.config import GenerateConfig
 from ragline.documents import Answer, Hit
@@ -22,6 +22,9 @@ from ragline.generate.citations import ClaimSupport
 from ragline.generate.follow_up import ContextBudget
 from ragline.generate.multihop import multihop_retrieve, scoped_search
 from ragline.generate.registry import make_generator
+
+if TYPE_CHECKING:
+    from ragline.embed.base import Encoder
 
 
 class SearchPassages(Protocol):
@@ -35,8 +38,13 @@ class AnswerPipeline:
     documents that texts name by title (for the ``links`` follow-up, and ``auto`` unless a
     ``doc_id`` filter applies)."""
 
-    def __init__(self, named_documents: Callable[[Sequence[str]], list[str]]) -> None:
+    def __init__(
+        self,
+        named_documents: Callable[[Sequence[str]], list[str]],
+        encoder: Encoder | None = None,
+    ) -> None:
         self.named_documents = named_documents
+        self.encoder = encoder
         self._generators: dict[str, Generator] = {}
 
     def generator(self, generator: Generator | str | None, config: GenerateConfig) -> Generator:
@@ -46,7 +54,8 @@ class AnswerPipeline:
         name = generator or config.generator
         made = self._generators.get(name)
         if made is None:
-            made = self._generators[name] = make_generator(replace(config, generator=name))
+            made = make_generator(replace(config, generator=name), encoder=self.encoder)
+            self._generators[name] = made
         return made
 
     def ask(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -139,6 +140,16 @@ def _cite(sentence: str, n: int) -> str:
     return sentence + marker
 
 
+@lru_cache(maxsize=1)
+def default_sentence_encoder() -> Encoder:
+    """The default embed config's encoder, made once per process: every reader that was
+    not lent an encoder shares it (the extractive fallback of each answer included)."""
+    from ragline.config import EmbedConfig
+    from ragline.embed import make_encoder
+
+    return make_encoder(EmbedConfig())
+
+
 _PRONOUN = re.compile(r"^(?:(He|She|It|They)|(His|Her|Its|Their))\s+(?=[a-z])")
 
 
@@ -223,6 +234,8 @@ class ExtractiveGenerator(PromptReader):
     name = "extractive"
     threshold = 0.0
     """Every candidate already answers the question; ranking alone orders them."""
+    embeds_sentences = True
+    """It takes the knowledge base's embedder as its sentence encoder when lent one."""
 
     def __init__(self, encoder: Encoder | None = None, *, weight: float = 0.5) -> None:
         if not 0.0 <= weight <= 1.0:
@@ -231,17 +244,17 @@ class ExtractiveGenerator(PromptReader):
         self.weight = weight
 
     @classmethod
-    def from_config(cls, config: GenerateConfig) -> ExtractiveGenerator:
-        return cls()
+    def from_config(
+        cls, config: GenerateConfig, *, encoder: Encoder | None = None
+    ) -> ExtractiveGenerator:
+        return cls(encoder)
 
     @property
     def encoder(self) -> Encoder:
-        """The sentence encoder, built from the default embed config on first use."""
+        """The sentence encoder: the one given, else the default embedder's, made once per
+        process (:func:`default_sentence_encoder`)."""
         if self._encoder is None:
-            from ragline.config import EmbedConfig
-            from ragline.embed import make_encoder
-
-            self._encoder = make_encoder(EmbedConfig())
+            self._encoder = default_sentence_encoder()
         return self._encoder
 
     def read(

@@ -11,12 +11,15 @@ Hugging Face directory or a GGUF file).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragline.config import GenerateConfig
 from ragline.generate.base import Generator
 from ragline.generate.span_reader import READER_FILE
 from ragline.registry import Registry
+
+if TYPE_CHECKING:
+    from ragline.embed.base import Encoder
 
 SPAN_RULES_PREFIX = "span-rules:"
 """How a generator name asks for a span reader checked by the rules: ``span-rules:DIR``."""
@@ -47,13 +50,19 @@ def generator_kind(name: str) -> str:
     return "local"
 
 
-def make_generator(config: GenerateConfig) -> Generator:
+def make_generator(config: GenerateConfig, *, encoder: Encoder | None = None) -> Generator:
     """The generator ``config.generator`` names (constructors are cheap; models load lazily):
-    a local model with ``weights`` ``gguf`` or ``gguf-f16`` runs on llama.cpp."""
+    a local model with ``weights`` ``gguf`` or ``gguf-f16`` runs on llama.cpp. ``encoder``,
+    the knowledge base's embedder, is lent to a reader that embeds sentences
+    (``embeds_sentences``), so that a process holds one copy of the model, not two."""
     kind = generator_kind(config.generator)
     if kind == "local" and config.weights in ("gguf", "gguf-f16"):
         kind = "llama-cpp"
-    generator: Generator = GENERATORS.load(kind).from_config(config)
+    made = GENERATORS.load(kind)
+    if encoder is not None and getattr(made, "embeds_sentences", False):
+        generator: Generator = made.from_config(config, encoder=encoder)
+    else:
+        generator = made.from_config(config)
     return generator
 
 

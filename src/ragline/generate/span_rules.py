@@ -62,6 +62,8 @@ class SpanRulesReader(PromptReader):
     name = "span-rules"
     threshold = float("-inf")
     """Every candidate :meth:`read` returns has passed the rules already."""
+    embeds_sentences = True
+    """Its extractive reader takes the knowledge base's embedder when lent one."""
     vouch = 0.0
     """The margin over no-answer with which a span vouches for a sentence the rules turn
     down for its wording alone (:func:`~ragline.generate.question_type.answer_spans`'
@@ -84,20 +86,22 @@ class SpanRulesReader(PromptReader):
         self.check = ClaimSupport()
 
     @classmethod
-    def from_config(cls, config: GenerateConfig) -> SpanRulesReader:
+    def from_config(
+        cls, config: GenerateConfig, *, encoder: Encoder | None = None
+    ) -> SpanRulesReader:
         """The reader ``config.generator`` names: ``span-rules`` (the span reader that ships
-        inside ragline) or ``span-rules:DIR``."""
+        inside ragline) or ``span-rules:DIR``; ``encoder`` embeds sentences."""
         from ragline.generate.span_reader import SpanReader
         from ragline.packaged_models import packaged_reader
 
         if config.generator == cls.name:
-            return cls(SpanReader(str(packaged_reader())))
+            return cls(SpanReader(str(packaged_reader())), encoder=encoder)
         directory = config.generator.removeprefix(SPAN_RULES_PREFIX)
         if not directory or directory == config.generator:
             raise RaglineError(
                 f"generator {config.generator!r}: use span-rules or {SPAN_RULES_PREFIX}READER_DIR"
             )
-        return cls(SpanReader(directory))
+        return cls(SpanReader(directory), encoder=encoder)
 
     def read(self, question: str, passages: Sequence[str]) -> list[Extract]:
         """Candidate answers, best first: spans the rules and the claim check accept, then

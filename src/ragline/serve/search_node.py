@@ -70,7 +70,7 @@ class SearchNode:
     def answering(self) -> Any:
         from ragline.generate.ask import AnswerPipeline
 
-        return AnswerPipeline(self.documents_named_in)
+        return AnswerPipeline(self.documents_named_in, self.encoder)
 
     def documents_named_in(self, texts: Any) -> list[str]:
         """No titles without a catalog: the ``links`` follow-up finds nothing here."""

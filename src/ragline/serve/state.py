@@ -102,10 +102,6 @@ class ServerState:
 
     @staticmethod
     def _make(kb: KnowledgeBase, name: str) -> Generator:
-        if name == "extractive":
-            from ragline.generate.extractive import ExtractiveGenerator
-
-            return ExtractiveGenerator(encoder=kb.encoder)
         from ragline.generate.registry import make_generator
 
-        return make_generator(replace(kb.config.generate, generator=name))
+        return make_generator(replace(kb.config.generate, generator=name), encoder=kb.encoder)

@@ -4,6 +4,7 @@ else the extractive reader's answer, else nothing."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +180,20 @@ def test_a_vouched_sentence_about_another_subject_than_the_questions_is_not_show
     )
     reader = _reader([(pardovel, "Ormund Tavessic", 6.0)])
     assert reader.read(question, [pardovel]) == []
+
+
+def test_a_knowledge_base_lends_its_embedder_to_the_readers_that_embed_sentences(
+    tmp_path: Path,
+) -> None:
+    from ragline import Config, KnowledgeBase
+    from ragline.generate.extractive import ExtractiveGenerator, default_sentence_encoder
+
+    encoder = HashEncoder()
+    with KnowledgeBase.create(tmp_path / "kb", Config(), encoder=encoder) as kb:
+        made = kb.answering.generator(None, kb.config.generate)
+        assert isinstance(made, SpanRulesReader) and made.extractive.encoder is encoder
+        extractive = kb.answering.generator("extractive", kb.config.generate)
+        assert isinstance(extractive, ExtractiveGenerator) and extractive.encoder is encoder
+    # a reader lent nothing shares one default encoder per process (made lazily)
+    assert ExtractiveGenerator()._encoder is None
+    assert default_sentence_encoder() is default_sentence_encoder()
