@@ -199,7 +199,12 @@ def parse_question(question: str) -> Asked:
     dimension = next((_DIMENSIONS[t] for t in tokens if t in _DIMENSIONS), None)
     names = tuple(t for t in question_terms(question) if t.kind == "name")
     in_names = {w for term in names for w in term.key.split()}
-    unstopped = " ".join(t for t in tokens if t not in stop and len(t) > 1 and not t.isdigit())
+    # prepositions and conjunctions link the question's words, they do not say what it asks
+    unstopped = " ".join(
+        t
+        for t in tokens
+        if t not in stop and t not in _LINKING_WORDS and len(t) > 1 and not t.isdigit()
+    )
     content = set(words(unstopped)) - in_names - _LIGHT_VERBS
     typed_stems = set(words(" ".join(typed)))
     head_stem = words(head)[0] if head else None

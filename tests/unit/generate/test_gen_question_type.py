@@ -71,3 +71,11 @@ def test_a_vouched_sentence_may_leave_the_subject_to_its_passage_and_say_the_res
     assert answer_spans(asked, other, passage=f"{passage} {other}") == []
     # the subject must be somewhere in the passage
     assert answer_spans(asked, sentence, passage=sentence) == []
+
+
+def test_prepositions_link_the_questions_words_and_need_not_be_said() -> None:
+    asked = parse_question("What did Ilse Marrow build after the war, during the siege?")
+    assert sorted(asked.words) == ["build", "sieg", "war"]
+    sentence = "In the siege that followed the war, Ilse Marrow built the Orvane bastion."
+    # the sentence says neither "after" nor "during", and answers
+    assert any("Orvane bastion" in span.text for span in answer_spans(asked, sentence))
