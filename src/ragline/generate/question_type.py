@@ -390,6 +390,30 @@ def trimmed(phrase: str) -> str:
     return phrase[kept[0].start() : kept[-1].end()] if kept else ""
 
 
+_KIND_TERMS: dict[str, tuple[str, ...]] = {
+    "date": ("date",),
+    "number": ("number", "quantity"),
+    "measure": ("quantity",),
+}
+
+
+def of_the_kind(asked: Asked, phrase: str) -> str:
+    """The one date, number or quantity in ``phrase`` when ``asked`` wants that kind of
+    answer and the phrase holds one with other words around it, else ``phrase``: the answer
+    to *when* is the date, not what a reader's span adds to it.
+
+    >>> of_the_kind(parse_question("When was Quellport founded?"), "back in the year 1313")
+    '1313'
+    >>> of_the_kind(parse_question("When was Quellport founded?"), "1313 and 1402")
+    '1313 and 1402'
+    """
+    kinds = _KIND_TERMS.get(asked.kind)
+    if not kinds:
+        return phrase
+    found = [term for term in claims(phrase) if term.kind in kinds]
+    return found[0].text if len(found) == 1 else phrase
+
+
 def _new_phrases(folded: str, asked: Asked) -> list[tuple[int, int, str]]:
     """Runs of words the question does not hold, cut at punctuation, without leading or
     trailing stopwords or linking words ("from silver", "called granulysin"): for

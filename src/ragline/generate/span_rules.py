@@ -40,7 +40,13 @@ from ragline.errors import RaglineError
 from ragline.generate.claims import words
 from ragline.generate.extractive import Extract, ExtractiveGenerator, title_of
 from ragline.generate.prompt_reader import PromptReader
-from ragline.generate.question_type import Asked, answer_spans, parse_question, trimmed
+from ragline.generate.question_type import (
+    Asked,
+    answer_spans,
+    of_the_kind,
+    parse_question,
+    trimmed,
+)
 from ragline.generate.registry import SPAN_RULES_PREFIX
 
 if TYPE_CHECKING:
@@ -143,7 +149,7 @@ class SpanRulesReader(PromptReader):
             passage = passages[span.n - 1]
             score, _ = self.check.check(holder.sentence, passage, question=asked.question)
             if score >= self.check.threshold:
-                text = _phrase(span)
+                text = _phrase(span, asked)
                 accepted.append(
                     Extract(span.n, holder.sentence, text, span.score, holder.typed, holder.own)
                 )
@@ -229,11 +235,12 @@ def _sharpen(
     )
     if inside is None:
         return extract
-    text = _phrase(inside)
+    text = _phrase(inside, asked)
     return Extract(extract.n, extract.sentence, text, extract.score, extract.typed, extract.own)
 
 
-def _phrase(span: Span) -> str:
+def _phrase(span: Span, asked: Asked) -> str:
     """The short answer ``span`` gives: its text without a leading or trailing stopword or
-    linking word ("the ustral", "is Orla Menske"), as the rules cut their phrases."""
-    return trimmed(span.text) or span.text
+    linking word ("the ustral", "is Orla Menske"), as the rules cut their phrases, and only
+    its date or number when that is what is asked (:func:`of_the_kind`)."""
+    return of_the_kind(asked, trimmed(span.text) or span.text)

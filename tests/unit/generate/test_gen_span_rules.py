@@ -197,3 +197,11 @@ def test_a_knowledge_base_lends_its_embedder_to_the_readers_that_embed_sentences
     # a reader lent nothing shares one default encoder per process (made lazily)
     assert ExtractiveGenerator()._encoder is None
     assert default_sentence_encoder() is default_sentence_encoder()
+
+
+def test_the_answer_to_when_is_the_date_the_span_holds() -> None:
+    passage = "Quellport\n\nQuellport was founded back in the year 1313 by amber traders."
+    found = _reader([(passage, "back in the year 1313", 2.0)]).read(
+        "When was Quellport founded?", [passage]
+    )
+    assert found[0].text == "1313"
