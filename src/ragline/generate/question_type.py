@@ -390,6 +390,27 @@ def trimmed(phrase: str) -> str:
     return phrase[kept[0].start() : kept[-1].end()] if kept else ""
 
 
+_CLAUSE = re.compile(
+    r"(?:,\s*|\s+)(?:but|which|who|whom|whose|that|where|while|although|though)\b.*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def before_a_clause(phrase: str) -> str:
+    """``phrase`` up to a relative or contrasting clause ("committees which have the
+    oversight …", "cocoa butter alone, but British …"): an answer is the phrase the clause
+    says more about. A quotation stays whole, and so does a phrase of under three words.
+
+    >>> before_a_clause("precise operational definitions that are consistent")
+    'precise operational definitions'
+    >>> before_a_clause('"ensure that the law is observed"')
+    '"ensure that the law is observed"'
+    """
+    if phrase.startswith(('"', "“", "'")) or len(phrase.split()) < 3:
+        return phrase
+    return _CLAUSE.sub("", phrase) or phrase
+
+
 _KIND_TERMS: dict[str, tuple[str, ...]] = {
     "date": ("date",),
     "number": ("number", "quantity"),

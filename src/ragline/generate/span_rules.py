@@ -43,6 +43,7 @@ from ragline.generate.prompt_reader import PromptReader
 from ragline.generate.question_type import (
     Asked,
     answer_spans,
+    before_a_clause,
     of_the_kind,
     parse_question,
     trimmed,
@@ -241,6 +242,7 @@ def _sharpen(
 
 def _phrase(span: Span, asked: Asked) -> str:
     """The short answer ``span`` gives: its text without a leading or trailing stopword or
-    linking word ("the ustral", "is Orla Menske"), as the rules cut their phrases, and only
-    its date or number when that is what is asked (:func:`of_the_kind`)."""
-    return of_the_kind(asked, trimmed(span.text) or span.text)
+    linking word ("the ustral", "is Orla Menske"), as the rules cut their phrases, before
+    any clause that says more about it (:func:`before_a_clause`), and only its date or
+    number when that is what is asked (:func:`of_the_kind`)."""
+    return of_the_kind(asked, before_a_clause(trimmed(span.text) or span.text))

@@ -205,3 +205,11 @@ def test_the_answer_to_when_is_the_date_the_span_holds() -> None:
         "When was Quellport founded?", [passage]
     )
     assert found[0].text == "1313"
+
+
+def test_the_answer_ends_before_a_clause_that_says_more_about_it() -> None:
+    passage = QUELLPORT.replace("through its old harbour", "which it ships from its harbour")
+    found = _reader([(passage, "salted fish and amber which it ships", 3.0)]).read(
+        "What does Quellport export?", [passage]
+    )
+    assert found[0].text == "salted fish and amber"
