@@ -53,8 +53,9 @@ _MARKER_WITH_SPACE = re.compile(rf"[ \t]*{_MARKER_SOURCE}")
 # placed after the full stop ("… capital. [1] The …") must stay with the sentence they
 # follow, which general-purpose splitters do not know about. A sentence ends at . ! ? (plus
 # closing quotes and any markers) when whitespace and a capital, digit or quote follow.
+# a full stop after a lone capital is an initial ("E. B. White", "U.S. Army"), not an end
 _SENTENCE_END = re.compile(
-    r"[.!?…]+[\"'”’)]*"
+    r"(?:[!?…]|(?<!\b[A-Z])\.)[.!?…]*[\"'”’)]*"
     rf"(?:[ \t]*{_MARKER_SOURCE})*"
     r"(?=\s+[\"'“‘(]?[A-Z0-9]|\s*$)"
 )
@@ -129,6 +130,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
     >>> sentence_spans("It rose 3.5 m. Then it fell [1].")
     [(0, 14), (14, 32)]
+    >>> sentence_spans("E. B. White wrote it. He was American.")
+    [(0, 21), (21, 38)]
     """
     ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)]
     starts = [0, *ends]
