@@ -341,16 +341,16 @@ def train_reader(
 ) -> dict[str, Any]:
     """Train a reader on ``squad`` (SQuAD json) and write it to ``output``; returns the
     report (examples, steps, time, losses, dev scores before and after the threshold)."""
+    import peft
     import torch
+    import transformers
 
-    from ragline._optional import quiet_transformers, require
+    from ragline._optional import quiet_transformers
     from ragline.generate.span_reader import SpanReader
     from ragline.packaged_models import resolve_model
     from ragline.precision import autocast
     from ragline.train.runner import seed_everything, staged_output
 
-    peft = require("peft", "train")
-    transformers = require("transformers", "train")
     quiet_transformers()
     squad, output = Path(squad), Path(output)
     seed_everything(recipe.seed)
