@@ -116,6 +116,12 @@ _ATTRIBUTES = ("date", "number", "measure")  # kinds that ask about the subject 
 _VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|became|becomes|lies|rises|stands|[a-z]{2,}ed)\b"
 )
+# the kinds of claim that answer a question of each kind (a measure's also in its units)
+_KIND_TERMS: dict[str, tuple[str, ...]] = {
+    "date": ("date",),
+    "number": ("number", "quantity"),
+    "measure": ("quantity",),
+}
 _PARAPHRASED = 3  # one content word in this many may be said differently
 _VOUCHED = 2  # … one in this many (or the only one) when a trained reader vouches for it
 # words that restrict what is asked ("the first captain"): a sentence must say them itself
@@ -327,15 +333,13 @@ def _candidates(folded: str, asked: Asked) -> list[tuple[int, int, str, int]]:
     terms = located_claims(folded)
     if asked.kind == "person":
         kept = [t for t in terms if t[2].kind == "name" and not _placed(folded, t[0])]
-    elif asked.kind == "date":
-        kept = [t for t in terms if t[2].kind == "date"]
-    elif asked.kind == "number":
-        kept = [t for t in terms if t[2].kind in ("number", "quantity")]
+    elif asked.kind in ("date", "number"):
+        kept = [t for t in terms if t[2].kind in _KIND_TERMS[asked.kind]]
     elif asked.kind == "measure":
         kept = [
             (s, e, t)
             for s, e, t in terms
-            if t.kind == "quantity"
+            if t.kind in _KIND_TERMS["measure"]
             and _in_units(t, asked.units)
             and _measures(folded, s, e, asked.dimension)
         ]
@@ -409,13 +413,6 @@ def before_a_clause(phrase: str) -> str:
     if phrase.startswith(('"', "“", "'")) or len(phrase.split()) < 3:
         return phrase
     return _CLAUSE.sub("", phrase) or phrase
-
-
-_KIND_TERMS: dict[str, tuple[str, ...]] = {
-    "date": ("date",),
-    "number": ("number", "quantity"),
-    "measure": ("quantity",),
-}
 
 
 def of_the_kind(asked: Asked, phrase: str) -> str:
