@@ -252,7 +252,7 @@ def answer_spans(
     the passage, and the sentence need not repeat the question's other words (SQuAD's
     sentences say them differently more often than not; the reader reads the meaning)."""
     context = f"{title}\n{sentence}" if title else sentence
-    if PassageTerms(passage or context).missing(asked.names):
+    if (_passage_terms(passage) if passage else PassageTerms(context)).missing(asked.names):
         return []
     if passage and PassageTerms(context).missing(asked.names) and _led_by_a_name(sentence):
         return []  # the subject is elsewhere in the passage; this sentence is about another
@@ -289,6 +289,13 @@ def answer_spans(
     ]
     ranked = sorted(candidates, key=rank)
     return list(dict.fromkeys(AnswerSpan(text, tier == 1) for _, _, text, tier in ranked))
+
+
+@lru_cache(maxsize=16)
+def _passage_terms(passage: str) -> PassageTerms:
+    """:class:`PassageTerms` of ``passage``, kept for the next sentence of the same passage:
+    a vouched sentence is checked against its whole passage, once per sentence."""
+    return PassageTerms(passage)
 
 
 @lru_cache(maxsize=1)
