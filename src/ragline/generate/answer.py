@@ -37,6 +37,7 @@ from ragline.generate.prompt import (
     check_answer_style,
     passage_messages,
 )
+from ragline.generate.question_type import restated_answer
 
 MODES = ("plain", "sequence", "token")
 CITE_POSTERIOR = 0.2
@@ -193,7 +194,7 @@ def answer(
     result.withheld = gate.withheld
     if gate.text and not is_abstention_text(gate.text):
         result.text, result.citations = gate.text, gate.citations
-        return result
+        return _shortened(result, config)
     if gate.withheld and config.unsupported == "fallback":
         from ragline.generate.extractive import ExtractiveGenerator
 
@@ -202,8 +203,17 @@ def answer(
         fallback.finish(sentence)
         if fallback.text and not is_abstention_text(fallback.text):
             result.text, result.citations, result.fallback = fallback.text, fallback.citations, True
-            return result
+            return _shortened(result, config)
     result.text, result.abstained = ABSTAIN_TEXT, True
+    return result
+
+
+def _shortened(result: Answer, config: GenerateConfig) -> Answer:
+    """``result`` with a ``short_answer`` when the short style was asked for and the answer
+    is a sentence around it (:func:`~ragline.generate.question_type.restated_answer`): small
+    models often say the question again whatever the prompt asks."""
+    if config.answer_style == "short":
+        result.short_answer = restated_answer(result.question, strip_citations(result.text))
     return result
 
 

@@ -269,6 +269,40 @@ def answer_spans(
     folded = fold(sentence)
     if asked.kind in _ATTRIBUTES and not _about(asked, folded, title):
         return []
+    ranked = _ranked_candidates(asked, folded)
+    return list(dict.fromkeys(AnswerSpan(text, tier == 1) for _, _, text, tier in ranked))
+
+
+def restated_answer(question: str, sentence: str) -> str:
+    """The phrase of ``sentence`` that answers ``question`` when the sentence says the
+    question again around its answer ("The network was founded by Betty Cohen." for "Who
+    founded the network?"), else "": a short answer asked of a language model that wrote a
+    sentence. The sentence must already be checked against its passages; this only cuts it.
+    A phrase without a verb is left whole: "Kimber Manufacturing" answers "Which company
+    manufactures …?" with a word of the question in its name.
+
+    >>> restated_answer("Who founded the Ostravel network?",
+    ...                 "The Ostravel network was founded by Betty Vanmoor [2].")
+    'Betty Vanmoor'
+    >>> restated_answer("Who founded the Ostravel network?", "Betty Vanmoor [2]")
+    ''
+    """
+    asked = parse_question(question)
+    folded = fold(sentence)
+    if not _WH.search(question) or not _VERB.search(folded):
+        return ""
+    if not set(words(sentence)) & asked.words:
+        return ""
+    ranked = _ranked_candidates(asked, folded)
+    if not ranked:
+        return ""
+    start, end, text, _ = ranked[0]
+    return sentence[start:end] if len(folded) == len(sentence) else text
+
+
+def _ranked_candidates(asked: Asked, folded: str) -> list[tuple[int, int, str, int]]:
+    """:func:`_candidates` that add to the question, nearest the question's words on the
+    side its answer stands (names of the asked head first)."""
     anchors = _anchors(folded, asked)
 
     def rank(span: tuple[int, int, str, int]) -> tuple[int, int, int, int]:
@@ -287,8 +321,7 @@ def answer_spans(
         for c in _candidates(folded, asked)
         if not set(words(c[2])) <= asked.known and not subject & set(words(c[2]))
     ]
-    ranked = sorted(candidates, key=rank)
-    return list(dict.fromkeys(AnswerSpan(text, tier == 1) for _, _, text, tier in ranked))
+    return sorted(candidates, key=rank)
 
 
 @lru_cache(maxsize=16)

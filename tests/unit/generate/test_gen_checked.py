@@ -97,6 +97,29 @@ def test_truncated_reply_is_marked() -> None:
     assert result.text.startswith("Quellport is the capital of Zorbia [1].")
 
 
+def test_a_short_answer_written_as_a_sentence_is_cut_to_its_answer() -> None:
+    question = "What is the capital of Zorbia?"
+    wordy = answer(
+        question,
+        hits(ZORBIA),
+        Scripted("The capital of Zorbia is Quellport [1]."),
+        GenerateConfig(answer_style="short"),
+    )
+    assert wordy.text == "The capital of Zorbia is Quellport [1]."
+    assert wordy.short_answer == "Quellport"
+    terse = answer(
+        question, hits(ZORBIA), Scripted("Quellport [1]"), GenerateConfig(answer_style="short")
+    )
+    assert terse.short_answer == ""
+    sentence = answer(
+        question,
+        hits(ZORBIA),
+        Scripted("The capital of Zorbia is Quellport [1]."),
+        GenerateConfig(),
+    )
+    assert sentence.short_answer == ""
+
+
 class FakeReader:
     """A span reader with fixed candidates."""
 
