@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragline.generate.question_type import answer_spans, parse_question
+from ragline.generate.question_type import answer_spans, parse_question, restated_answer
 
 
 @pytest.mark.parametrize(
@@ -79,3 +79,27 @@ def test_prepositions_link_the_questions_words_and_need_not_be_said() -> None:
     sentence = "In the siege that followed the war, Ilse Marrow built the Orvane bastion."
     # the sentence says neither "after" nor "during", and answers
     assert any("Orvane bastion" in span.text for span in answer_spans(asked, sentence))
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "short"),
+    [
+        (
+            "Who founded Ossavenn Foods?",
+            "Ossavenn Foods was founded by Idrenna Vosskari.",
+            "Idrenna Vosskari",
+        ),
+        ("When was Quellport founded?", "Quellport was founded in 1313 [1].", "1313"),
+        ("What is the Orvane mace made of?", "The Orvane mace is made of brellite.", "brellite"),
+        # no verb: a name with a word of the question in it is its own short answer
+        ("Which company manufactures the Velmar desk?", "Velmar Manufacturing", ""),
+        # a yes-or-no question has no phrase to cut
+        ("Is Quellport the capital of Zorbia?", "Yes, Quellport is the capital [1].", ""),
+        # nothing of the question said again: the reply is the answer already
+        ("Who founded Ossavenn Foods?", "Idrenna Vosskari was its founder.", ""),
+    ],
+)
+def test_a_sentence_written_for_a_short_answer_is_cut_to_the_phrase_that_answers(
+    question: str, reply: str, short: str
+) -> None:
+    assert restated_answer(question, reply) == short
