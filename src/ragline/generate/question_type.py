@@ -11,7 +11,8 @@ many*, a name for *where* and *which city*, and for other questions any words th
 does not hold. The spans it returns, best first, are the short answers; none means the
 sentence does not answer the question. Whatever else it says, a sentence answers a
 question about what is not so ("Who never …?") only if it is negated itself, and it must
-say the words that restrict what is asked (*first*, *last*, *largest* …). The extractive
+say the words that restrict what is asked (*first*, *last*, *largest* …) and, in a
+question that asks in place ("… created by who?"), the word the answer stands after. The extractive
 reader (:mod:`ragline.generate.extractive`) answers only with sentences that pass; a
 trained span reader may vouch for a sentence under looser rules (``passage``).
 
@@ -149,7 +150,11 @@ class Asked:
     an auxiliary follows *what*) or asks in place ("The Orvane mace is made of what?"), so
     that the answer follows the question's words in a sentence, rather than leading them as
     a subject does ("What toxin induces apoptosis?"); ``negated``, whether it asks about
-    what is not so ("Who never captured the fort?"), which only a negated sentence answers."""
+    what is not so ("Who never captured the fort?"), which only a negated sentence answers;
+    ``relation``, for a question that asks in place, the stemmed content word just before
+    its *who* / *what* ("… a soap opera created by who?"): the relation the answer stands
+    in, which a sentence must say (one that says the soap opera was *played by* someone
+    answers another question)."""
 
     question: str
     kind: Kind
@@ -161,6 +166,7 @@ class Asked:
     known: frozenset[str] = frozenset()
     answer_after: bool = False
     negated: bool = False
+    relation: str | None = None
 
 
 def parse_question(question: str) -> Asked:
@@ -221,8 +227,25 @@ def parse_question(question: str) -> Asked:
     in_place = wh_at is not None and wh_at >= 2 and tokens[wh_at - 1] != ","
     answer_after = in_place or (bool(verb) and verb[0] in _AUXILIARIES)
     negated = bool(_NEGATION.search(question))
+    relation = None
+    if in_place and wh_at is not None:
+        before = [
+            t for t in tokens[:wh_at] if t.isalpha() and t not in stop and t not in _LINKING_WORDS
+        ]
+        relation = next(iter(words(before[-1])), None) if before else None
+        relation = relation if relation in needed else None
     return Asked(
-        question, kind, names, needed, head_stem, units, dimension, known, answer_after, negated
+        question,
+        kind,
+        names,
+        needed,
+        head_stem,
+        units,
+        dimension,
+        known,
+        answer_after,
+        negated,
+        relation,
     )
 
 
@@ -259,6 +282,8 @@ def answer_spans(
     if asked.negated and not _NEGATION.search(sentence):
         return []
     held = set(words(context))
+    if asked.relation and asked.relation not in held:
+        return []
     unsaid = asked.words - held
     size = len(asked.words)
     allowed = max(1, size // _VOUCHED) if passage else size // _PARAPHRASED

@@ -81,6 +81,18 @@ def test_prepositions_link_the_questions_words_and_need_not_be_said() -> None:
     assert any("Orvane bastion" in span.text for span in answer_spans(asked, sentence))
 
 
+def test_a_question_asking_in_place_wants_the_relation_before_its_question_word() -> None:
+    asked = parse_question("Ilse Marrow is a character from a Zorbian radio drama created by whom?")
+    assert asked.relation == "creat"
+    voiced = (
+        "Ilse Marrow is a character from the Zorbian radio drama Quell Lane, voiced by Orla Menske."
+    )
+    assert answer_spans(asked, voiced) == []
+    created = "The Zorbian radio drama with the character Ilse Marrow was created by Brannock Vell."
+    assert [span.text for span in answer_spans(asked, created)] == ["Brannock Vell"]
+    assert parse_question("Who created the Zorbian radio drama?").relation is None
+
+
 @pytest.mark.parametrize(
     ("question", "reply", "short"),
     [
