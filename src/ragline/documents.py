@@ -165,7 +165,8 @@ class Answer:
     each multi-hop round's query and chunk ids; ``token_sources`` which passage dominated
     each span of the answer in token mode. ``finish_reason`` is ``"length"`` when the
     generator's reply was cut at the token limit, ``"stop"`` otherwise. ``short_answer``
-    is the span a reader extracted (the answer's core, without the sentence around it);
+    is the span a reader extracted (the answer's core, without the sentence around it), or
+    in the short answer style the phrase of a model's sentence that answers the question;
     ``withheld`` the sentences (or reader candidates) that failed the support check and are
     not part of ``text``; ``fallback`` is True when the generated answer failed the check
     and ``text`` is the reader's best supported span instead. ``timings`` says where the
