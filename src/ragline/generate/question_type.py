@@ -12,9 +12,9 @@ does not hold. The spans it returns, best first, are the short answers; none mea
 sentence does not answer the question. Whatever else it says, a sentence answers a
 question about what is not so ("Who never …?") only if it is negated itself, and it must
 say the words that restrict what is asked (*first*, *last*, *largest* …) and, in a
-question that asks in place ("… created by who?"), the word the answer stands after. The extractive
-reader (:mod:`ragline.generate.extractive`) answers only with sentences that pass; a
-trained span reader may vouch for a sentence under looser rules (``passage``).
+question that asks in place ("… created by who?"), the word the answer stands after. The
+extractive reader (:mod:`ragline.generate.extractive`) answers only with sentences that
+pass; a trained span reader may vouch for a sentence under looser rules (``passage``).
 
 Rules rather than a model: the packaged models are a sentence embedder and a 135M chat
 model, neither of which tells an answer from a sentence that merely shares the question's
@@ -282,12 +282,10 @@ def answer_spans(
     if asked.negated and not _NEGATION.search(sentence):
         return []
     held = set(words(context))
-    if asked.relation and asked.relation not in held:
-        return []
     unsaid = asked.words - held
     size = len(asked.words)
     allowed = max(1, size // _VOUCHED) if passage else size // _PARAPHRASED
-    if unsaid & _restrictive() or len(unsaid) > allowed:
+    if unsaid & _restrictive() or asked.relation in unsaid or len(unsaid) > allowed:
         return []
     if not asked.words and asked.head and asked.head not in held:
         return []  # "What currency does Ardessa use?": only "currency" says what is asked
