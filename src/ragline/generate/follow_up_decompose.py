@@ -5,8 +5,8 @@ answered in turn, each answer put into the next sub-question, which is the next 
 "Which painter lives in #1?"; the first is answered from the passages found ("the Ketta
 hills"), and "Which painter lives in the Ketta hills?" is searched for. Only a generator
 that writes can decompose; with one that extracts (the default extractive reader, a span
-reader), or when the reply is not usable sub-questions, the :data:`FALLBACK` follow-up
-runs instead.
+reader), or when the reply is not usable sub-questions (none, or the prompt's example
+copied, as a 0.5B model often does), the :data:`FALLBACK` follow-up runs instead.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ragline.generate.base import Generator, Message
+from ragline.generate.citations import content_words
 from ragline.generate.follow_up import (
     ContextBudget,
     FollowUp,
@@ -35,7 +36,7 @@ DECOMPOSE_SYSTEM = (
     "two questions only, one per line."
 )
 DECOMPOSE_EXAMPLE = (
-    "Question: Which painter lives where the Dovul river rises?",
+    "Which painter lives where the Dovul river rises?",
     "Where does the Dovul river rise?\nWhich painter lives in #1?",
 )
 _NUMBERING = re.compile(r"^\s*(?:\d+[.):]|[-*•]|Q\d*[.):]?)\s*")
@@ -56,6 +57,21 @@ def sub_questions(reply: str) -> list[str]:
     if len(questions) < 2 or not any(_SLOT.search(q) for q in questions[1:]):
         return []
     return questions
+
+
+def copies_example(questions: list[str], question: str) -> bool:
+    """Whether ``questions`` say a word of :data:`DECOMPOSE_EXAMPLE` that ``question`` does
+    not: the example copied ("Which painter lives in #1?" for a question about a writer),
+    which would search for the example's painter rather than the question's subject.
+
+    >>> copies_example(["Who wrote Ossel?", "Which painter lives in #1?"], "Who wrote Ossel?")
+    True
+    >>> copies_example(["Who wrote Ossel?", "Where was #1 born?"], "Where was Ossel's author born?")
+    False
+    """
+    said = {word for word in content_words(" ".join(DECOMPOSE_EXAMPLE)) if word.isalpha()}
+    example = said - set(content_words(question))
+    return any(example & set(content_words(sub)) for sub in questions)
 
 
 @dataclass
@@ -108,14 +124,15 @@ class Decomposition:
         example_question, example_reply = DECOMPOSE_EXAMPLE
         messages: list[Message] = [
             {"role": "system", "content": DECOMPOSE_SYSTEM},
-            {"role": "user", "content": example_question},
+            {"role": "user", "content": f"Question: {example_question}"},
             {"role": "assistant", "content": example_reply},
             {"role": "user", "content": f"Question: {question}"},
         ]
         reply = self.generator.generate(
             messages, max_new_tokens=2 * FOLLOW_UP_TOKENS, temperature=0.0
         )
-        return sub_questions(reply)
+        questions = sub_questions(reply)
+        return [] if copies_example(questions, question) else questions
 
 
 def _filled(question: str, answers: list[str]) -> str:

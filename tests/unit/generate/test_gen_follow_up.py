@@ -110,7 +110,7 @@ def test_decomposition_answers_the_first_sub_question_and_searches_the_second(
     kb: KnowledgeBase,
 ) -> None:
     generator = RepliesInTurn(
-        "1. Where does the Dovul river rise?\n2. Which painter lives in #1?",
+        "1. Where does the Dovul rise?\n2. Which painter lives in #1?",
         "The Ketta hills [1].",
         "Ilse Marr [2].",
     )
@@ -126,6 +126,14 @@ def test_decomposition_falls_back_when_the_reply_is_no_sub_questions(
     answer = kb.ask(QUESTION, generator=generator, hops=2, follow_up="decompose", **OPTIONS)
     queries = [s["query"] for s in answer.hops[1]["searches"]]
     assert f"Ketta {QUESTION}" in queries and "marr" in read(answer)
+
+
+def test_decomposition_that_copies_the_prompts_example_falls_back(kb: KnowledgeBase) -> None:
+    question = "Which artist works where the Dovul rises?"  # no painter, nobody lives
+    generator = RepliesInTurn("Where does the Dovul rise?\nWhich painter lives in #1?")
+    answer = kb.ask(question, generator=generator, hops=2, follow_up="decompose", **OPTIONS)
+    queries = [s["query"] for s in answer.hops[1]["searches"]]
+    assert queries == [f"Ketta {question}", f"Umber {question}"] and "marr" in read(answer)
 
 
 def test_retrieval_stops_when_a_hop_adds_no_counted_passage(kb: KnowledgeBase) -> None:
